@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/passtunnel/passtunnel/config"
+)
+
+// cmdCheck validates a config and prints what each tunnel will do. Unless
+// -skip-files is given it also loads every certificate, key and CA file, so
+// that a missing or mismatched file is found before a deploy, not after.
+func cmdCheck(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "config file (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)")
+	skipFiles := fs.Bool("skip-files", false, "do not load certificate, key and CA files "+
+		"(for checking a config away from the host it runs on)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(configPath(*path))
+	if err != nil {
+		return err
+	}
+	if !*skipFiles {
+		var errs []error
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		for i := range cfg.Tunnels {
+			if _, err := buildTunnel(&cfg.Tunnels[i], quiet); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+	}
+	for i := range cfg.Tunnels {
+		fmt.Fprint(stdout, plan(&cfg.Tunnels[i]))
+	}
+	fmt.Fprintf(stdout, "%s: OK, %d tunnel(s)\n", cfg.File, len(cfg.Tunnels))
+	return nil
+}
+
+// plan renders one tunnel's resolved settings, defaults included, so an
+// operator sees what will run rather than what was written.
+func plan(t *config.Tunnel) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tunnel %q (%s)\n", t.Name, t.Pos)
+	in, out := "TLS", "cleartext"
+	if t.Mode == config.ModeClient {
+		in, out = out, in
+	}
+	fmt.Fprintf(&b, "  %-9s %s %s -> %s %s\n", t.Mode, t.Listen, in, t.Target, out)
+	if t.TLS != nil {
+		writeTLSPlan(&b, t)
+	}
+	l := t.Limits
+	fmt.Fprintf(&b, "  %-9s max_connections %d, handshake %s, connect %s, idle %s, lifetime %s, drain %s\n",
+		"limits", l.MaxConnections, l.HandshakeTimeout, l.ConnectTimeout,
+		orNone(l.IdleTimeout), orNone(l.MaxLifetime), l.DrainTimeout)
+	return b.String()
+}
+
+func writeTLSPlan(b *strings.Builder, t *config.Tunnel) {
+	c := t.TLS
+	if c.Cert != "" {
+		key := c.Key
+		if key == "" {
+			key = "(in cert file)"
+		}
+		fmt.Fprintf(b, "  %-9s cert %s, key %s\n", "identity", c.Cert, key)
+	}
+	var trust []string
+	if c.CA != "" {
+		trust = append(trust, "ca "+c.CA)
+	}
+	if c.SystemRoots {
+		trust = append(trust, "system roots")
+	}
+	if c.InsecureSkipVerify {
+		trust = append(trust, "NOTHING VERIFIED (insecure_skip_verify)")
+	}
+	if t.Mode == config.ModeServer {
+		trust = append(trust, "client_auth "+c.ClientAuth)
+	} else if c.ServerName != "" {
+		trust = append(trust, "server_name "+c.ServerName)
+	}
+	fmt.Fprintf(b, "  %-9s %s\n", "trust", strings.Join(trust, ", "))
+	fmt.Fprintf(b, "  %-9s TLS %s-%s", "protocol", c.MinVersion, c.MaxVersion)
+	if len(c.ALPN) > 0 {
+		fmt.Fprintf(b, ", alpn %s", strings.Join(c.ALPN, ","))
+	}
+	if len(c.CipherSuites) > 0 {
+		fmt.Fprintf(b, ", suites %s", strings.Join(c.CipherSuites, ","))
+	}
+	if len(c.Curves) > 0 {
+		fmt.Fprintf(b, ", curves %s", strings.Join(c.Curves, ","))
+	}
+	b.WriteString("\n")
+}
+
+func orNone(d time.Duration) string {
+	if d == 0 {
+		return "none"
+	}
+	return d.String()
+}

@@ -1,0 +1,117 @@
+package config
+
+import (
+	"flag"
+	"strconv"
+	"strings"
+)
+
+// BindFlags registers the flags of `passtunnel server` or `passtunnel client`
+// on fs and returns a function that, after fs.Parse, builds and validates a
+// one-tunnel Config named after the mode. The flags mirror the HCL names with
+// dashes (tls.server_name is --server-name, limits.idle_timeout is
+// --idle-timeout); each help text shows its default, so fs.PrintDefaults is
+// the usage. No flag takes a secret itself, since a command line shows in
+// `ps`: secrets come from a file or an environment variable.
+// Errors read `flag --NAME: message` and come as Errors.
+func BindFlags(fs *flag.FlagSet, mode Mode) func() (*Config, error) {
+	f := &flagValues{s: map[string]*string{}, b: map[string]*bool{}, l: map[string]*listFlag{}}
+	f.register(fs, mode)
+	return func() (*Config, error) { return f.build(fs, mode) }
+}
+
+// flagValues holds the registered flags by name.
+type flagValues struct {
+	s map[string]*string
+	b map[string]*bool
+	l map[string]*listFlag
+}
+
+func (f *flagValues) str(fs *flag.FlagSet, name, def, help string) {
+	f.s[name] = fs.String(name, def, help)
+}
+
+func (f *flagValues) boolean(fs *flag.FlagSet, name, help string) {
+	f.b[name] = fs.Bool(name, false, help)
+}
+
+func (f *flagValues) list(fs *flag.FlagSet, name string, comma bool, help string) {
+	f.l[name] = &listFlag{comma: comma}
+	fs.Var(f.l[name], name, help)
+}
+
+func (f *flagValues) register(fs *flag.FlagSet, mode Mode) {
+	f.str(fs, "name", string(mode), "tunnel `NAME` in logs and metrics")
+	f.str(fs, "listen", "", "`ADDR` to accept on: host:port, [ipv6]:port or unix:/path (required)")
+	f.str(fs, "target", "", "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required)")
+	f.str(fs, "log-level", defaultLogLevel, "log `LEVEL`: debug, info, warn or error")
+	f.str(fs, "log-format", defaultLogFormat, "log `FORMAT`: text or json")
+	f.str(fs, "admin", "", "`ADDR` to serve /metrics, /healthz and /readyz on (not supported yet)")
+	f.registerTLS(fs, mode)
+	f.registerLimits(fs)
+	f.registerPassphrase(fs)
+	for _, kind := range []string{"cn", "dns", "uri", "ou"} {
+		f.list(fs, "allow-"+kind, false, "accept only peers with this certificate "+strings.ToUpper(kind)+
+			" (repeatable; not supported yet)")
+	}
+}
+
+func (f *flagValues) registerTLS(fs *flag.FlagSet, mode Mode) {
+	def := DefaultTLS(mode)
+	f.str(fs, "cert", "", "certificate `FILE` (PEM); the key may sit in the same file")
+	f.str(fs, "key", "", "private key `FILE` (PEM)")
+	f.str(fs, "ca", "", "`FILE` of CA certificates (PEM) that the peer's certificate must chain to")
+	f.str(fs, "client-auth", def.ClientAuth, "server: client certificates, `MODE` none, request or require")
+	f.str(fs, "server-name", "", "client: `NAME` sent as SNI and required in the server certificate")
+	f.list(fs, "pin", false, "accept only the peer leaf certificate with this SHA256:AB:CD:... `FINGERPRINT` (repeatable; not supported yet)")
+	f.boolean(fs, "system-roots", "client: trust the operating system's CA store")
+	f.boolean(fs, "insecure-skip-verify", "client: encrypt without verifying the server (debugging only)")
+	f.boolean(fs, "self-signed", "server: make a self-signed certificate (not supported yet)")
+	f.str(fs, "min-version", def.MinVersion, "lowest TLS `VERSION`: 1.2 or 1.3")
+	f.str(fs, "max-version", def.MaxVersion, "highest TLS `VERSION`: 1.2 or 1.3")
+	f.list(fs, "cipher-suites", true, "comma-separated TLS 1.2 cipher suite `NAMES` (crypto/tls spelling)")
+	f.list(fs, "curves", true, "comma-separated key exchange `NAMES`: "+curveNames)
+	f.list(fs, "alpn", true, "comma-separated ALPN `PROTOCOLS` to offer or accept")
+}
+
+func (f *flagValues) registerLimits(fs *flag.FlagSet) {
+	def := DefaultLimits()
+	f.str(fs, "max-connections", strconv.Itoa(def.MaxConnections), "open connections at most; the next one is refused at once (`N`)")
+	f.str(fs, "accept-rate", "0", "new connections per second, 0 = unlimited (`RATE`; not supported yet)")
+	f.str(fs, "per-source-rate", "0", "new connections per second per client IP, 0 = unlimited (`RATE`; not supported yet)")
+	f.str(fs, "handshake-timeout", def.HandshakeTimeout.String(), "bound on the TLS handshake (`DURATION`)")
+	f.str(fs, "connect-timeout", def.ConnectTimeout.String(), "bound on dialing the target (`DURATION`)")
+	f.str(fs, "idle-timeout", def.IdleTimeout.String(), "close a connection idle this long, 0 = never (`DURATION`)")
+	f.str(fs, "max-lifetime", def.MaxLifetime.String(), "close a connection open this long, 0 = never (`DURATION`)")
+	f.str(fs, "drain-timeout", def.DrainTimeout.String(), "on shutdown, wait this long for open connections (`DURATION`)")
+}
+
+func (f *flagValues) registerPassphrase(fs *flag.FlagSet) {
+	f.str(fs, "passphrase-file", "", "read the cluster passphrase from `FILE` (not supported yet)")
+	f.str(fs, "passphrase-env", "", "read the cluster passphrase from environment `VARIABLE` (not supported yet)")
+	f.str(fs, "cluster", defaultCluster, "cluster `NAME`, the salt of the passphrase derivation (not supported yet)")
+	f.boolean(fs, "allow-weak-passphrase", "accept a passphrase below the policy, with a warning (not supported yet)")
+	f.str(fs, "shared-secret-env", "", "read the channel-bound shared secret from environment `VARIABLE` (not supported yet)")
+}
+
+// listFlag is a repeatable flag; with comma set, one value may also hold
+// several entries separated by commas.
+type listFlag struct {
+	vals  []string
+	comma bool
+}
+
+func (l *listFlag) String() string { return strings.Join(l.vals, ",") }
+
+func (l *listFlag) Set(s string) error {
+	if !l.comma {
+		l.vals = append(l.vals, s)
+		return nil
+	}
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			l.vals = append(l.vals, p)
+		}
+	}
+	return nil
+}

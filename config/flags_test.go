@@ -1,0 +1,198 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func fromFlags(t *testing.T, mode Mode, args ...string) (*Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet(string(mode), flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	build := BindFlags(fs, mode)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("flag parse: %v", err)
+	}
+	return build()
+}
+
+func TestFlagsServer(t *testing.T) {
+	c, err := fromFlags(t, ModeServer, "--name", "redis", "--listen", "0.0.0.0:6380", "--target", "127.0.0.1:6379",
+		"--cert", "tls.crt", "--key", "tls.key", "--ca", "ca.crt", "--client-auth", "request",
+		"--min-version", "1.3", "--cipher-suites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+		"--curves", "X25519,P-256", "--alpn", "h2", "--alpn", "http/1.1", "--max-connections", "5",
+		"--handshake-timeout", "3s", "--idle-timeout", "1m", "--drain-timeout", "0s", "--log-level", "debug",
+		"--log-format", "json", "--min-version", "1.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := newTunnel("redis", ModeServer)
+	want.Listen = Address{NetTCP, "0.0.0.0:6380"}
+	want.Target = Address{NetTCP, "127.0.0.1:6379"}
+	want.TLS = &TLS{Cert: "tls.crt", Key: "tls.key", CA: "ca.crt", ClientAuth: "request", MinVersion: "1.2", MaxVersion: "1.3",
+		CipherSuites: []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+		Curves:       []string{"X25519", "P-256"}, ALPN: []string{"h2", "http/1.1"}}
+	want.Limits.MaxConnections = 5
+	want.Limits.HandshakeTimeout = 3 * time.Second
+	want.Limits.IdleTimeout = time.Minute
+	want.Limits.DrainTimeout = 0
+	got := c.Tunnels[0]
+	if p := got.Fields["limits.handshake_timeout"]; p != (Pos{Flag: "handshake-timeout"}) {
+		t.Errorf("position of handshake_timeout = %v", p)
+	}
+	if _, ok := got.Fields["limits.connect_timeout"]; ok {
+		t.Errorf("a flag left at its default is recorded as given")
+	}
+	got.Fields, want.Fields = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tunnel:\n got %#v\nwant %#v\ntls %#v", got, want, *got.TLS)
+	}
+	if len(c.Tunnels) != 1 || c.File != "" || c.LogLevel != "debug" || c.LogFormat != "json" || c.Fields["log_level"] != (Pos{Flag: "log-level"}) {
+		t.Errorf("config = %+v", c)
+	}
+}
+
+func TestFlagsClient(t *testing.T) {
+	c, err := fromFlags(t, ModeClient, "--listen", "127.0.0.1:6379", "--target", "unix:/run/tls.sock",
+		"--ca", "ca.crt", "--server-name", "db.internal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tu := c.Tunnels[0]
+	if tu.Name != "client" || tu.Mode != ModeClient || tu.Target != (Address{NetUnix, "/run/tls.sock"}) {
+		t.Errorf("tunnel = %+v", tu)
+	}
+	if !reflect.DeepEqual(tu.TLS, &TLS{CA: "ca.crt", ServerName: "db.internal", MinVersion: "1.2", MaxVersion: "1.3"}) {
+		t.Errorf("tls = %+v", tu.TLS)
+	}
+	if c.LogLevel != "info" || tu.Limits != DefaultLimits() {
+		t.Errorf("defaults: %q %+v", c.LogLevel, tu.Limits)
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	dir := secretDir(t)
+	secretFile := filepath.Join(dir, "p")
+	client := []string{"--listen", "127.0.0.1:0", "--target", "db:1"}
+	cases := []struct {
+		mode Mode
+		args []string
+		want []string
+	}{
+		{ModeServer, []string{"--listen", ":0", "--handshake-timeout", "10x"}, []string{
+			`flag --handshake-timeout: invalid duration "10x"`,
+			`flag --target: missing; want host:port or unix:/path`,
+			`flag --cert: a server tunnel needs an identity: set --cert (and --key)`,
+			`flag --ca: --client-auth=require needs --ca to verify client certificates; set it, or --client-auth=none to accept any client`,
+		}},
+		{ModeClient, client, []string{
+			`flag --ca: a client tunnel that verifies nothing is refused: set --ca or --system-roots (or --insecure-skip-verify to encrypt without verifying, for debugging only)`,
+		}},
+		{ModeClient, append(client, "--system-roots", "--insecure-skip-verify", "--client-auth", "none", "--max-connections", "x",
+			"--accept-rate", "-1", "--connect-timeout", "-2s"), []string{
+			`flag --max-connections: invalid number "x"`,
+			`flag --accept-rate: must not be negative (0 means unlimited)`,
+			`flag --connect-timeout: must not be negative`,
+			`flag --client-auth: only meaningful in server mode`,
+			`flag --insecure-skip-verify: conflicts with --system-roots: it would turn that verification off`,
+		}},
+		{ModeClient, []string{"--listen", "::1:80", "--target", "db", "--log-level", "loud", "--name", "a b", "--max-connections", "0",
+			"--ca", "ca", "--cipher-suites", "TLS_FOO", "--curves", "P-1", "--min-version", "1.0"}, []string{
+			`flag --listen: invalid address "::1:80": an IPv6 address needs brackets and a port, like "[::1]:443"`,
+			`flag --target: invalid address "db": want host:port or unix:/path`,
+			`flag --log-level: invalid value "loud"; want debug, info, warn or error`,
+			`flag --name: invalid tunnel name "a b"; use letters, digits, '.', '_' and '-'`,
+			`flag --max-connections: must be at least 1, not 0`,
+			`flag --min-version: invalid TLS version "1.0"; want "1.2" or "1.3"`,
+			`flag --cipher-suites: unknown cipher suite "TLS_FOO"`,
+			`flag --curves: unknown curve "P-1"; want X25519, X25519MLKEM768, P-256, P-384 or P-521`,
+		}},
+		{ModeServer, []string{"--listen", ":0", "--target", "h:1", "--passphrase-env", "PT_TEST_SECRET", "--passphrase-file", secretFile}, []string{
+			`flag --passphrase-env: give one of --passphrase-file and --passphrase-env`,
+		}},
+		{ModeServer, []string{"--listen", ":0", "--target", "h:1", "--passphrase-file", filepath.Join(dir, "missing")}, []string{
+			`flag --passphrase-file: file("` + filepath.Join(dir, "missing") + `"): cannot read ` + filepath.Join(dir, "missing") + `: no such file or directory`,
+		}},
+		{ModeServer, []string{"--listen", ":0", "--target", "h:1", "--passphrase-env", "PT_TEST_SECRET", "--cert", "c",
+			"--shared-secret-env", "PT_TEST_SECRET", "--cluster", "prod", "--allow-weak-passphrase", "--self-signed",
+			"--admin", "127.0.0.1:0", "--accept-rate", "1", "--per-source-rate", "2", "--pin", "SHA256" + strings.Repeat(":0f", 32),
+			"--allow-cn", "a", "--allow-dns", "b", "--allow-uri", "c", "--allow-ou", "d"}, []string{
+			`flag --cert: conflicts with --passphrase-env: give exactly one identity`,
+			`flag --self-signed: conflicts with --passphrase-env: give exactly one identity`,
+			`flag --admin: not supported yet`,
+			`flag --passphrase-env: not supported yet`,
+			`flag --allow-weak-passphrase: not supported yet`,
+			`flag --cluster: not supported yet`,
+			`flag --shared-secret-env: not supported yet`,
+			`flag --pin: not supported yet`,
+			`flag --allow-cn: not supported yet`,
+			`flag --allow-dns: not supported yet`,
+			`flag --allow-uri: not supported yet`,
+			`flag --allow-ou: not supported yet`,
+			`flag --accept-rate: not supported yet`,
+			`flag --per-source-rate: not supported yet`,
+		}},
+	}
+	for _, tc := range cases {
+		c, err := fromFlags(t, tc.mode, tc.args...)
+		if err == nil {
+			t.Errorf("%v: accepted: %+v", tc.args, c)
+			continue
+		}
+		var es Errors
+		if !errors.As(err, &es) {
+			t.Errorf("%v: error is %T, not Errors", tc.args, err)
+		}
+		if got, want := err.Error(), strings.Join(tc.want, "\n"); got != want {
+			t.Errorf("%v: errors:\n%s\nwant:\n%s", tc.args, got, want)
+		}
+		if strings.Contains(err.Error(), secretValue) {
+			t.Errorf("%v: error shows the secret", tc.args)
+		}
+	}
+}
+
+// A secret given on the command line would show in `ps`: no flag takes one.
+func TestNoFlagTakesASecret(t *testing.T) {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	BindFlags(fs, ModeServer)
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		n++
+		if fieldFor(f.Name) == "" && f.Name != "name" {
+			t.Errorf("flag --%s maps to no HCL field", f.Name)
+		}
+		if !strings.Contains(f.Name, "passphrase") && !strings.Contains(f.Name, "secret") {
+			return
+		}
+		if !strings.HasSuffix(f.Name, "-file") && !strings.HasSuffix(f.Name, "-env") && f.Name != "allow-weak-passphrase" {
+			t.Errorf("flag --%s looks like it takes a secret value", f.Name)
+		}
+	})
+	if n != len(flagFields)+1 {
+		t.Errorf("%d flags registered, table has %d (+ --name)", n, len(flagFields))
+	}
+}
+
+func TestFlagUsageShowsDefaults(t *testing.T) {
+	var out bytes.Buffer
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(&out)
+	BindFlags(fs, ModeServer)
+	fs.PrintDefaults()
+	for _, want := range []string{
+		"-handshake-timeout DURATION", `(default "10s")`, `(default "1024")`, `-client-auth MODE`,
+		`(default "require")`, "-cert FILE", "-pin FINGERPRINT",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, out.String())
+		}
+	}
+}

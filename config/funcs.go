@@ -1,0 +1,121 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// evalContext offers env() and file() to expressions, and nothing else: no
+// variables, so a config means the same thing wherever it is evaluated.
+func evalContext(dir string) *hcl.EvalContext {
+	return &hcl.EvalContext{Functions: map[string]function.Function{
+		"env":  stringFunc("name", readEnv),
+		"file": stringFunc("path", func(p string) (string, error) { return readFile(dir, p) }),
+	}}
+}
+
+func stringFunc(param string, impl func(string) (string, error)) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: param, Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			s, err := impl(args[0].AsString())
+			if err != nil {
+				return cty.NilVal, err
+			}
+			return cty.StringVal(s), nil
+		},
+	})
+}
+
+// readEnv returns a non-empty environment variable. Errors name the
+// variable, never a value.
+func readEnv(name string) (string, error) {
+	v, ok := os.LookupEnv(name)
+	switch {
+	case !ok:
+		return "", fmt.Errorf("environment variable %s is not set", name)
+	case v == "":
+		return "", fmt.Errorf("environment variable %s is empty", name)
+	}
+	return v, nil
+}
+
+// readFile reads a file relative to dir (the config file's directory) and
+// drops one trailing newline, the one editors and `echo` add. Errors name the
+// path, never the content.
+func readFile(dir, path string) (string, error) {
+	full := path
+	if !filepath.IsAbs(path) && dir != "" {
+		full = filepath.Join(dir, path)
+	}
+	b, err := os.ReadFile(full)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", full, unwrapPath(err))
+	}
+	s := string(b)
+	if t, ok := strings.CutSuffix(s, "\n"); ok {
+		s, _ = strings.CutSuffix(t, "\r")
+	}
+	return s, nil
+}
+
+// errSecretSyntax is the only shape a secret may have. Anything richer
+// (string functions, operators, nested calls) would be evaluated by HCL,
+// whose messages could quote the secret; file(file("p")) would even name
+// it as a path.
+const errSecretSyntax = `must be a string, env("NAME") or file("PATH")`
+
+// secretExpr evaluates a secret field without ever handing its value to HCL.
+func secretExpr(expr hcl.Expression, dir string) (Secret, error) {
+	if w, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
+		expr = w.Wrapped
+	}
+	call, ok := expr.(*hclsyntax.FunctionCallExpr)
+	if !ok {
+		v, diags := expr.Value(nil)
+		if diags.HasErrors() || v.IsNull() || v.Type() != cty.String {
+			return Secret{}, errors.New(errSecretSyntax)
+		}
+		return NewSecret(v.AsString(), "literal"), nil
+	}
+	if len(call.Args) != 1 || call.ExpandFinal || call.Name != "env" && call.Name != "file" {
+		return Secret{}, errors.New(errSecretSyntax)
+	}
+	arg, diags := call.Args[0].Value(nil)
+	if diags.HasErrors() || arg.IsNull() || arg.Type() != cty.String {
+		return Secret{}, errors.New(errSecretSyntax)
+	}
+	name := arg.AsString()
+	source := fmt.Sprintf("%s(%q)", call.Name, name)
+	var v string
+	var err error
+	if call.Name == "env" {
+		v, err = readEnv(name)
+	} else {
+		v, err = readFile(dir, name)
+	}
+	if err != nil {
+		return Secret{}, fmt.Errorf("%s: %w", source, err)
+	}
+	return NewSecret(v, source), nil
+}
+
+// unwrapPath drops the *fs.PathError wrapper, whose message repeats the path
+// that the caller's own message already names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

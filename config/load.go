@@ -1,0 +1,94 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// Defaults for settings the user leaves out.
+const (
+	defaultLogLevel  = "info"
+	defaultLogFormat = "text"
+	defaultCluster   = "passtunnel"
+)
+
+// Load reads and decodes the config file at path. Every problem found is
+// returned at once, as Errors.
+func Load(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Errors{{Pos: Pos{File: path}, Msg: "cannot read config: " + unwrapPath(err).Error(), err: err}}
+	}
+	return Parse(src, path)
+}
+
+// Parse decodes src as if read from filename: positions name filename, and
+// relative file() paths resolve against its directory.
+func Parse(src []byte, filename string) (*Config, error) {
+	c, errs := parse(src, filename)
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parse decodes and validates, returning what it could decode even when
+// there are errors (nil only for a syntax error).
+func parse(src []byte, filename string) (*Config, Errors) {
+	d := &decoder{
+		file:   filename,
+		dir:    filepath.Dir(filename),
+		ctx:    evalContext(filepath.Dir(filename)),
+		failed: map[fieldKey]bool{},
+	}
+	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		d.diags(diags, "")
+		return nil, d.errs
+	}
+	c := d.config(f.Body)
+	errs := append(d.errs, validate(c, d.failed, false)...)
+	errs.redact(d.secrets)
+	return c, errs.sorted()
+}
+
+func (d *decoder) diags(diags hcl.Diagnostics, tunnel string) {
+	for _, diag := range diags {
+		if diag.Severity == hcl.DiagError {
+			d.errs = append(d.errs, fromDiag(diag, d.file, tunnel))
+		}
+	}
+}
+
+var topSchema = &hcl.BodySchema{
+	Attributes: attrs("log_level", "log_format", "admin"),
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "tunnel", LabelNames: []string{"name"}}},
+}
+
+func attrs(names ...string) []hcl.AttributeSchema {
+	out := make([]hcl.AttributeSchema, len(names))
+	for i, n := range names {
+		out[i] = hcl.AttributeSchema{Name: n}
+	}
+	return out
+}
+
+func (d *decoder) config(body hcl.Body) *Config {
+	c := &Config{File: d.file, LogLevel: defaultLogLevel, LogFormat: defaultLogFormat, Fields: map[string]Pos{}}
+	content, diags := body.Content(topSchema)
+	d.diags(diags, "")
+	s := &scope{d: d, tunnel: -1, attrs: content.Attributes, fields: c.Fields}
+	s.str("log_level", &c.LogLevel)
+	s.str("log_format", &c.LogFormat)
+	var admin Address
+	if s.address("admin", &admin); admin.Network != "" {
+		c.Admin = &admin
+	}
+	for _, b := range content.Blocks {
+		c.Tunnels = append(c.Tunnels, d.tunnel(len(c.Tunnels), b))
+	}
+	return c
+}

@@ -1,0 +1,85 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// Features of later issues are refused, each at its own position, when set
+// to anything but the default.
+func TestNotSupportedYet(t *testing.T) {
+	t.Setenv("PT_TEST_PASSPHRASE", "correct horse battery staple")
+	src := `admin = "127.0.0.1:9090"
+tunnel "redis" {
+  mode = "server"
+  listen = "0.0.0.0:6380"
+  target = "127.0.0.1:6379"
+  passphrase = env("PT_TEST_PASSPHRASE")
+  previous_passphrases = ["an older passphrase, long enough"]
+  cluster = "prod"
+  allow_weak_passphrase = true
+  shared_secret = env("PT_TEST_PASSPHRASE")
+  tls { pin = ["SHA256` + strings.Repeat(":AB", 32) + `"] }
+  allow {
+    cn  = ["a"]
+    dns = ["b"]
+    uri = ["spiffe://c/*"]
+    ou  = ["d"]
+  }
+  limits {
+    accept_rate = 5
+    per_source_rate = 0.5
+  }
+  proxy_protocol {
+    accept = "v2"
+    trusted = ["10.0.0.0/8"]
+    send = "v2"
+    tls_tlvs = true
+  }
+}
+tunnel "b" {
+  mode   = "server"
+  listen = "0.0.0.0:6381"
+  target = "127.0.0.1:6379"
+  tls {
+    self_signed = true
+    client_auth = "none"
+  }
+  allow {}
+}
+tunnel "c" {
+  mode   = "server"
+  listen = "0.0.0.0:6382"
+  target = "127.0.0.1:6379"
+  tls { client_auth = "none" }
+  acme { domains = ["edge.example.com"] }
+}`
+	want := []string{
+		`bad.hcl:1:1: admin: not supported yet`,
+		`bad.hcl:6:3: tunnel "redis": passphrase: not supported yet`,
+		`bad.hcl:7:3: tunnel "redis": previous_passphrases: not supported yet`,
+		`bad.hcl:8:3: tunnel "redis": cluster: not supported yet`,
+		`bad.hcl:9:3: tunnel "redis": allow_weak_passphrase: not supported yet`,
+		`bad.hcl:10:3: tunnel "redis": shared_secret: not supported yet`,
+		`bad.hcl:11:9: tunnel "redis": tls.pin: not supported yet`,
+		`bad.hcl:13:5: tunnel "redis": allow.cn: not supported yet`,
+		`bad.hcl:14:5: tunnel "redis": allow.dns: not supported yet`,
+		`bad.hcl:15:5: tunnel "redis": allow.uri: not supported yet`,
+		`bad.hcl:16:5: tunnel "redis": allow.ou: not supported yet`,
+		`bad.hcl:19:5: tunnel "redis": limits.accept_rate: not supported yet`,
+		`bad.hcl:20:5: tunnel "redis": limits.per_source_rate: not supported yet`,
+		`bad.hcl:23:5: tunnel "redis": proxy_protocol.accept: not supported yet`,
+		`bad.hcl:24:5: tunnel "redis": proxy_protocol.trusted: not supported yet`,
+		`bad.hcl:25:5: tunnel "redis": proxy_protocol.send: not supported yet`,
+		`bad.hcl:26:5: tunnel "redis": proxy_protocol.tls_tlvs: not supported yet`,
+		`bad.hcl:34:5: tunnel "b": tls.self_signed: not supported yet`,
+		`bad.hcl:44:3: tunnel "c": acme: not supported yet`,
+	}
+	_, err := Parse([]byte(src), "bad.hcl")
+	if err == nil {
+		t.Fatal("config accepted")
+	}
+	if got := err.Error(); got != strings.Join(want, "\n") {
+		t.Errorf("errors:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}

@@ -1,0 +1,203 @@
+// Package config decodes, defaults and validates passtunnel's HCL file into
+// plain Go structs. It imports no other package of the project: pki and proxy
+// consume these structs, and main wires them together.
+package config
+
+import (
+	"strconv"
+	"time"
+)
+
+// Mode says which side of the tunnel carries TLS.
+type Mode string
+
+const (
+	// ModeServer terminates TLS on Listen and dials Target in cleartext.
+	ModeServer Mode = "server"
+	// ModeClient accepts cleartext on Listen and dials Target with TLS.
+	ModeClient Mode = "client"
+)
+
+// Network of an Address: "tcp" for host:port (IPv4 or IPv6), "unix" for a socket path.
+type Network string
+
+const (
+	NetTCP  Network = "tcp"
+	NetUnix Network = "unix"
+)
+
+// Address is a parsed listen or target address.
+type Address struct {
+	Network Network
+	// Addr is "host:port" for tcp and the socket path for unix.
+	Addr string
+}
+
+// String gives the address back in the form the user writes it.
+func (a Address) String() string {
+	if a.Network == NetUnix {
+		return "unix:" + a.Addr
+	}
+	return a.Addr
+}
+
+// Pos is a position in a config file, kept so that later checks (for example
+// in pki when a certificate file does not load) can still name file:line:col.
+type Pos struct {
+	File   string
+	Line   int
+	Column int
+	// Flag is set instead of File for values given on the command line.
+	Flag string
+}
+
+// String renders file:line:col, or "flag --name" for a command-line value.
+func (p Pos) String() string {
+	if p.Flag != "" {
+		return "flag --" + p.Flag
+	}
+	if p.File == "" {
+		return ""
+	}
+	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Column)
+}
+
+// Config is a whole passtunnel file.
+type Config struct {
+	// File is the path the config was read from ("" for flag-built configs).
+	File      string
+	LogLevel  string // debug | info | warn | error
+	LogFormat string // text | json
+	Admin     *Address
+	Tunnels   []Tunnel
+	// Fields holds where each given top-level setting was set, keyed by its
+	// HCL name ("log_level", "admin"), like Tunnel.Fields.
+	Fields map[string]Pos
+}
+
+// Tunnel is one listen -> target pair and everything that governs it.
+type Tunnel struct {
+	Name string
+	Pos  Pos // where the tunnel block starts
+	// Fields holds where each given field was set, keyed by its HCL path
+	// ("listen", "tls.cert", "limits.handshake_timeout").
+	Fields map[string]Pos
+	Mode   Mode
+	Listen Address
+	Target Address
+
+	// Passphrase and SharedSecret hold secret material: never log or print them.
+	Passphrase          Secret
+	PreviousPassphrases []Secret
+	Cluster             string
+	AllowWeakPassphrase bool
+	SharedSecret        Secret
+
+	TLS           *TLS  // nil when the block is absent
+	ACME          *ACME // nil when the block is absent
+	Allow         Allow
+	Limits        Limits
+	ProxyProtocol ProxyProtocol
+}
+
+// Where names the place a field was set ("file:line:col" or "flag --x"),
+// falling back to the tunnel block itself when the field was defaulted.
+func (t *Tunnel) Where(field string) string {
+	if p, ok := t.Fields[field]; ok {
+		return p.String()
+	}
+	return t.Pos.String()
+}
+
+// Secret is a string that must not be printed. Its String and GoString
+// methods redact it so that a stray %v in a log line cannot leak it.
+type Secret struct {
+	value string
+	// Source says where it came from without saying what it is, e.g.
+	// `file("/run/secrets/p")` or `env("PASSTUNNEL_PASSPHRASE")`.
+	Source string
+}
+
+// NewSecret wraps a secret value.
+func NewSecret(value, source string) Secret { return Secret{value: value, Source: source} }
+
+// Reveal returns the secret itself, for the code that derives keys from it.
+func (s Secret) Reveal() string { return s.value }
+
+// IsSet reports whether a secret was given.
+func (s Secret) IsSet() bool { return s.value != "" }
+
+func (s Secret) String() string   { return "[redacted]" }
+func (s Secret) GoString() string { return "[redacted]" }
+
+// TLS is the tls { } block: identity from files and the trust settings.
+type TLS struct {
+	Pos                Pos
+	Cert               string
+	Key                string // "" when the key sits in the Cert file
+	CA                 string
+	ClientAuth         string // server: none | request | require (default require)
+	ServerName         string
+	Pin                []string
+	SystemRoots        bool
+	InsecureSkipVerify bool
+	SelfSigned         bool
+	MinVersion         string // "1.2" | "1.3", default "1.2"
+	MaxVersion         string // "1.2" | "1.3", default "1.3"
+	CipherSuites       []string
+	Curves             []string
+	ALPN               []string
+}
+
+// ACME is the acme { } block.
+type ACME struct {
+	Pos          Pos
+	Domains      []string
+	Email        string
+	CA           string
+	Storage      string
+	TrustedRoots string
+}
+
+// Allow narrows which authenticated peers are accepted; the lists are OR'd.
+type Allow struct {
+	CN  []string
+	DNS []string
+	URI []string
+	OU  []string
+}
+
+// Empty reports whether no allow rule was given.
+func (a Allow) Empty() bool {
+	return len(a.CN) == 0 && len(a.DNS) == 0 && len(a.URI) == 0 && len(a.OU) == 0
+}
+
+// Limits bounds what a tunnel will spend on its peers.
+type Limits struct {
+	MaxConnections   int
+	AcceptRate       float64
+	PerSourceRate    float64
+	HandshakeTimeout time.Duration
+	ConnectTimeout   time.Duration
+	IdleTimeout      time.Duration // 0 = none
+	MaxLifetime      time.Duration // 0 = none
+	DrainTimeout     time.Duration
+}
+
+// DefaultLimits are the values used for every field the user leaves out.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxConnections:   1024,
+		HandshakeTimeout: 10 * time.Second,
+		ConnectTimeout:   10 * time.Second,
+		DrainTimeout:     30 * time.Second,
+	}
+}
+
+// ProxyProtocol is the proxy_protocol { } block.
+type ProxyProtocol struct {
+	Accept  string // none | v1 | v2 | any
+	Trusted []string
+	Send    string // none | v1 | v2
+	TLSTLVs bool
+}

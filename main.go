@@ -1,0 +1,102 @@
+// Command passtunnel carries a cleartext daemon's TCP traffic over mutually
+// authenticated TLS. This package is the CLI only: it parses the command line,
+// loads the config, wires config, pki and proxy together and handles signals.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/passtunnel/passtunnel/pki"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `passtunnel: a TLS tunnel for cleartext daemons
+
+Usage:
+  passtunnel run    [-config FILE]     run every tunnel of FILE
+                                       (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)
+  passtunnel check  [-config FILE] [-skip-files]
+                                       validate FILE and print each tunnel's plan
+  passtunnel server --listen ADDR --target ADDR [flags]   one TLS-in tunnel, no file
+  passtunnel client --listen ADDR --target ADDR [flags]   one TLS-out tunnel, no file
+  passtunnel pki fingerprint FILE      SHA-256 fingerprint of a PEM certificate
+  passtunnel demo                      an encrypted loop on localhost, nothing to prepare
+  passtunnel version
+
+Run "passtunnel server -h" for the tunnel flags.
+`
+
+func main() {
+	os.Exit(runCLI(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks an error already explained to the user by a usage text.
+var errUsage = errors.New("usage")
+
+func runCLI(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "run":
+		err = cmdRun(rest, stderr)
+	case "check":
+		err = cmdCheck(rest, stdout, stderr)
+	case "server", "client":
+		err = cmdSingle(cmd, rest, stderr)
+	case "pki":
+		err = cmdPKI(rest, stdout, stderr)
+	case "demo":
+		err = cmdDemo(stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "passtunnel", version)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "passtunnel: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintln(stderr, "passtunnel:", err)
+		return 1
+	}
+}
+
+// configPath resolves -config: the flag, then $PASSTUNNEL_CONFIG, then ./passtunnel.hcl.
+func configPath(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if env := os.Getenv("PASSTUNNEL_CONFIG"); env != "" {
+		return env
+	}
+	return "passtunnel.hcl"
+}
+
+func cmdPKI(args []string, stdout, stderr io.Writer) error {
+	if len(args) != 2 || args[0] != "fingerprint" {
+		fmt.Fprint(stderr, "usage: passtunnel pki fingerprint FILE\n")
+		return errUsage
+	}
+	fp, err := pki.FingerprintFile(args[1])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, fp)
+	return nil
+}

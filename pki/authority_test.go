@@ -1,0 +1,89 @@
+package pki
+
+import (
+	"crypto/x509"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAuthorityIssue(t *testing.T) {
+	a, err := NewAuthority("demo CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Cert.IsCA || a.Cert.Subject.CommonName != "demo CA" {
+		t.Fatalf("CA cert: IsCA %v, CN %q", a.Cert.IsCA, a.Cert.Subject.CommonName)
+	}
+	spiffe, _ := url.Parse("spiffe://demo/node/a")
+	kp, err := a.Issue(LeafSpec{CommonName: "a", OrganizationalUnit: []string{"ops"}, DNSNames: []string{"a.demo"},
+		IPAddresses: []net.IP{net.IPv6loopback}, URIs: []*url.URL{spiffe}, Client: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kp.Certificate) != 1 || kp.Leaf == nil {
+		t.Fatalf("chain length %d, leaf %v", len(kp.Certificate), kp.Leaf)
+	}
+	leaf := kp.Leaf
+	if leaf.IsCA || leaf.Subject.OrganizationalUnit[0] != "ops" || leaf.URIs[0].String() != "spiffe://demo/node/a" {
+		t.Errorf("leaf fields: IsCA %v, OU %v, URIs %v", leaf.IsCA, leaf.Subject.OrganizationalUnit, leaf.URIs)
+	}
+	if d := leaf.NotAfter.Sub(time.Now()); d < 23*time.Hour || d > 25*time.Hour {
+		t.Errorf("default validity leaves %v, want about 24h", d)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(a.Cert)
+	opts := x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	if _, err := leaf.Verify(opts); err != nil {
+		t.Errorf("client leaf does not verify as a client: %v", err)
+	}
+	opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	if _, err := leaf.Verify(opts); err == nil {
+		t.Error("client-only leaf verifies as a server")
+	}
+}
+
+func TestWriteKeyPairRoundTrip(t *testing.T) {
+	a, err := NewAuthority("ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := a.Issue(LeafSpec{CommonName: "x", Validity: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certPath, keyPath, err := WriteKeyPair(dir, "tls", kp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if certPath != dir+"/tls.crt" || keyPath != dir+"/tls.key" {
+		t.Errorf("paths %s %s", certPath, keyPath)
+	}
+	for path, want := range map[string]os.FileMode{certPath: 0o644, keyPath: 0o600} {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != want {
+			t.Errorf("%s mode %v, want %v", path, st.Mode().Perm(), want)
+		}
+	}
+	if !strings.HasPrefix(string(readTestFile(t, keyPath)), "-----BEGIN PRIVATE KEY-----") {
+		t.Error("key is not PKCS#8 PEM")
+	}
+	back, err := LoadKeyPair(certPath, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !back.Leaf.Equal(kp.Leaf) {
+		t.Error("certificate changed on the round trip")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("%d files in dir, want 2 (temporary files left?)", len(entries))
+	}
+}

@@ -1,0 +1,96 @@
+package pki
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/passtunnel/passtunnel/config"
+)
+
+// fileRole says which part a file plays, so one loader error can be worded
+// for a command ("key file") and for a tunnel ("tls.key") alike.
+type fileRole int
+
+const (
+	roleCert fileRole = iota
+	roleKey
+	roleCA
+)
+
+func (r fileRole) noun() string {
+	switch r {
+	case roleKey:
+		return "key file"
+	case roleCA:
+		return "CA file"
+	default:
+		return "certificate file"
+	}
+}
+
+func (r fileRole) field() string {
+	switch r {
+	case roleKey:
+		return "tls.key"
+	case roleCA:
+		return "tls.ca"
+	default:
+		return "tls.cert"
+	}
+}
+
+// fileError ties a failure to the file that caused it. It keeps the role so
+// that tunnel errors can point at the HCL field (and its position) instead.
+type fileError struct {
+	role fileRole
+	path string
+	err  error
+}
+
+func (e *fileError) Error() string { return fmt.Sprintf("%s %q: %v", e.role.noun(), e.path, e.err) }
+func (e *fileError) Unwrap() error { return e.err }
+
+func newFileError(role fileRole, path string, err error) error {
+	return &fileError{role: role, path: path, err: err}
+}
+
+// readFile drops the *fs.PathError wrapper: the path is already in the
+// fileError, and "open /x: no such file" would name it twice.
+func readFile(role fileRole, path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, newFileError(role, path, err)
+	}
+	return data, nil
+}
+
+// tunnelPrefix is "file:line:col: tunnel "name"" for the given field.
+func tunnelPrefix(t *config.Tunnel, field string) string {
+	where := t.Where(field)
+	if where == "" {
+		return fmt.Sprintf("tunnel %q", t.Name)
+	}
+	return fmt.Sprintf("%s: tunnel %q", where, t.Name)
+}
+
+// fieldError reports a problem with one HCL field of a tunnel.
+func fieldError(t *config.Tunnel, field string, err error) error {
+	return fmt.Errorf("%s: %s: %w", tunnelPrefix(t, field), field, err)
+}
+
+// tunnelFileError rewords a loader error for a tunnel: the field and its
+// position replace the generic "certificate file".
+func tunnelFileError(t *config.Tunnel, err error) error {
+	var fe *fileError
+	if !errors.As(err, &fe) {
+		return fmt.Errorf("%s: %w", tunnelPrefix(t, "tls"), err)
+	}
+	field := fe.role.field()
+	return fmt.Errorf("%s: %s %q: %w", tunnelPrefix(t, field), field, fe.path, fe.err)
+}

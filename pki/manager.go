@@ -1,0 +1,166 @@
+package pki
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options tune a Manager. The zero value is ready for production.
+type Options struct {
+	// NodeName is the CN of this node's certificates. Default: the host
+	// name; either way it is sanitized to a DNS label.
+	NodeName string
+	// NodeValidity is the lifetime of a node certificate (default 24h); it
+	// is re-issued after 2/3 of it.
+	NodeValidity time.Duration
+	// Logger receives warnings (a weak passphrase accepted by opt-in).
+	// Nothing secret is ever logged. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock, for tests. Default: time.Now.
+	Now func() time.Time
+}
+
+// Manager builds the TLS configs of every tunnel of the process. It derives
+// each (passphrase, cluster) once, however many tunnels and reloads use it
+// (the derivation is slow on purpose), and shares one node identity and
+// one session ticketer per derived CA. main creates one and keeps it across
+// reloads.
+type Manager struct {
+	node     string
+	validity time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+	// derive is DeriveClusterCA; tests swap in a cached one.
+	derive func(passphrase, cluster string) (*ClusterCA, error)
+	// cacheKey keys the cache by HMAC rather than by the passphrase itself,
+	// and per process, so the map holds nothing that is fast to guess at.
+	cacheKey [32]byte
+
+	mu       sync.Mutex
+	clusters map[[32]byte]func() (*clusterState, error) // sync.OnceValues
+	nodes    map[string]*nodeIdentity                   // by the fingerprints of its CAs
+	warned   map[string]bool                            // tunnel+field: weak passphrase warned once
+}
+
+// clusterState is what every tunnel of one (passphrase, cluster) shares.
+type clusterState struct {
+	ca      *ClusterCA
+	tickets *ticketer
+}
+
+// NewManager resolves the defaults of opts.
+func NewManager(opts Options) *Manager {
+	m := &Manager{
+		validity: opts.NodeValidity,
+		log:      opts.Logger,
+		now:      opts.Now,
+		derive:   DeriveClusterCA,
+		clusters: map[[32]byte]func() (*clusterState, error){},
+		nodes:    map[string]*nodeIdentity{},
+		warned:   map[string]bool{},
+	}
+	if m.validity <= 0 {
+		m.validity = DefaultNodeValidity
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	name := opts.NodeName
+	if name == "" {
+		name, _ = os.Hostname() // on error "" becomes "node"
+	}
+	m.node = SanitizeNodeName(name)
+	// crypto/rand.Read never fails (Go 1.24+); it panics if the OS cannot give entropy.
+	_, _ = rand.Read(m.cacheKey[:])
+	return m
+}
+
+// NodeName is the (sanitized) name this node's certificates carry.
+func (m *Manager) NodeName() string { return m.node }
+
+// ClusterCA derives the CA of (passphrase, cluster), once per Manager.
+// Concurrent callers for the same pair wait for one derivation; distinct
+// pairs derive in parallel.
+func (m *Manager) ClusterCA(passphrase, cluster string) (*ClusterCA, error) {
+	st, err := m.cluster(passphrase, cluster)
+	if err != nil {
+		return nil, err
+	}
+	return st.ca, nil
+}
+
+func (m *Manager) cluster(passphrase, cluster string) (*clusterState, error) {
+	if cluster == "" {
+		cluster = DefaultCluster
+	}
+	key := m.keyOf(passphrase, cluster)
+	m.mu.Lock()
+	load, ok := m.clusters[key]
+	if !ok {
+		// The closure holds the passphrase only until the derivation ran:
+		// OnceValues drops its function afterwards.
+		load = sync.OnceValues(func() (*clusterState, error) {
+			ca, err := m.derive(passphrase, cluster)
+			if err != nil {
+				return nil, err
+			}
+			return &clusterState{ca: ca, tickets: &ticketer{ca: ca, now: m.now}}, nil
+		})
+		m.clusters[key] = load
+	}
+	m.mu.Unlock()
+	return load()
+}
+
+// nodeFor is the node identity that presents certificates of cas (current
+// first), shared by every tunnel with the same passphrases.
+func (m *Manager) nodeFor(cas []*ClusterCA) *nodeIdentity {
+	var key strings.Builder
+	for _, ca := range cas {
+		key.WriteString(ca.Fingerprint())
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, ok := m.nodes[key.String()]
+	if !ok {
+		n = &nodeIdentity{cas: cas, name: m.node, validity: m.validity, now: m.now}
+		m.nodes[key.String()] = n
+	}
+	return n
+}
+
+func (m *Manager) keyOf(passphrase, cluster string) [32]byte {
+	h := hmac.New(sha256.New, m.cacheKey[:])
+	// Length-prefixed, so no (cluster, passphrase) pair can collide with another.
+	_ = binary.Write(h, binary.BigEndian, uint64(len(cluster)))
+	h.Write([]byte(cluster))
+	h.Write([]byte(passphrase))
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// warnWeak logs, once per tunnel and field, that a weak passphrase was
+// accepted: repeating it on every reload would only train people to
+// ignore it.
+func (m *Manager) warnWeak(tunnel, field string, err error) {
+	m.mu.Lock()
+	key := tunnel + "\x00" + field
+	first := !m.warned[key]
+	m.warned[key] = true
+	m.mu.Unlock()
+	if first {
+		m.log.Warn("weak passphrase accepted because allow_weak_passphrase = true",
+			"tunnel", tunnel, "field", field, "rule", err.Error())
+	}
+}

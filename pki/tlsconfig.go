@@ -1,0 +1,216 @@
+// Package pki is every source of identity and trust of passtunnel: it turns
+// a tunnel's config into a ready *tls.Config for proxy. Every error names the
+// tunnel and the config field (with its file:line:col) that caused it.
+package pki
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+
+	"github.com/passtunnel/passtunnel/config"
+)
+
+// ServerTLSConfig builds the terminating config of a server-mode tunnel:
+// its certificate, the CA that verifies clients (client_auth none, request
+// or require; require is the default), versions, suites, curves and ALPN.
+func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
+	if t.Passphrase.IsSet() {
+		return nil, errNeedsManager(t)
+	}
+	c := t.TLS
+	if c == nil {
+		return nil, fmt.Errorf("%s: server mode needs a tls block with cert and key, and there is none", tunnelPrefix(t, "tls"))
+	}
+	if err := refuseUnsupported(t); err != nil {
+		return nil, err
+	}
+	if c.Cert == "" {
+		return nil, fieldError(t, "tls.cert", errors.New("required in server mode"))
+	}
+	cfg, err := baseConfig(t)
+	if err != nil {
+		return nil, err
+	}
+	kp, err := LoadKeyPair(c.Cert, c.Key)
+	if err != nil {
+		return nil, tunnelFileError(t, err)
+	}
+	cfg.Certificates = []tls.Certificate{kp}
+	if err := setClientAuth(t, cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func setClientAuth(t *config.Tunnel, cfg *tls.Config) error {
+	mode := t.TLS.ClientAuth
+	switch mode {
+	case "none":
+		cfg.ClientAuth = tls.NoClientCert
+		return nil
+	case "request":
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	case "", "require":
+		mode = "require"
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	default:
+		return fieldError(t, "tls.client_auth", fmt.Errorf("unknown value %q: want none, request or require", mode))
+	}
+	// Without a CA, Go would verify client certificates against the system
+	// store: anyone with a public web certificate would get in.
+	if t.TLS.CA == "" {
+		return fieldError(t, "tls.client_auth", fmt.Errorf(
+			"%q needs tls.ca, the CA that signs client certificates (or set client_auth = \"none\")", mode))
+	}
+	pool, err := LoadCertPool(t.TLS.CA)
+	if err != nil {
+		return tunnelFileError(t, err)
+	}
+	cfg.ClientCAs = pool
+	return nil
+}
+
+// ClientTLSConfig builds the dialing config of a client-mode tunnel. The
+// server is verified against tls.ca and/or the system roots, under
+// tls.server_name or else targetHost (an IP address is checked against the
+// certificate's IP SANs).
+func ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
+	if t.Passphrase.IsSet() {
+		return nil, errNeedsManager(t)
+	}
+	c := t.TLS
+	if c == nil {
+		return nil, fmt.Errorf("%s: client mode needs a tls block (tls.ca or system_roots = true) to verify the server, and there is none",
+			tunnelPrefix(t, "tls"))
+	}
+	if err := refuseUnsupported(t); err != nil {
+		return nil, err
+	}
+	cfg, err := baseConfig(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := setClientCert(t, cfg); err != nil {
+		return nil, err
+	}
+	if cfg.RootCAs, err = clientRoots(t); err != nil {
+		return nil, err
+	}
+	cfg.InsecureSkipVerify = c.InsecureSkipVerify
+	if cfg.RootCAs == nil && !c.InsecureSkipVerify {
+		return nil, fieldError(t, "tls.ca", errors.New(
+			"nothing to verify the server against: set tls.ca or tls.system_roots = true (insecure_skip_verify is for debugging only)"))
+	}
+	cfg.ServerName = c.ServerName
+	if cfg.ServerName == "" {
+		cfg.ServerName = verifyHost(targetHost)
+	}
+	if cfg.ServerName == "" && !c.InsecureSkipVerify {
+		return nil, fieldError(t, "tls.server_name", errors.New(
+			"the target has no host name to verify the server certificate against: set tls.server_name"))
+	}
+	return cfg, nil
+}
+
+func setClientCert(t *config.Tunnel, cfg *tls.Config) error {
+	c := t.TLS
+	if c.Cert == "" {
+		if c.Key != "" {
+			return fieldError(t, "tls.key", errors.New("set without tls.cert"))
+		}
+		return nil
+	}
+	kp, err := LoadKeyPair(c.Cert, c.Key)
+	if err != nil {
+		return tunnelFileError(t, err)
+	}
+	cfg.Certificates = []tls.Certificate{kp}
+	return nil
+}
+
+// clientRoots is the union of the system store and tls.ca, or nil when the
+// tunnel sets neither.
+func clientRoots(t *config.Tunnel) (*x509.CertPool, error) {
+	c := t.TLS
+	if !c.SystemRoots && c.CA == "" {
+		return nil, nil
+	}
+	pool := x509.NewCertPool()
+	if c.SystemRoots {
+		sys, err := x509.SystemCertPool() // a copy: adding to it is safe
+		if err != nil {
+			return nil, fieldError(t, "tls.system_roots", fmt.Errorf("cannot load the system trust store: %w", err))
+		}
+		pool = sys
+	}
+	if c.CA != "" {
+		certs, err := loadCerts(roleCA, c.CA)
+		if err != nil {
+			return nil, tunnelFileError(t, err)
+		}
+		for _, cert := range certs {
+			pool.AddCert(cert)
+		}
+	}
+	return pool, nil
+}
+
+// verifyHost turns a target host into the name crypto/tls verifies: no
+// brackets, no port, no IPv6 zone (a zone would make the IP look like a DNS
+// name and fail the IP SAN check).
+func verifyHost(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if i := strings.IndexByte(host, '%'); i >= 0 && net.ParseIP(host[:i]) != nil {
+		host = host[:i]
+	}
+	return host
+}
+
+// errNeedsManager: a passphrase tunnel's CA is derived once per process
+// and its node certificate renewed, which takes the state a Manager keeps.
+func errNeedsManager(t *config.Tunnel) error {
+	return fmt.Errorf("%s: passphrase tunnels are built by pki.Manager, not by the package-level functions", tunnelPrefix(t, "passphrase"))
+}
+
+// refuseUnsupported stops settings of later issues from being silently
+// ignored: a pin that is not enforced is worse than an error.
+func refuseUnsupported(t *config.Tunnel) error {
+	if len(t.TLS.Pin) > 0 {
+		return fieldError(t, "tls.pin", errors.New("not supported yet"))
+	}
+	if t.TLS.SelfSigned {
+		return fieldError(t, "tls.self_signed", errors.New("not supported yet"))
+	}
+	return nil
+}
+
+// baseConfig holds what both modes share: versions, suites, curves, ALPN.
+func baseConfig(t *config.Tunnel) (*tls.Config, error) {
+	minV, maxV, err := versions(t)
+	if err != nil {
+		return nil, err
+	}
+	suites, err := cipherSuites(t, minV)
+	if err != nil {
+		return nil, err
+	}
+	curveIDs, err := curvePrefs(t)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{
+		MinVersion:       minV,
+		MaxVersion:       maxV,
+		CipherSuites:     suites,
+		CurvePreferences: curveIDs,
+		NextProtos:       slices.Clone(t.TLS.ALPN),
+	}, nil
+}

@@ -1,0 +1,203 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/passtunnel/passtunnel/config"
+)
+
+// errAborted is returned by steps that lost a race with abort.
+var errAborted = errors.New("connection aborted")
+
+// Close reasons decided by the tunnel rather than by the peers.
+const (
+	reasonIdle       = "idle_timeout"
+	reasonLifetime   = "max_lifetime"
+	reasonDrain      = "drain_timeout"
+	reasonShutdown   = "shutdown"
+	reasonDialFailed = "target_dial_failed"
+	reasonTargetTLS  = "target_handshake_failed"
+	reasonMaxConns   = "max_connections"
+)
+
+// conn is one accepted connection and, once dialed, its target.
+type conn struct {
+	t     *Tunnel
+	peer  net.Conn // as accepted, never wrapped: closing it unblocks everything
+	start time.Time
+	// ctx bounds the dial; abort cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// lastActive is when a byte last moved, as an offset from start, so the
+	// pump marks activity with one atomic store instead of resetting timers.
+	lastActive atomic.Int64
+
+	mu       sync.Mutex
+	target   net.Conn // as dialed; nil until then
+	reason   string   // set by abort: the first reason wins
+	aborted  bool
+	finished bool // timers must not re-arm
+	idle     *time.Timer
+	lifetime *time.Timer
+}
+
+func newConn(t *Tunnel, peer net.Conn) *conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &conn{t: t, peer: peer, start: time.Now(), ctx: ctx, cancel: cancel}
+}
+
+// abort closes both sides from outside the connection's goroutines. The
+// first call decides the reason; an empty one (the pump unblocking itself
+// after an error) leaves the reason to that error.
+func (c *conn) abort(reason string) {
+	c.mu.Lock()
+	if !c.aborted {
+		c.reason = reason
+	}
+	c.aborted = true
+	target := c.target
+	c.mu.Unlock()
+	c.cancel()
+	// Raw connections, never *tls.Conn: tls.Conn.Close would try to send
+	// close_notify and could block behind a stuck Write.
+	c.peer.Close()
+	if target != nil {
+		target.Close()
+	}
+}
+
+// abortReason is the reason given to abort, or "".
+func (c *conn) abortReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reason
+}
+
+// setTarget records the dialed connection so abort can close it. It fails if
+// abort came first; the caller then closes raw itself.
+func (c *conn) setTarget(raw net.Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aborted {
+		return false
+	}
+	c.target = raw
+	return true
+}
+
+// startLifetime arms max_lifetime, counted from accept.
+func (c *conn) startLifetime(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lifetime = time.AfterFunc(d, func() { c.abort(reasonLifetime) })
+}
+
+// startIdle arms idle_timeout with one timer that, when it fires, re-arms
+// itself for the remaining quiet time if bytes moved meanwhile.
+func (c *conn) startIdle(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.touch()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idle = time.AfterFunc(d, func() { c.checkIdle(d) })
+}
+
+func (c *conn) checkIdle(d time.Duration) {
+	quiet := time.Since(c.start) - time.Duration(c.lastActive.Load())
+	if quiet >= d {
+		c.abort(reasonIdle)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.finished {
+		c.idle.Reset(d - quiet)
+	}
+}
+
+func (c *conn) touch() { c.lastActive.Store(int64(time.Since(c.start))) }
+
+// finish stops the timers and closes both raw connections.
+func (c *conn) finish() {
+	c.mu.Lock()
+	c.finished = true
+	c.aborted = true // a timer firing now must not rewrite the reason
+	for _, tm := range []*time.Timer{c.idle, c.lifetime} {
+		if tm != nil {
+			tm.Stop()
+		}
+	}
+	target := c.target
+	c.mu.Unlock()
+	c.cancel()
+	c.peer.Close()
+	if target != nil {
+		target.Close()
+	}
+}
+
+// dial connects to the target under connect_timeout.
+func (c *conn) dial(target config.Address, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	raw, err := d.DialContext(c.ctx, string(target.Network), target.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if !c.setTarget(raw) {
+		raw.Close()
+		return nil, errAborted
+	}
+	return raw, nil
+}
+
+// handshake runs the TLS handshake under handshake_timeout. The deadline goes
+// on the raw connection and is cleared after, because the pump relies on
+// connections having no deadline.
+func handshake(tc *tls.Conn, raw net.Conn, timeout time.Duration) error {
+	if timeout > 0 {
+		if err := raw.SetDeadline(time.Now().Add(timeout)); err != nil {
+			return err
+		}
+	}
+	err := tc.Handshake()
+	if cerr := raw.SetDeadline(time.Time{}); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// peerSubject is the subject of the certificate the other end of tc showed.
+func peerSubject(tc *tls.Conn) string {
+	certs := tc.ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return ""
+	}
+	return certs[0].Subject.String()
+}
+
+// addrString renders an address the way users write it; unix peers are
+// usually unnamed.
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	if a.Network() == "unix" {
+		if a.String() == "" {
+			return "unix:@"
+		}
+		return "unix:" + a.String()
+	}
+	return a.String()
+}

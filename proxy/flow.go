@@ -1,0 +1,134 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"net"
+	"time"
+
+	"github.com/passtunnel/passtunnel/config"
+)
+
+// outcome is how a connection ended, for its closing log line.
+type outcome struct {
+	reason  string
+	err     error
+	subject string
+	in, out int64
+	// logged is set when a throttled line already covered this connection
+	// (a failed inbound handshake): peers can trigger those at will, so they
+	// get no unthrottled "connection closed" line.
+	logged bool
+}
+
+// serve handles one admitted connection from accept to close.
+func (c *conn) serve() {
+	defer c.t.release(c)
+	o := &c.t.opts
+	peer := addrString(c.peer.RemoteAddr())
+	if o.ConnWarning != "" {
+		c.t.log.Warn(o.ConnWarning, "peer", peer)
+	}
+	c.startLifetime(o.Limits.MaxLifetime)
+	var res outcome
+	if o.Mode == config.ModeServer {
+		res = c.runServer(peer)
+	} else {
+		res = c.runClient(peer)
+	}
+	c.finish()
+	c.report(peer, res)
+}
+
+// runServer: TLS in, cleartext out. The handshake comes before the dial so
+// that an unauthenticated peer never reaches the target.
+func (c *conn) runServer(peer string) outcome {
+	o := &c.t.opts
+	tc := tls.Server(c.peer, o.TLS)
+	if err := handshake(tc, c.peer, o.Limits.HandshakeTimeout); err != nil {
+		if r := c.abortReason(); r != "" {
+			return outcome{reason: r}
+		}
+		reason := c.countHandshake(err)
+		c.t.warn.Warn("handshake failed", "peer", peer, "reason", reason, "error", err)
+		return outcome{logged: true}
+	}
+	subject := peerSubject(tc)
+	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout)
+	if err != nil {
+		return c.targetFailed(peer, reasonDialFailed, err, subject)
+	}
+	return c.pump(tc, raw, subject)
+}
+
+// runClient: cleartext in, TLS out.
+func (c *conn) runClient(peer string) outcome {
+	o := &c.t.opts
+	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout)
+	if err != nil {
+		return c.targetFailed(peer, reasonDialFailed, err, "")
+	}
+	tc := tls.Client(raw, o.TLS)
+	if err := handshake(tc, raw, o.Limits.HandshakeTimeout); err != nil {
+		if c.abortReason() == "" {
+			c.countHandshake(err)
+		}
+		return c.targetFailed(peer, reasonTargetTLS, err, "")
+	}
+	return c.pump(c.peer, tc, peerSubject(tc))
+}
+
+func (c *conn) countHandshake(err error) string {
+	reason := classifyHandshake(err)
+	c.t.stats.handshakeFailed(reason)
+	return reason
+}
+
+// targetFailed reports a failed dial or handshake toward the target. Besides
+// the closing line, a throttled WARN makes it visible at warn level.
+func (c *conn) targetFailed(peer, reason string, err error, subject string) outcome {
+	if r := c.abortReason(); r != "" {
+		return outcome{reason: r, subject: subject}
+	}
+	c.t.warn.Warn("target connection failed", "peer", peer, "target", c.t.opts.Target.String(),
+		"reason", reason, "error", err)
+	return outcome{reason: reason, err: err, subject: subject}
+}
+
+// pump carries bytes between the accepted peer and the target until both
+// directions end.
+func (c *conn) pump(peer, target net.Conn, subject string) outcome {
+	s := &c.t.stats
+	idle := c.t.opts.Limits.IdleTimeout
+	var touch func()
+	if idle > 0 {
+		touch = c.touch
+	}
+	up := &direction{src: peer, dst: target, total: &s.bytesIn, touch: touch}
+	down := &direction{src: target, dst: peer, total: &s.bytesOut, touch: touch}
+	c.startIdle(idle)
+	err := pump(up, down, func() { c.abort("") })
+	return outcome{reason: closeReason(err), err: err, subject: subject, in: up.n, out: down.n}
+}
+
+// report writes the one line every handled connection ends with. A reason
+// given by abort (timers, drain) wins over the errors it caused.
+func (c *conn) report(peer string, res outcome) {
+	if res.logged {
+		return
+	}
+	if r := c.abortReason(); r != "" {
+		res.reason, res.err = r, nil
+	}
+	args := []any{
+		"peer", peer,
+		"peer_subject", res.subject,
+		"bytes_in", res.in,
+		"bytes_out", res.out,
+		"duration", time.Since(c.start).Round(time.Microsecond),
+		"reason", res.reason,
+	}
+	if res.err != nil {
+		args = append(args, "error", res.err)
+	}
+	c.t.log.Info("connection closed", args...)
+}

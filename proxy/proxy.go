@@ -1,0 +1,252 @@
+// Package proxy runs passtunnel's tunnels: it binds the listen address,
+// admits connections under the tunnel's limits, performs the TLS handshake on
+// the side that carries TLS, dials the target, pumps bytes both ways with
+// half-close, and drains on shutdown. It receives a ready *tls.Config and
+// knows nothing about where certificates come from.
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/passtunnel/passtunnel/config"
+)
+
+// Options describe one tunnel.
+type Options struct {
+	Name string
+	// Mode server: TLS in, cleartext out. Mode client: cleartext in, TLS out.
+	Mode config.Mode
+	// Listen is tcp host:port (port 0 picks one; see Tunnel.Addr) or a unix path.
+	Listen config.Address
+	Target config.Address
+	Limits config.Limits
+	// TLS is the terminating config in server mode and the dialing config
+	// (ServerName already set) in client mode.
+	TLS *tls.Config
+	// ConnWarning, if set, is logged at WARN on every connection (for
+	// example when the target's certificate is not verified).
+	ConnWarning string
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Tunnel is a bound listener and the connections it carries.
+type Tunnel struct {
+	opts  Options
+	ln    net.Listener
+	log   *slog.Logger
+	warn  *throttledLogger
+	stats counters
+
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when the listener is closed
+	stopErr  error
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	stopping bool // set before wg.Wait may run: no wg.Add after it
+	wg       sync.WaitGroup
+}
+
+// Listen validates opts and binds the listen address.
+func Listen(opts Options) (*Tunnel, error) {
+	if err := validate(&opts); err != nil {
+		return nil, fmt.Errorf("tunnel %q: %w", opts.Name, err)
+	}
+	ln, err := listen(opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel %q: listen on %s: %w", opts.Name, opts.Listen, err)
+	}
+	log := opts.Logger.With("tunnel", opts.Name)
+	t := &Tunnel{
+		opts:    opts,
+		ln:      ln,
+		log:     log,
+		warn:    newThrottledLogger(log, warnRate, warnBurst),
+		stopped: make(chan struct{}),
+		conns:   make(map[*conn]struct{}),
+	}
+	log.Info("tunnel listening", "mode", opts.Mode, "listen", addrString(ln.Addr()),
+		"target", opts.Target.String())
+	return t, nil
+}
+
+func validate(o *Options) error {
+	if o.Mode != config.ModeServer && o.Mode != config.ModeClient {
+		return fmt.Errorf("unknown mode %q", o.Mode)
+	}
+	if o.TLS == nil {
+		return errors.New("no TLS config")
+	}
+	for _, a := range []config.Address{o.Listen, o.Target} {
+		if a.Network != config.NetTCP && a.Network != config.NetUnix {
+			return fmt.Errorf("address %q: unknown network %q", a.Addr, a.Network)
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Addr is the bound address, with the real port when Listen asked for 0.
+func (t *Tunnel) Addr() net.Addr { return t.ln.Addr() }
+
+// Stats returns a snapshot of the tunnel's counters.
+func (t *Tunnel) Stats() Stats { return t.stats.snapshot() }
+
+// Serve accepts connections until Shutdown or Close, then returns nil.
+func (t *Tunnel) Serve() error {
+	var backoff time.Duration
+	for {
+		raw, err := t.ln.Accept()
+		if err == nil {
+			backoff = 0
+			t.admit(raw)
+			continue
+		}
+		if t.isStopped() {
+			return nil
+		}
+		if !isResourceExhaustion(err) {
+			return fmt.Errorf("tunnel %q: accept on %s: %w", t.opts.Name, t.opts.Listen, err)
+		}
+		// Out of file descriptors or memory: pause instead of spinning,
+		// as the condition usually clears when connections close.
+		backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+		t.warn.Warn("accept failed, retrying", "error", err, "retry_in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-t.stopped:
+			return nil
+		}
+	}
+}
+
+func isResourceExhaustion(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// admit starts handling raw, or closes it at once when the tunnel is full or
+// stopping: a refused peer must not sit in the kernel backlog.
+func (t *Tunnel) admit(raw net.Conn) {
+	limit := t.opts.Limits.MaxConnections
+	if limit > 0 && t.stats.active.Load() >= int64(limit) {
+		t.refuse(raw, reasonMaxConns)
+		return
+	}
+	c := newConn(t, raw)
+	t.mu.Lock()
+	if t.stopping {
+		t.mu.Unlock()
+		t.refuse(raw, reasonShutdown)
+		return
+	}
+	t.conns[c] = struct{}{}
+	t.wg.Add(1)
+	t.stats.active.Add(1)
+	t.mu.Unlock()
+	t.stats.accepted.Add(1)
+	go c.serve()
+}
+
+func (t *Tunnel) refuse(raw net.Conn, reason string) {
+	t.stats.refuse(reason)
+	t.warn.Warn("connection refused", "peer", addrString(raw.RemoteAddr()), "reason", reason)
+	raw.Close()
+}
+
+// release is the last thing a connection goroutine does.
+func (t *Tunnel) release(c *conn) {
+	t.mu.Lock()
+	delete(t.conns, c)
+	t.mu.Unlock()
+	t.stats.active.Add(-1)
+	t.wg.Done()
+}
+
+// Shutdown stops accepting at once and lets open connections finish. When
+// ctx is done the remaining ones are closed with reason drain_timeout and an
+// error is returned. It returns after every connection goroutine has exited.
+func (t *Tunnel) Shutdown(ctx context.Context) error {
+	t.stop()
+	done := t.drained()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	n := t.abortAll(reasonDrain)
+	<-done
+	return fmt.Errorf("tunnel %q: drain: closed %d connections: %w", t.opts.Name, n, ctx.Err())
+}
+
+// Close stops accepting and closes every connection now, then waits for
+// their goroutines.
+func (t *Tunnel) Close() error {
+	err := t.stop()
+	t.abortAll(reasonShutdown)
+	<-t.drained()
+	return err
+}
+
+// stop closes the listener once and forbids new registrations.
+func (t *Tunnel) stop() error {
+	t.stopOnce.Do(func() {
+		t.mu.Lock()
+		t.stopping = true
+		t.mu.Unlock()
+		close(t.stopped)
+		if err := t.ln.Close(); err != nil {
+			t.stopErr = fmt.Errorf("tunnel %q: close listener: %w", t.opts.Name, err)
+		}
+		t.warn.flush()
+	})
+	return t.stopErr
+}
+
+func (t *Tunnel) isStopped() bool {
+	select {
+	case <-t.stopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// drained is closed once every connection goroutine has exited. Call it only
+// after stop, so that no wg.Add can race with the Wait.
+func (t *Tunnel) drained() <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		t.wg.Wait()
+		close(done)
+	}()
+	return done
+}
+
+func (t *Tunnel) abortAll(reason string) int {
+	t.mu.Lock()
+	list := make([]*conn, 0, len(t.conns))
+	for c := range t.conns {
+		list = append(list, c)
+	}
+	t.mu.Unlock()
+	for _, c := range list {
+		c.abort(reason)
+	}
+	return len(list)
+}

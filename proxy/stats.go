@@ -1,0 +1,72 @@
+package proxy
+
+import (
+	"maps"
+	"sync"
+	"sync/atomic"
+)
+
+// Stats is a snapshot of a tunnel's counters.
+type Stats struct {
+	// Accepted counts connections admitted for handling; connections closed at
+	// once after accept are counted in Refused instead.
+	Accepted uint64
+	// Active is the number of admitted connections not yet closed, including
+	// those still in their handshake.
+	Active uint64
+	// Refused counts connections closed right after accept, by reason
+	// ("max_connections", "shutdown").
+	Refused map[string]uint64
+	// HandshakeFailures counts failed TLS handshakes, by reason (see
+	// classifyHandshake).
+	HandshakeFailures map[string]uint64
+	// BytesIn flowed from accepted peers to the target, BytesOut back.
+	BytesIn, BytesOut uint64
+}
+
+// counters is every number a tunnel records. It is deliberately one small
+// type so that a later Prometheus recorder can replace it behind an interface.
+type counters struct {
+	accepted atomic.Uint64
+	active   atomic.Int64
+	bytesIn  atomic.Uint64
+	bytesOut atomic.Uint64
+
+	mu        sync.Mutex
+	refused   map[string]uint64
+	handshake map[string]uint64
+}
+
+func (c *counters) refuse(reason string) { c.bump(&c.refused, reason) }
+
+func (c *counters) handshakeFailed(reason string) { c.bump(&c.handshake, reason) }
+
+func (c *counters) bump(m *map[string]uint64, key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if *m == nil {
+		*m = make(map[string]uint64)
+	}
+	(*m)[key]++
+}
+
+func (c *counters) snapshot() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Stats{
+		Accepted:          c.accepted.Load(),
+		Active:            uint64(max(c.active.Load(), 0)),
+		Refused:           cloneOrEmpty(c.refused),
+		HandshakeFailures: cloneOrEmpty(c.handshake),
+		BytesIn:           c.bytesIn.Load(),
+		BytesOut:          c.bytesOut.Load(),
+	}
+}
+
+// cloneOrEmpty never returns nil so callers can index the maps freely.
+func cloneOrEmpty(m map[string]uint64) map[string]uint64 {
+	if m == nil {
+		return map[string]uint64{}
+	}
+	return maps.Clone(m)
+}
