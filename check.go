@@ -30,9 +30,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	if !*skipFiles {
 		var errs []error
-		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		quiet := slog.New(slog.DiscardHandler)
+		m, err := newPKI(quiet)
+		if err != nil {
+			return err
+		}
 		for i := range cfg.Tunnels {
-			if _, err := buildTunnel(&cfg.Tunnels[i], quiet); err != nil {
+			if _, err := buildTunnel(m, &cfg.Tunnels[i], quiet); err != nil {
 				errs = append(errs, err)
 			}
 		}

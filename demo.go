@@ -34,7 +34,10 @@ func cmdDemo(stdout, stderr io.Writer) error {
 	}
 	defer echo.Close()
 	cfg := demoConfig(files, echo.Addr().String())
-	f := newFleet(newLogger(cfg, stderr))
+	f, err := newFleet(newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
 	// Two stages: the client tunnel dials the server tunnel, whose port is
 	// only known once it listens.
 	server, client := *cfg, *cfg

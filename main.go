@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/passtunnel/passtunnel/config"
 	"github.com/passtunnel/passtunnel/pki"
 )
 
@@ -71,10 +72,29 @@ func runCLI(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case isLocated(err):
+		// The message starts with file:line:col (or "flag --x"): printed as
+		// is, so editors and CI annotations can jump to it.
+		fmt.Fprintln(stderr, err)
+		return 1
 	default:
 		fmt.Fprintln(stderr, "passtunnel:", err)
 		return 1
 	}
+}
+
+// located marks an error whose message already says where it comes from.
+type located struct{ error }
+
+func (l located) Unwrap() error { return l.error }
+
+func isLocated(err error) bool {
+	var (
+		l  located
+		es config.Errors
+		e  config.Error
+	)
+	return errors.As(err, &l) || errors.As(err, &es) || errors.As(err, &e)
 }
 
 // configPath resolves -config: the flag, then $PASSTUNNEL_CONFIG, then ./passtunnel.hcl.

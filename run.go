@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/passtunnel/passtunnel/config"
 	"github.com/passtunnel/passtunnel/pki"
@@ -64,7 +65,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // buildTunnel turns one validated config tunnel into proxy options with a
 // ready TLS config. Errors name the tunnel and the field that caused them.
-func buildTunnel(t *config.Tunnel, log *slog.Logger) (proxy.Options, error) {
+func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Options, error) {
 	opts := proxy.Options{
 		Name:   t.Name,
 		Mode:   t.Mode,
@@ -76,9 +77,9 @@ func buildTunnel(t *config.Tunnel, log *slog.Logger) (proxy.Options, error) {
 	var err error
 	switch t.Mode {
 	case config.ModeServer:
-		opts.TLS, err = pki.ServerTLSConfig(t)
+		opts.TLS, err = m.ServerTLSConfig(t)
 	case config.ModeClient:
-		opts.TLS, err = pki.ClientTLSConfig(t, targetHost(t.Target))
+		opts.TLS, err = m.ClientTLSConfig(t, targetHost(t.Target))
 		if t.TLS != nil && t.TLS.InsecureSkipVerify {
 			opts.ConnWarning = "insecure_skip_verify is on: the target's certificate is NOT verified; " +
 				"this connection is encrypted but not authenticated"
@@ -86,7 +87,10 @@ func buildTunnel(t *config.Tunnel, log *slog.Logger) (proxy.Options, error) {
 	default:
 		err = fmt.Errorf("%s: tunnel %q: mode: unknown mode %q", t.Where("mode"), t.Name, t.Mode)
 	}
-	return opts, err
+	if err != nil {
+		return opts, located{err}
+	}
+	return opts, nil
 }
 
 // targetHost is the host a client tunnel verifies when server_name is not set.
@@ -103,7 +107,10 @@ func targetHost(a config.Address) string {
 
 // serve starts every tunnel of cfg, then waits for SIGTERM/SIGINT and drains.
 func serve(cfg *config.Config, stderr io.Writer) error {
-	f := newFleet(newLogger(cfg, stderr))
+	f, err := newFleet(newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
 	if err := f.start(cfg); err != nil {
 		return err
 	}
@@ -113,6 +120,7 @@ func serve(cfg *config.Config, stderr io.Writer) error {
 // fleet is the set of running tunnels of one process.
 type fleet struct {
 	log     *slog.Logger
+	pki     *pki.Manager
 	tunnels []runningTunnel
 	done    chan error // an accept loop that ended
 	sigs    chan os.Signal
@@ -123,12 +131,32 @@ type runningTunnel struct {
 	tunnel *proxy.Tunnel
 }
 
-func newFleet(log *slog.Logger) *fleet {
-	f := &fleet{log: log, done: make(chan error, 64), sigs: make(chan os.Signal, 2)}
+func newFleet(log *slog.Logger) (*fleet, error) {
+	m, err := newPKI(log)
+	if err != nil {
+		return nil, err
+	}
+	f := &fleet{log: log, pki: m, done: make(chan error, 64), sigs: make(chan os.Signal, 2)}
 	// Subscribed before any tunnel listens, so a signal that arrives while
 	// tunnels start is not lost (or fatal by default).
 	signal.Notify(f.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	return f
+	return f, nil
+}
+
+// newPKI makes the process's one pki.Manager. The node name and the node
+// certificate lifetime come from the environment, not the config: they
+// describe the host (a pod's name arrives through the downward API as an
+// environment variable), not a tunnel.
+func newPKI(log *slog.Logger) (*pki.Manager, error) {
+	opts := pki.Options{NodeName: os.Getenv("PASSTUNNEL_NODE_NAME"), Logger: log}
+	if v := os.Getenv("PASSTUNNEL_NODE_CERT_VALIDITY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("PASSTUNNEL_NODE_CERT_VALIDITY: invalid duration %q", v)
+		}
+		opts.NodeValidity = d
+	}
+	return pki.NewManager(opts), nil
 }
 
 // start builds every tunnel of cfg before binding any, so that a bad
@@ -137,7 +165,7 @@ func newFleet(log *slog.Logger) *fleet {
 func (f *fleet) start(cfg *config.Config) error {
 	opts := make([]proxy.Options, len(cfg.Tunnels))
 	for i := range cfg.Tunnels {
-		o, err := buildTunnel(&cfg.Tunnels[i], f.log)
+		o, err := buildTunnel(f.pki, &cfg.Tunnels[i], f.log)
 		if err != nil {
 			return err
 		}

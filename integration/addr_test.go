@@ -12,7 +12,7 @@ func TestIPv6Listen(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "[::1]:0")
 	if err != nil {
-		t.Skipf("IPv6 loopback ::1 unavailable: %v", err)
+		skipOrFail(t, "IPv6 loopback ::1 unavailable: %v", err)
 	}
 	ln.Close()
 	f := newFixture(t)

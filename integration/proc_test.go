@@ -318,8 +318,19 @@ func needProgram(t testing.TB, names ...string) string {
 			return p
 		}
 	}
-	t.Skipf("%s not installed", strings.Join(names, " or "))
+	skipOrFail(t, "%s not installed (apt-get install the Debian package; .ci/run does)", strings.Join(names, " or "))
 	return ""
+}
+
+// skipOrFail skips a test that lacks an external requirement, except where
+// PASSTUNNEL_REQUIRE_PEERS is set (as .ci/run does): there every test must
+// run, so a missing requirement fails instead of passing unnoticed.
+func skipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("PASSTUNNEL_REQUIRE_PEERS") != "" {
+		t.Fatalf("PASSTUNNEL_REQUIRE_PEERS is set: "+format, args...)
+	}
+	t.Skipf(format, args...)
 }
 
 // runProc runs a program to completion within timeout and returns it.

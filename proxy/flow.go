@@ -69,10 +69,15 @@ func (c *conn) runClient(peer string) outcome {
 	}
 	tc := tls.Client(raw, o.TLS)
 	if err := handshake(tc, raw, o.Limits.HandshakeTimeout); err != nil {
-		if c.abortReason() == "" {
-			c.countHandshake(err)
+		if r := c.abortReason(); r != "" {
+			return outcome{reason: r}
 		}
-		return c.targetFailed(peer, reasonTargetTLS, err, "")
+		// The TLS peer here is the target: its address is the one an
+		// operator needs to find the certificate that was refused.
+		reason := c.countHandshake(err)
+		c.t.warn.Warn("handshake failed", "peer", o.Target.String(), "client", peer,
+			"reason", reason, "error", err)
+		return outcome{reason: reasonTargetTLS, err: err}
 	}
 	return c.pump(c.peer, tc, peerSubject(tc))
 }

@@ -1,0 +1,48 @@
+package integration
+
+import (
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// TestDockerfileBuildIsStatic runs the Dockerfile's own build command and
+// checks that the result needs no dynamic loader, since the distroless
+// static image has none.
+func TestDockerfileBuildIsStatic(t *testing.T) {
+	t.Parallel()
+	dockerfile := string(mustRead(t, filepath.Join("..", "Dockerfile")))
+	m := regexp.MustCompile(`RUN CGO_ENABLED=0 go build (.*) -o /out/passtunnel \.`).FindStringSubmatch(dockerfile)
+	if m == nil {
+		t.Fatal("Dockerfile: no `RUN CGO_ENABLED=0 go build ... -o /out/passtunnel .` line")
+	}
+	for _, want := range []string{"FROM gcr.io/distroless/static", "USER 65532", `ENTRYPOINT ["/usr/local/bin/passtunnel"]`,
+		"PASSTUNNEL_CONFIG=/etc/passtunnel/passtunnel.hcl"} {
+		if !regexp.MustCompile(regexp.QuoteMeta(want)).MatchString(dockerfile) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "passtunnel")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=test", "-o", out, "github.com/passtunnel/passtunnel")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("static build: %v\n%s", err, b)
+	}
+	f, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Fatal("the binary asks for a dynamic loader; the distroless static image has none")
+		}
+	}
+	v, err := exec.Command(out, "version").Output()
+	if err != nil || string(v) != "passtunnel test\n" {
+		t.Fatalf("static binary `version` = %q, %v; want the stamped version", v, err)
+	}
+}
