@@ -2,11 +2,12 @@ package main
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,26 +15,30 @@ import (
 	"github.com/passtunnel/passtunnel/pki"
 )
 
+// demoCluster names the demo's cluster: the salt of its derivation.
+const demoCluster = "demo"
+
 // cmdDemo runs a whole encrypted loop in one process: an echo backend, a
-// server tunnel in front of it and a client tunnel in front of that, with a
-// CA and certificates made in memory (written to a temporary directory only
-// so that openssl can be pointed at them by hand).
+// server tunnel in front of it and a client tunnel in front of that, joined
+// by a random passphrase, with no certificate to make. A node certificate is
+// written to a temporary directory only so that openssl can be pointed at
+// the server tunnel by hand.
 func cmdDemo(stdout, stderr io.Writer) error {
+	passphrase, err := randomPassphrase()
+	if err != nil {
+		return err
+	}
 	dir, err := os.MkdirTemp("", "passtunnel-demo-")
 	if err != nil {
 		return fmt.Errorf("demo: temporary directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	files, err := demoCertificates(dir)
-	if err != nil {
-		return err
-	}
 	echo, err := startEcho()
 	if err != nil {
 		return err
 	}
 	defer echo.Close()
-	cfg := demoConfig(files, echo.Addr().String())
+	cfg := demoConfig(passphrase, echo.Addr().String())
 	f, err := newFleet(newLogger(cfg, stderr))
 	if err != nil {
 		return err
@@ -52,87 +57,82 @@ func cmdDemo(stdout, stderr io.Writer) error {
 		return err
 	}
 	clientAddr := f.tunnels[1].tunnel.Addr().String()
-	if err := demoProbe(stdout, files, clientAddr, serverAddr, echo.Addr().String()); err != nil {
+	ca, err := f.pki.ClusterCA(passphrase.Reveal(), demoCluster) // derived already: cached
+	if err != nil {
+		closeAll(f.tunnels)
+		return err
+	}
+	probe := demoProbe{clientAddr: clientAddr, serverAddr: serverAddr, echoAddr: echo.Addr().String(), ca: ca, dir: dir}
+	if err := probe.run(stdout); err != nil {
 		closeAll(f.tunnels)
 		return err
 	}
 	return f.wait()
 }
 
-type demoFiles struct{ dir, ca, serverCert, serverKey, clientCert, clientKey string }
-
-func demoCertificates(dir string) (demoFiles, error) {
-	f := demoFiles{dir: dir, ca: filepath.Join(dir, "ca.pem")}
-	ca, err := pki.NewAuthority("passtunnel demo CA")
-	if err != nil {
-		return f, fmt.Errorf("demo: CA: %w", err)
+// randomPassphrase is 32 characters of base64 from 24 random bytes: well
+// above the passphrase policy, and never printed.
+func randomPassphrase() (config.Secret, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return config.Secret{}, fmt.Errorf("demo: random passphrase: %w", err)
 	}
-	if err := os.WriteFile(f.ca, ca.CertPEM(), 0o644); err != nil {
-		return f, fmt.Errorf("demo: %w", err)
-	}
-	server, err := ca.Issue(pki.LeafSpec{CommonName: "demo-server", DNSNames: []string{"localhost"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, Server: true})
-	if err != nil {
-		return f, fmt.Errorf("demo: server certificate: %w", err)
-	}
-	client, err := ca.Issue(pki.LeafSpec{CommonName: "demo-client", Client: true})
-	if err != nil {
-		return f, fmt.Errorf("demo: client certificate: %w", err)
-	}
-	if f.serverCert, f.serverKey, err = pki.WriteKeyPair(dir, "server", server); err != nil {
-		return f, fmt.Errorf("demo: %w", err)
-	}
-	if f.clientCert, f.clientKey, err = pki.WriteKeyPair(dir, "client", client); err != nil {
-		return f, fmt.Errorf("demo: %w", err)
-	}
-	return f, nil
+	return config.NewSecret(base64.RawURLEncoding.EncodeToString(b), "random (demo)"), nil
 }
 
 // demoConfig is what an operator would write in HCL for the same loop.
-func demoConfig(f demoFiles, echoAddr string) *config.Config {
-	tlsBase := config.TLS{MinVersion: "1.2", MaxVersion: "1.3", CA: f.ca}
-	server := tlsBase
-	server.Cert, server.Key, server.ClientAuth = f.serverCert, f.serverKey, "require"
-	client := tlsBase
-	client.Cert, client.Key, client.ServerName = f.clientCert, f.clientKey, "localhost"
+func demoConfig(passphrase config.Secret, echoAddr string) *config.Config {
+	tunnel := func(name string, mode config.Mode, target string) config.Tunnel {
+		return config.Tunnel{
+			Name: name, Mode: mode, Passphrase: passphrase, Cluster: demoCluster,
+			Listen: config.Address{Network: config.NetTCP, Addr: "127.0.0.1:0"},
+			Target: config.Address{Network: config.NetTCP, Addr: target},
+			Limits: config.DefaultLimits(),
+		}
+	}
 	return &config.Config{
 		LogLevel:  "info",
 		LogFormat: "text",
-		Tunnels: []config.Tunnel{{
-			Name: "demo-server", Mode: config.ModeServer,
-			Listen: config.Address{Network: config.NetTCP, Addr: "127.0.0.1:0"},
-			Target: config.Address{Network: config.NetTCP, Addr: echoAddr},
-			TLS:    &server, Limits: config.DefaultLimits(),
-		}, {
-			Name: "demo-client", Mode: config.ModeClient,
-			Listen: config.Address{Network: config.NetTCP, Addr: "127.0.0.1:0"},
-			Target: config.Address{Network: config.NetTCP}, // set once the server tunnel listens
-			TLS:    &client, Limits: config.DefaultLimits(),
-		}},
+		Tunnels: []config.Tunnel{
+			tunnel("demo-server", config.ModeServer, echoAddr),
+			tunnel("demo-client", config.ModeClient, ""), // set once the server tunnel listens
+		},
 	}
 }
 
-func demoProbe(w io.Writer, f demoFiles, clientAddr, serverAddr, echoAddr string) error {
+type demoProbe struct {
+	clientAddr, serverAddr, echoAddr string
+	ca                               *pki.ClusterCA
+	dir                              string
+}
+
+// run sends a line through both tunnels, then prints what happened and how
+// to try it by hand.
+func (p demoProbe) run(w io.Writer) error {
 	const line = "hello through passtunnel"
-	conn, err := net.DialTimeout("tcp", clientAddr, 5*time.Second)
+	got, err := echoLine(p.clientAddr, line)
 	if err != nil {
-		return fmt.Errorf("demo: dial client tunnel: %w", err)
+		return err
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(conn, line+"\n"); err != nil {
-		return fmt.Errorf("demo: write: %w", err)
-	}
-	got, err := bufio.NewReader(conn).ReadString('\n')
+	node, err := p.ca.IssueNode("openssl-demo", time.Hour)
 	if err != nil {
-		return fmt.Errorf("demo: read the echo: %w", err)
+		return fmt.Errorf("demo: certificate for openssl: %w", err)
 	}
-	if got = strings.TrimSuffix(got, "\n"); got != line {
-		return fmt.Errorf("demo: echo mismatch: sent %q, got %q", line, got)
+	cert, key, err := pki.WriteKeyPair(p.dir, "openssl-demo", node)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	caFile := p.dir + "/ca.crt"
+	if err := os.WriteFile(caFile, p.ca.CertPEM(), 0o644); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	fmt.Fprintf(w, `passtunnel demo: an encrypted, mutually authenticated loop on this machine
 
   you --cleartext--> client tunnel %s --mTLS--> server tunnel %s --cleartext--> echo %s
+
+Both tunnels hold the same random passphrase and derived the same cluster CA
+from it; nobody made or copied a certificate:
+  cluster %q CA %s
 
   sent     %q
   received %q
@@ -141,16 +141,38 @@ Try it by hand:
   nc %s
       type a line: it crosses both tunnels and the echo comes back
   openssl s_client -connect %s -quiet -CAfile %s -cert %s -key %s
-      talk TLS straight to the server tunnel with the demo client certificate
-  openssl s_client -connect %s -quiet -CAfile %s
-      no client certificate: the server tunnel refuses it, and its log says why
+      talk TLS straight to the server tunnel as a node of the cluster
+      (what "passtunnel pki issue" makes for programs that speak TLS themselves)
+  openssl s_client -connect %s -quiet
+      no certificate of the cluster: the server tunnel refuses it, and its log says why
 
-Certificates (deleted on exit): %s
+Files for openssl (deleted on exit): %s
 Press Ctrl-C to stop.
-`, clientAddr, serverAddr, echoAddr, line, got,
-		strings.Replace(clientAddr, ":", " ", 1),
-		serverAddr, f.ca, f.clientCert, f.clientKey, serverAddr, f.ca, f.dir)
+`, p.clientAddr, p.serverAddr, p.echoAddr, demoCluster, p.ca.Fingerprint(), line, got,
+		strings.Replace(p.clientAddr, ":", " ", 1),
+		p.serverAddr, caFile, cert, key, p.serverAddr, p.dir)
 	return nil
+}
+
+// echoLine sends one line to addr and returns the line that comes back.
+func echoLine(addr, line string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return "", fmt.Errorf("demo: dial client tunnel: %w", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, line+"\n"); err != nil {
+		return "", fmt.Errorf("demo: write: %w", err)
+	}
+	got, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("demo: read the echo: %w", err)
+	}
+	if got = strings.TrimSuffix(got, "\n"); got != line {
+		return "", fmt.Errorf("demo: echo mismatch: sent %q, got %q", line, got)
+	}
+	return got, nil
 }
 
 // startEcho is the demo's backend: it writes back every byte it reads.

@@ -11,7 +11,6 @@ import (
 	"os"
 
 	"github.com/passtunnel/passtunnel/config"
-	"github.com/passtunnel/passtunnel/pki"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -26,6 +25,10 @@ Usage:
                                        validate FILE and print each tunnel's plan
   passtunnel server --listen ADDR --target ADDR [flags]   one TLS-in tunnel, no file
   passtunnel client --listen ADDR --target ADDR [flags]   one TLS-out tunnel, no file
+  passtunnel pki ca (--passphrase-file F | --passphrase-env VAR) [--cluster NAME]
+                                       the CA derived from a passphrase, and its fingerprint
+  passtunnel pki issue --name N --out DIR (--passphrase-file F | --passphrase-env VAR)
+                                       a node certificate for a program that speaks TLS itself
   passtunnel pki fingerprint FILE      SHA-256 fingerprint of a PEM certificate
   passtunnel demo                      an encrypted loop on localhost, nothing to prepare
   passtunnel version
@@ -106,17 +109,4 @@ func configPath(flagValue string) string {
 		return env
 	}
 	return "passtunnel.hcl"
-}
-
-func cmdPKI(args []string, stdout, stderr io.Writer) error {
-	if len(args) != 2 || args[0] != "fingerprint" {
-		fmt.Fprint(stderr, "usage: passtunnel pki fingerprint FILE\n")
-		return errUsage
-	}
-	fp, err := pki.FingerprintFile(args[1])
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, fp)
-	return nil
 }

@@ -74,6 +74,10 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Opti
 		Limits: t.Limits,
 		Logger: log,
 	}
+	if t.Passphrase.IsSet() {
+		opts.HandshakeHint = fmt.Sprintf("both ends must hold the same passphrase (or have it in previous_passphrases) "+
+			"and the same cluster (here %q)", t.Cluster)
+	}
 	var err error
 	switch t.Mode {
 	case config.ModeServer:

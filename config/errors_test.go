@@ -32,7 +32,7 @@ var brokenConfigs = []brokenConfig{
 }`, []string{
 		`bad.hcl:1:1: tunnel "redis": listen: missing; want host:port or unix:/path`,
 		`bad.hcl:1:1: tunnel "redis": target: missing; want host:port or unix:/path`,
-		`bad.hcl:1:1: tunnel "redis": tls.cert: a server tunnel needs an identity: set tls.cert (and tls.key)`,
+		`bad.hcl:1:1: tunnel "redis": tls.cert: a server tunnel needs an identity: set tls.cert (and tls.key) or passphrase`,
 		`bad.hcl:1:1: tunnel "redis": tls.ca: tls.client_auth = "require" needs tls.ca to verify client certificates; set it, or tls.client_auth = "none" to accept any client`,
 		`bad.hcl:3:3: tunnel "redis": Unsupported argument: An argument named "lisen" is not expected here. Did you mean "listen"?`,
 	}},
@@ -108,11 +108,11 @@ tunnel "b" {
   listen = "localhost"
   target = "unix:"
 }`, []string{
-		`bad.hcl:1:1: tunnel "a": tls.cert: a server tunnel needs an identity: set tls.cert (and tls.key)`,
+		`bad.hcl:1:1: tunnel "a": tls.cert: a server tunnel needs an identity: set tls.cert (and tls.key) or passphrase`,
 		`bad.hcl:1:1: tunnel "a": tls.ca: tls.client_auth = "require" needs tls.ca to verify client certificates; set it, or tls.client_auth = "none" to accept any client`,
 		`bad.hcl:3:3: tunnel "a": listen: invalid address "::1:80": an IPv6 address needs brackets and a port, like "[::1]:443"`,
 		`bad.hcl:4:3: tunnel "a": target: invalid address "127.0.0.1:70000": port must be a number from 0 to 65535`,
-		`bad.hcl:6:1: tunnel "b": tls.cert: a server tunnel needs an identity: set tls.cert (and tls.key)`,
+		`bad.hcl:6:1: tunnel "b": tls.cert: a server tunnel needs an identity: set tls.cert (and tls.key) or passphrase`,
 		`bad.hcl:6:1: tunnel "b": tls.ca: tls.client_auth = "require" needs tls.ca to verify client certificates; set it, or tls.client_auth = "none" to accept any client`,
 		`bad.hcl:8:3: tunnel "b": listen: invalid address "localhost": want host:port or unix:/path`,
 		`bad.hcl:9:3: tunnel "b": target: invalid address "unix:": empty socket path`,

@@ -136,23 +136,44 @@ func (b *flagBuilder) passphrase(t *Tunnel) {
 	case b.given["passphrase-file"] && b.given["passphrase-env"]:
 		b.fail("passphrase-env", "give one of --passphrase-file and --passphrase-env")
 	case b.given["passphrase-file"]:
-		b.secret("passphrase-file", &t.Passphrase, "file", func(p string) (string, error) { return readFile("", p) })
+		t.Passphrase, _ = b.secret("passphrase-file", secretRef{"file", *s["passphrase-file"]})
 	case b.given["passphrase-env"]:
-		b.secret("passphrase-env", &t.Passphrase, "env", readEnv)
+		t.Passphrase, _ = b.secret("passphrase-env", secretRef{"env", *s["passphrase-env"]})
 	}
+	b.previousPassphrases(t)
 	if b.given["shared-secret-env"] {
-		b.secret("shared-secret-env", &t.SharedSecret, "env", readEnv)
+		t.SharedSecret, _ = b.secret("shared-secret-env", secretRef{"env", *s["shared-secret-env"]})
 	}
 }
 
-func (b *flagBuilder) secret(flag string, dst *Secret, fn string, read func(string) (string, error)) {
-	where := *b.f.s[flag]
-	source := fmt.Sprintf("%s(%q)", fn, where)
-	v, err := read(where)
+// previousPassphrases reads every --previous-passphrase-file/-env. Like the
+// HCL list, it is left empty when one of them cannot be read.
+func (b *flagBuilder) previousPassphrases(t *Tunnel) {
+	var out []Secret
+	ok := true
+	for _, ref := range b.f.prev {
+		v, read := b.secret("previous-passphrase-"+ref.kind, ref)
+		ok = ok && read
+		out = append(out, v)
+	}
+	if ok {
+		t.PreviousPassphrases = out
+	}
+}
+
+// secret reads the secret ref names, reporting a failure against flag. The
+// message names the file or variable, never the value.
+func (b *flagBuilder) secret(flag string, ref secretRef) (Secret, bool) {
+	source := fmt.Sprintf("%s(%q)", ref.kind, ref.where)
+	read := readEnv
+	if ref.kind == "file" {
+		read = func(p string) (string, error) { return readFile("", p) }
+	}
+	v, err := read(ref.where)
 	if err != nil {
 		b.fail(flag, "%s: %v", source, err)
-		return
+		return Secret{}, false
 	}
 	b.secrets = append(b.secrets, v)
-	*dst = NewSecret(v, source)
+	return NewSecret(v, source), true
 }

@@ -22,9 +22,10 @@ func BindFlags(fs *flag.FlagSet, mode Mode) func() (*Config, error) {
 
 // flagValues holds the registered flags by name.
 type flagValues struct {
-	s map[string]*string
-	b map[string]*bool
-	l map[string]*listFlag
+	s    map[string]*string
+	b    map[string]*bool
+	l    map[string]*listFlag
+	prev []secretRef // --previous-passphrase-file and -env, in command-line order
 }
 
 func (f *flagValues) str(fs *flag.FlagSet, name, def, help string) {
@@ -70,7 +71,7 @@ func (f *flagValues) registerTLS(fs *flag.FlagSet, mode Mode) {
 	f.str(fs, "min-version", def.MinVersion, "lowest TLS `VERSION`: 1.2 or 1.3")
 	f.str(fs, "max-version", def.MaxVersion, "highest TLS `VERSION`: 1.2 or 1.3")
 	f.list(fs, "cipher-suites", true, "comma-separated TLS 1.2 cipher suite `NAMES` (crypto/tls spelling)")
-	f.list(fs, "curves", true, "comma-separated key exchange `NAMES`: "+curveNames)
+	f.list(fs, "curves", true, "comma-separated key exchange `NAMES`: "+CurveNames())
 	f.list(fs, "alpn", true, "comma-separated ALPN `PROTOCOLS` to offer or accept")
 }
 
@@ -87,10 +88,14 @@ func (f *flagValues) registerLimits(fs *flag.FlagSet) {
 }
 
 func (f *flagValues) registerPassphrase(fs *flag.FlagSet) {
-	f.str(fs, "passphrase-file", "", "read the cluster passphrase from `FILE` (not supported yet)")
-	f.str(fs, "passphrase-env", "", "read the cluster passphrase from environment `VARIABLE` (not supported yet)")
-	f.str(fs, "cluster", defaultCluster, "cluster `NAME`, the salt of the passphrase derivation (not supported yet)")
-	f.boolean(fs, "allow-weak-passphrase", "accept a passphrase below the policy, with a warning (not supported yet)")
+	f.str(fs, "passphrase-file", "", "read the cluster passphrase from `FILE`")
+	f.str(fs, "passphrase-env", "", "read the cluster passphrase from environment `VARIABLE`")
+	fs.Var(&refFlag{kind: "file", refs: &f.prev}, "previous-passphrase-file",
+		"read a previous passphrase, still trusted during a rotation, from `FILE` (repeatable)")
+	fs.Var(&refFlag{kind: "env", refs: &f.prev}, "previous-passphrase-env",
+		"read a previous passphrase, still trusted during a rotation, from environment `VARIABLE` (repeatable)")
+	f.str(fs, "cluster", defaultCluster, "cluster `NAME`, the salt of the passphrase derivation")
+	f.boolean(fs, "allow-weak-passphrase", "accept a passphrase below the policy, with a warning")
 	f.str(fs, "shared-secret-env", "", "read the channel-bound shared secret from environment `VARIABLE` (not supported yet)")
 }
 
@@ -113,5 +118,36 @@ func (l *listFlag) Set(s string) error {
 			l.vals = append(l.vals, p)
 		}
 	}
+	return nil
+}
+
+// secretRef names where one secret is: kind "file" (a path) or "env" (a
+// variable). The flags hold only this, never the secret.
+type secretRef struct{ kind, where string }
+
+// refFlag is a repeatable flag adding secretRefs of one kind to a list that
+// the flag of the other kind shares, so the list keeps command-line order
+// across both.
+type refFlag struct {
+	kind string
+	refs *[]secretRef
+}
+
+// String shows the paths or variable names given, never a secret.
+func (r *refFlag) String() string {
+	if r == nil || r.refs == nil {
+		return ""
+	}
+	var out []string
+	for _, ref := range *r.refs {
+		if ref.kind == r.kind {
+			out = append(out, ref.where)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func (r *refFlag) Set(s string) error {
+	*r.refs = append(*r.refs, secretRef{kind: r.kind, where: s})
 	return nil
 }

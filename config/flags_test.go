@@ -89,11 +89,11 @@ func TestFlagErrors(t *testing.T) {
 		{ModeServer, []string{"--listen", ":0", "--handshake-timeout", "10x"}, []string{
 			`flag --handshake-timeout: invalid duration "10x"`,
 			`flag --target: missing; want host:port or unix:/path`,
-			`flag --cert: a server tunnel needs an identity: set --cert (and --key)`,
+			`flag --cert: a server tunnel needs an identity: set --cert (and --key) or --passphrase-file`,
 			`flag --ca: --client-auth=require needs --ca to verify client certificates; set it, or --client-auth=none to accept any client`,
 		}},
 		{ModeClient, client, []string{
-			`flag --ca: a client tunnel that verifies nothing is refused: set --ca or --system-roots (or --insecure-skip-verify to encrypt without verifying, for debugging only)`,
+			`flag --ca: a client tunnel that verifies nothing is refused: set --ca, --system-roots or --passphrase-file (or --insecure-skip-verify to encrypt without verifying, for debugging only)`,
 		}},
 		{ModeClient, append(client, "--system-roots", "--insecure-skip-verify", "--client-auth", "none", "--max-connections", "x",
 			"--accept-rate", "-1", "--connect-timeout", "-2s"), []string{
@@ -112,7 +112,7 @@ func TestFlagErrors(t *testing.T) {
 			`flag --max-connections: must be at least 1, not 0`,
 			`flag --min-version: invalid TLS version "1.0"; want "1.2" or "1.3"`,
 			`flag --cipher-suites: unknown cipher suite "TLS_FOO"`,
-			`flag --curves: unknown curve "P-1"; want X25519, X25519MLKEM768, P-256, P-384 or P-521`,
+			`flag --curves: unknown curve "P-1"; want X25519, X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, P-256, P-384 or P-521`,
 		}},
 		{ModeServer, []string{"--listen", ":0", "--target", "h:1", "--passphrase-env", "PT_TEST_SECRET", "--passphrase-file", secretFile}, []string{
 			`flag --passphrase-env: give one of --passphrase-file and --passphrase-env`,
@@ -124,14 +124,11 @@ func TestFlagErrors(t *testing.T) {
 			"--shared-secret-env", "PT_TEST_SECRET", "--cluster", "prod", "--allow-weak-passphrase", "--self-signed",
 			"--admin", "127.0.0.1:0", "--accept-rate", "1", "--per-source-rate", "2", "--pin", "SHA256" + strings.Repeat(":0f", 32),
 			"--allow-cn", "a", "--allow-dns", "b", "--allow-uri", "c", "--allow-ou", "d"}, []string{
-			`flag --cert: conflicts with --passphrase-env: give exactly one identity`,
-			`flag --self-signed: conflicts with --passphrase-env: give exactly one identity`,
+			`flag --cert: conflicts with --passphrase-env: ` + ppIdentity,
+			`flag --self-signed: conflicts with --passphrase-env: ` + ppIdentity,
+			`flag --pin: conflicts with --passphrase-env: ` + ppTrust,
 			`flag --admin: not supported yet`,
-			`flag --passphrase-env: not supported yet`,
-			`flag --allow-weak-passphrase: not supported yet`,
-			`flag --cluster: not supported yet`,
 			`flag --shared-secret-env: not supported yet`,
-			`flag --pin: not supported yet`,
 			`flag --allow-cn: not supported yet`,
 			`flag --allow-dns: not supported yet`,
 			`flag --allow-uri: not supported yet`,
@@ -190,9 +187,107 @@ func TestFlagUsageShowsDefaults(t *testing.T) {
 	for _, want := range []string{
 		"-handshake-timeout DURATION", `(default "10s")`, `(default "1024")`, `-client-auth MODE`,
 		`(default "require")`, "-cert FILE", "-pin FINGERPRINT",
+		"-previous-passphrase-file FILE", "-previous-passphrase-env VARIABLE",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("usage lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// The passphrase flags have landed: their help must not say otherwise.
+func TestPassphraseFlagsSupported(t *testing.T) {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	BindFlags(fs, ModeServer)
+	for _, name := range []string{"passphrase-file", "passphrase-env", "previous-passphrase-file",
+		"previous-passphrase-env", "cluster", "allow-weak-passphrase"} {
+		if f := fs.Lookup(name); f == nil || strings.Contains(f.Usage, "not supported") {
+			t.Errorf("--%s: missing or still 'not supported': %v", name, f)
+		}
+	}
+	if !strings.Contains(fs.Lookup("shared-secret-env").Usage, "not supported yet") {
+		t.Error("--shared-secret-env lost its 'not supported yet'")
+	}
+}
+
+func TestFlagsPassphrase(t *testing.T) {
+	dir := secretDir(t)
+	write(t, filepath.Join(dir, "old1"), "first older passphrase\n")
+	write(t, filepath.Join(dir, "old2"), "second older passphrase\n")
+	t.Setenv("PT_TEST_OLD", "older passphrase from env")
+	c, err := fromFlags(t, ModeServer, "--listen", ":0", "--target", "h:1", "--passphrase-file", filepath.Join(dir, "p"),
+		"--previous-passphrase-file", filepath.Join(dir, "old1"), "--previous-passphrase-env", "PT_TEST_OLD",
+		"--previous-passphrase-file", filepath.Join(dir, "old2"), "--cluster", "prod", "--allow-weak-passphrase",
+		"--min-version", "1.3", "--curves", "SecP256r1MLKEM768", "--alpn", "redis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tu := c.Tunnels[0]
+	if tu.Passphrase.Reveal() != secretValue || tu.Passphrase.Source != `file("`+filepath.Join(dir, "p")+`")` {
+		t.Errorf("passphrase from %s, value matches: %v", tu.Passphrase.Source, tu.Passphrase.Reveal() == secretValue)
+	}
+	// Previous passphrases keep command-line order across the two flags.
+	want := []string{"first older passphrase", "older passphrase from env", "second older passphrase"}
+	if len(tu.PreviousPassphrases) != len(want) {
+		t.Fatalf("%d previous passphrases, want %d", len(tu.PreviousPassphrases), len(want))
+	}
+	for i, w := range want {
+		if got := tu.PreviousPassphrases[i].Reveal(); got != w {
+			t.Errorf("previous passphrase %d = %q (from %s), want %q", i+1, got, tu.PreviousPassphrases[i].Source, w)
+		}
+	}
+	if tu.PreviousPassphrases[1].Source != `env("PT_TEST_OLD")` {
+		t.Errorf("source %s", tu.PreviousPassphrases[1].Source)
+	}
+	if tu.Cluster != "prod" || !tu.AllowWeakPassphrase || tu.TLS.Cert != "" || tu.TLS.ClientAuth != "require" {
+		t.Errorf("tunnel = %+v, tls %+v", tu, tu.TLS)
+	}
+	if _, err := fromFlags(t, ModeClient, "--listen", "127.0.0.1:0", "--target", "unix:/run/s.sock",
+		"--passphrase-env", "PT_TEST_SECRET", "--server-name", "db"); err != nil {
+		t.Errorf("client with a passphrase: %v", err)
+	}
+}
+
+func TestFlagPassphraseErrors(t *testing.T) {
+	dir := secretDir(t)
+	missing := filepath.Join(dir, "missing")
+	srv := []string{"--listen", ":0", "--target", "h:1"}
+	cli := []string{"--listen", "127.0.0.1:0", "--target", "db:1"}
+	cases := []struct {
+		mode Mode
+		args []string
+		want []string
+	}{
+		{ModeServer, append(srv, "--passphrase-env", "PT_TEST_SECRET", "--ca", "ca.pem", "--key", "k.pem", "--client-auth", "none"), []string{
+			`flag --key: conflicts with --passphrase-env: ` + ppIdentity,
+			`flag --ca: conflicts with --passphrase-env: ` + ppTrust,
+			`flag --client-auth: conflicts with --passphrase-env: a passphrase tunnel always requires and verifies client certificates; leave it out or set --client-auth=require`,
+		}},
+		{ModeClient, append(cli, "--passphrase-file", filepath.Join(dir, "p"), "--system-roots", "--insecure-skip-verify"), []string{
+			`flag --system-roots: conflicts with --passphrase-file: ` + ppTrust,
+			`flag --insecure-skip-verify: conflicts with --passphrase-file: ` + ppTrust,
+		}},
+		{ModeClient, append(cli, "--ca", "ca.pem", "--previous-passphrase-env", "PT_TEST_SECRET", "--allow-weak-passphrase"), []string{
+			`flag --previous-passphrase-env: needs --passphrase-file: previous passphrases are trusted only beside a current one`,
+			`flag --allow-weak-passphrase: needs --passphrase-file: there is no passphrase to relax the policy for`,
+		}},
+		{ModeClient, append(cli, "--passphrase-env", "PT_TEST_SECRET", "--previous-passphrase-file", filepath.Join(dir, "p"),
+			"--previous-passphrase-file", missing, "--previous-passphrase-env", "PT_TEST_UNSET"), []string{
+			`flag --previous-passphrase-file: file("` + missing + `"): cannot read ` + missing + `: no such file or directory`,
+			`flag --previous-passphrase-env: env("PT_TEST_UNSET"): environment variable PT_TEST_UNSET is not set`,
+		}},
+	}
+	for _, tc := range cases {
+		c, err := fromFlags(t, tc.mode, tc.args...)
+		if err == nil {
+			t.Errorf("%v: accepted: %+v", tc.args, c)
+			continue
+		}
+		if got, want := err.Error(), strings.Join(tc.want, "\n"); got != want {
+			t.Errorf("%v: errors:\n%s\nwant:\n%s", tc.args, got, want)
+		}
+		if strings.Contains(err.Error(), secretValue) {
+			t.Errorf("%v: error shows the secret", tc.args)
 		}
 	}
 }

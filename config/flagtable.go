@@ -4,7 +4,8 @@ import "strings"
 
 // flagFields maps each flag of `passtunnel server|client` to the HCL field it
 // sets, so positions and messages can go from one to the other. Two flags
-// feed passphrase; the first is the one named when the field is missing.
+// feed passphrase, and two previous_passphrases; the first of each is the
+// one named when the field is missing.
 var flagFields = []struct{ flag, field string }{
 	{"listen", "listen"},
 	{"target", "target"},
@@ -35,6 +36,8 @@ var flagFields = []struct{ flag, field string }{
 	{"admin", "admin"},
 	{"passphrase-file", "passphrase"},
 	{"passphrase-env", "passphrase"},
+	{"previous-passphrase-file", "previous_passphrases"},
+	{"previous-passphrase-env", "previous_passphrases"},
 	{"cluster", "cluster"},
 	{"allow-weak-passphrase", "allow_weak_passphrase"},
 	{"shared-secret-env", "shared_secret"},

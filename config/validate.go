@@ -132,10 +132,15 @@ func (v *validator) tunnel(i int) {
 	}
 	v.limits(i)
 	v.tls(i)
-	if t.Mode == ModeServer || t.Mode == ModeClient {
+	switch {
+	case t.Mode != ModeServer && t.Mode != ModeClient:
+	case v.given(i, "passphrase"):
+		v.passphrase(i)
+	default:
 		v.identity(i)
 		v.trust(i)
 	}
+	v.needsPassphrase(i)
 	v.acme(i)
 	v.allow(i)
 	v.proxyProtocol(i)

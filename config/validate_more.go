@@ -69,10 +69,6 @@ var notSupported = []struct {
 	set   func(c *Config, t *Tunnel) bool
 }{
 	{"admin", true, func(c *Config, _ *Tunnel) bool { return c.Admin != nil }},
-	{"passphrase", false, func(_ *Config, t *Tunnel) bool { return t.Passphrase.IsSet() }},
-	{"previous_passphrases", false, func(_ *Config, t *Tunnel) bool { return len(t.PreviousPassphrases) > 0 }},
-	{"allow_weak_passphrase", false, func(_ *Config, t *Tunnel) bool { return t.AllowWeakPassphrase }},
-	{"cluster", false, func(_ *Config, t *Tunnel) bool { return t.Cluster != defaultCluster }},
 	{"shared_secret", false, func(_ *Config, t *Tunnel) bool { return t.SharedSecret.IsSet() }},
 	{"tls.pin", false, func(_ *Config, t *Tunnel) bool { return t.TLS != nil && len(t.TLS.Pin) > 0 }},
 	{"tls.self_signed", false, func(_ *Config, t *Tunnel) bool { return t.TLS != nil && t.TLS.SelfSigned }},

@@ -24,16 +24,16 @@ func (v *validator) tls(i int) {
 	}
 	v.versions(i, t)
 	for _, name := range t.CipherSuites {
-		if msg := cipherSuiteProblem(name); msg != "" {
-			v.fail(i, "tls.cipher_suites", "%s", msg)
+		if err := CheckCipherSuite(name); err != nil {
+			v.fail(i, "tls.cipher_suites", "%v", err)
 		}
 	}
 	if len(t.CipherSuites) > 0 && t.MinVersion == "1.3" && v.ok(i, "tls.min_version") {
 		v.fail(i, "tls.cipher_suites", "apply only to TLS 1.2, which %s excludes", v.setting("tls.min_version", "1.3"))
 	}
 	for _, name := range t.Curves {
-		if _, ok := CurveID(name); !ok {
-			v.fail(i, "tls.curves", "unknown curve %q; want %s", name, curveNames)
+		if err := CheckCurve(name); err != nil {
+			v.fail(i, "tls.curves", "%v", err)
 		}
 	}
 	for _, p := range t.ALPN {
@@ -53,8 +53,8 @@ func (v *validator) versions(i int, t *TLS) {
 	for _, f := range []struct{ field, value string }{
 		{"tls.min_version", t.MinVersion}, {"tls.max_version", t.MaxVersion},
 	} {
-		if _, ok := TLSVersion(f.value); !ok && v.ok(i, f.field) {
-			v.fail(i, f.field, `invalid TLS version %q; want "1.2" or "1.3"`, f.value)
+		if err := CheckTLSVersion(f.value); err != nil && v.ok(i, f.field) {
+			v.fail(i, f.field, "%v", err)
 		}
 	}
 	if v.ok(i, "tls.min_version") && v.ok(i, "tls.max_version") && t.MinVersion > t.MaxVersion {
@@ -88,8 +88,8 @@ func (v *validator) modeOnly(i int, t *TLS) {
 	}
 }
 
-// identity checks what the tunnel presents: at most one source, and a server
-// must have one.
+// identity checks what a tunnel without a passphrase presents: at most one
+// source, and a server must have one.
 func (v *validator) identity(i int) {
 	t := &v.c.Tunnels[i]
 	tl := t.TLS
@@ -104,7 +104,6 @@ func (v *validator) identity(i int) {
 		field string
 		set   bool
 	}{
-		{"passphrase", v.given(i, "passphrase")},
 		{"tls.cert", v.given(i, "tls.cert")},
 		{"tls.self_signed", tl.SelfSigned},
 		{"acme", t.ACME != nil},
@@ -118,11 +117,12 @@ func (v *validator) identity(i int) {
 		}
 	}
 	if first == "" && t.Mode == ModeServer {
-		v.fail(i, "tls.cert", "a server tunnel needs an identity: set %s (and %s)", v.name("tls.cert"), v.name("tls.key"))
+		v.fail(i, "tls.cert", "a server tunnel needs an identity: set %s (and %s) or %s",
+			v.name("tls.cert"), v.name("tls.key"), v.name("passphrase"))
 	}
 }
 
-// trust checks how the tunnel verifies its peer.
+// trust checks how a tunnel without a passphrase verifies its peer.
 func (v *validator) trust(i int) {
 	t := &v.c.Tunnels[i]
 	tl := t.TLS
@@ -141,8 +141,6 @@ func (v *validator) trust(i int) {
 		verifier = "tls.system_roots"
 	case len(tl.Pin) > 0:
 		verifier = "tls.pin"
-	case v.given(i, "passphrase"):
-		verifier = "passphrase"
 	}
 	switch {
 	case verifier == "" && !tl.InsecureSkipVerify:
@@ -150,8 +148,8 @@ func (v *validator) trust(i int) {
 		if v.flags {
 			insecure = "--insecure-skip-verify"
 		}
-		v.fail(i, "tls.ca", "a client tunnel that verifies nothing is refused: set %s or %s (or %s to encrypt without verifying, for debugging only)",
-			v.name("tls.ca"), v.name("tls.system_roots"), insecure)
+		v.fail(i, "tls.ca", "a client tunnel that verifies nothing is refused: set %s, %s or %s (or %s to encrypt without verifying, for debugging only)",
+			v.name("tls.ca"), v.name("tls.system_roots"), v.name("passphrase"), insecure)
 	case verifier != "" && tl.InsecureSkipVerify:
 		v.fail(i, "tls.insecure_skip_verify", "conflicts with %s: it would turn that verification off", v.name(verifier))
 	}
@@ -166,7 +164,7 @@ func (v *validator) clientAuth(i int, tl *TLS) {
 	if !v.ok(i, "tls.client_auth") {
 		return
 	}
-	canVerify := v.given(i, "tls.ca") || len(tl.Pin) > 0 || v.given(i, "passphrase")
+	canVerify := v.given(i, "tls.ca") || len(tl.Pin) > 0
 	switch {
 	case tl.ClientAuth != "none" && !canVerify:
 		field := "tls.ca"

@@ -27,7 +27,7 @@ var brokenTLSConfigs = []brokenConfig{
 		`bad.hcl:8:5: tunnel "redis": tls.cipher_suites: "TLS_AES_128_GCM_SHA256" is a TLS 1.3 suite; TLS 1.3 suites are not configurable`,
 		`bad.hcl:8:5: tunnel "redis": tls.cipher_suites: cipher suite "TLS_RSA_WITH_RC4_128_SHA" is insecure`,
 		`bad.hcl:8:5: tunnel "redis": tls.cipher_suites: unknown cipher suite "TLS_FOO"`,
-		`bad.hcl:9:5: tunnel "redis": tls.curves: unknown curve "P-192"; want X25519, X25519MLKEM768, P-256, P-384 or P-521`,
+		`bad.hcl:9:5: tunnel "redis": tls.curves: unknown curve "P-192"; want X25519, X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, P-256, P-384 or P-521`,
 		`bad.hcl:10:5: tunnel "redis": tls.alpn: invalid protocol "": want 1 to 255 bytes`,
 	}},
 	{"cipher suites with TLS 1.3 only", withTLS(`    min_version   = "1.3"
@@ -118,8 +118,8 @@ tunnel "d" {
   listen = "127.0.0.1:6378"
   target = "db:6380"
 }`, []string{
-		`bad.hcl:5:3: tunnel "c": tls.ca: a client tunnel that verifies nothing is refused: set tls.ca or tls.system_roots (or tls.insecure_skip_verify = true to encrypt without verifying, for debugging only)`,
-		`bad.hcl:7:1: tunnel "d": tls.ca: a client tunnel that verifies nothing is refused: set tls.ca or tls.system_roots (or tls.insecure_skip_verify = true to encrypt without verifying, for debugging only)`,
+		`bad.hcl:5:3: tunnel "c": tls.ca: a client tunnel that verifies nothing is refused: set tls.ca, tls.system_roots or passphrase (or tls.insecure_skip_verify = true to encrypt without verifying, for debugging only)`,
+		`bad.hcl:7:1: tunnel "d": tls.ca: a client tunnel that verifies nothing is refused: set tls.ca, tls.system_roots or passphrase (or tls.insecure_skip_verify = true to encrypt without verifying, for debugging only)`,
 	}},
 	{"insecure with trust", `tunnel "c" {
   mode   = "client"

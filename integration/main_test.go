@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,5 +37,20 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "integration: go build failed: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	stop, err := captureStdout()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration: capture test output:", err)
+		return 1
+	}
+	code := m.Run()
+	testOutput := stop()
+	if flag.Lookup("test.list").Value.String() != "" {
+		return code // listing runs no test
+	}
+	// Every passphrase the tests used, in the output of every process they
+	// ran or in their own logs and errors, fails the run.
+	if !scanSecrets(testOutput, os.Stderr) && code == 0 {
+		code = 1
+	}
+	return code
 }

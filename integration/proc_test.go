@@ -138,6 +138,7 @@ func startProc(t testing.TB, name string, args []string, opts procOpts) *proc {
 	}
 	p.cmd = cmd
 	p.label = fmt.Sprintf("%s[%d]", p.label, cmd.Process.Pid)
+	recordProc(p) // its output is scanned for passphrases after the suite
 	go func() {
 		_ = cmd.Wait()
 		p.state = cmd.ProcessState

@@ -125,6 +125,9 @@ func clusterOf(t *config.Tunnel) string {
 
 // refuseWithPassphrase stops tls settings that a passphrase overrides from
 // being silently ignored: the passphrase is the identity and the trust.
+// config refuses the same list first (validate_passphrase.go), each at its
+// position; this is the backstop for tunnels that bypass config, and
+// TestPassphraseRefusalsMatchConfig keeps the two lists in step.
 func refuseWithPassphrase(t *config.Tunnel) error {
 	c := t.TLS
 	if c == nil {

@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/tls"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -192,6 +193,41 @@ func TestPassphraseConfigErrors(t *testing.T) {
 	}
 	if cfg, err := m.ClientTLSConfig(ptunnel(config.ModeClient, pass1), ""); err != nil || cfg.ServerName != "test.passtunnel.internal" {
 		t.Errorf("no target host: %v, ServerName %q", err, cfg.ServerName)
+	}
+}
+
+// config refuses what refuseWithPassphrase refuses, first and with a
+// position; pki's check stays as the backstop. The two lists must agree.
+func TestPassphraseRefusalsMatchConfig(t *testing.T) {
+	cases := []struct {
+		mode  config.Mode
+		field string
+		hcl   string
+		tls   config.TLS
+	}{
+		{config.ModeServer, "tls.cert", `cert = "c.pem"`, config.TLS{Cert: "c.pem"}},
+		{config.ModeServer, "tls.key", `key = "k.pem"`, config.TLS{Key: "k.pem"}},
+		{config.ModeServer, "tls.ca", `ca = "ca.pem"`, config.TLS{CA: "ca.pem"}},
+		{config.ModeClient, "tls.ca", `ca = "ca.pem"`, config.TLS{CA: "ca.pem"}},
+		{config.ModeClient, "tls.pin", `pin = ["SHA256` + strings.Repeat(":AB", 32) + `"]`, config.TLS{Pin: []string{"SHA256:AB"}}},
+		{config.ModeClient, "tls.system_roots", `system_roots = true`, config.TLS{SystemRoots: true}},
+		{config.ModeClient, "tls.insecure_skip_verify", `insecure_skip_verify = true`, config.TLS{InsecureSkipVerify: true}},
+		{config.ModeServer, "tls.self_signed", `self_signed = true`, config.TLS{SelfSigned: true}},
+		{config.ModeServer, "tls.client_auth", `client_auth = "none"`, config.TLS{ClientAuth: "none"}},
+		{config.ModeServer, "tls.client_auth", `client_auth = "request"`, config.TLS{ClientAuth: "request"}},
+	}
+	for _, tc := range cases {
+		src := fmt.Sprintf("tunnel \"t\" {\n  mode = %q\n  listen = \"127.0.0.1:1\"\n  target = \"h:2\"\n"+
+			"  passphrase = %q\n  tls { %s }\n}\n", tc.mode, pass1, tc.hcl)
+		_, err := config.Parse([]byte(src), "x.hcl")
+		if want := `x.hcl:6:9: tunnel "t": ` + tc.field + `: conflicts with passphrase`; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("config, %s: %v; want %s...", tc.hcl, err, want)
+		}
+		tun := ptunnel(tc.mode, pass1)
+		tun.TLS = &tc.tls
+		if err := refuseWithPassphrase(tun); err == nil || !strings.Contains(err.Error(), tc.field+": cannot be combined with passphrase") {
+			t.Errorf("pki, %s: %v", tc.hcl, err)
+		}
 	}
 }
 

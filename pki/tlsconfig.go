@@ -198,7 +198,7 @@ func baseConfig(t *config.Tunnel) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	suites, err := cipherSuites(t, minV)
+	suites, err := cipherSuites(t)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,16 +55,18 @@ func TestTunnelErrors(t *testing.T) {
 		{"pin refused", srv(config.TLS{Cert: cert, Key: key, Pin: []string{"SHA256:00"}}),
 			`bad.hcl:3:1: tunnel "redis": tls.pin: not supported yet`, ""},
 		{"self_signed refused", srv(config.TLS{SelfSigned: true}), `tls.self_signed: not supported yet`, ""},
-		{"unknown curve", srv(config.TLS{Cert: cert, Key: key, Curves: []string{"P-999"}}), `tls.curves: unknown curve "P-999"`, ""},
+		{"unknown curve", srv(config.TLS{Cert: cert, Key: key, Curves: []string{"P-999"}}), `tls.curves: unknown curve "P-999"`,
+			"SecP256r1MLKEM768, SecP384r1MLKEM1024"},
 		{"insecure suite", srv(config.TLS{Cert: cert, Key: key, CipherSuites: []string{"TLS_RSA_WITH_RC4_128_SHA"}}),
-			`tls.cipher_suites: "TLS_RSA_WITH_RC4_128_SHA" is insecure`, ""},
-		{"unknown suite", srv(config.TLS{Cert: cert, Key: key, CipherSuites: []string{"AES"}}), `tls.cipher_suites: unknown suite "AES"`, ""},
-		{"only TLS 1.3 suites", srv(config.TLS{Cert: cert, Key: key, CipherSuites: []string{"TLS_AES_128_GCM_SHA256"}}),
-			`tls.cipher_suites: lists only TLS 1.3 suites`, ""},
+			`tls.cipher_suites: cipher suite "TLS_RSA_WITH_RC4_128_SHA" is insecure`, ""},
+		{"unknown suite", srv(config.TLS{Cert: cert, Key: key, CipherSuites: []string{"AES"}}), `tls.cipher_suites: unknown cipher suite "AES"`, ""},
+		{"TLS 1.3 suite", srv(config.TLS{Cert: cert, Key: key, MinVersion: "1.3", CipherSuites: []string{"TLS_AES_128_GCM_SHA256"}}),
+			`tls.cipher_suites: "TLS_AES_128_GCM_SHA256" is a TLS 1.3 suite; TLS 1.3 suites are not configurable`, ""},
 		{"max below min", srv(config.TLS{Cert: cert, Key: key, MinVersion: "1.3", MaxVersion: "1.2"}),
 			`tls.max_version: TLS 1.2 is below min_version TLS 1.3`, ""},
-		{"max below floor", srv(config.TLS{Cert: cert, Key: key, MaxVersion: "1.1"}), `tls.max_version: TLS 1.1 is below the TLS 1.2 floor`, ""},
-		{"unknown version", srv(config.TLS{Cert: cert, Key: key, MinVersion: "2"}), `tls.min_version: unknown version "2"`, ""},
+		{"max below floor", srv(config.TLS{Cert: cert, Key: key, MaxVersion: "1.1"}), `tls.max_version: invalid TLS version "1.1"; want "1.2" or "1.3"`, ""},
+		{"min below floor", srv(config.TLS{Cert: cert, Key: key, MinVersion: "1.0"}), `tls.min_version: invalid TLS version "1.0"`, ""},
+		{"unknown version", srv(config.TLS{Cert: cert, Key: key, MinVersion: "2"}), `tls.min_version: invalid TLS version "2"`, ""},
 		{"client trusts nothing", cli(config.TLS{}, "db.internal"), `bad.hcl:9:5: tunnel "redis": tls.ca: nothing to verify the server against`, ""},
 		{"client no server name", cli(config.TLS{CA: ca.file}, ""), `tls.server_name: the target has no host name`, ""},
 		{"client key without cert", cli(config.TLS{Key: key, CA: ca.file}, "db.internal"), `bad.hcl:8:5: tunnel "redis": tls.key: set without tls.cert`, ""},
@@ -111,8 +114,8 @@ func TestVersionsAndFloor(t *testing.T) {
 		wantMin, wantMax uint16
 	}{
 		{"", "", tls.VersionTLS12, tls.VersionTLS13},
-		{"1.0", "", tls.VersionTLS12, tls.VersionTLS13}, // the floor wins
-		{"1.1", "1.2", tls.VersionTLS12, tls.VersionTLS12},
+		{"1.2", "", tls.VersionTLS12, tls.VersionTLS13},
+		{"", "1.2", tls.VersionTLS12, tls.VersionTLS12},
 		{"1.3", "1.3", tls.VersionTLS13, tls.VersionTLS13},
 	}
 	for _, tc := range tests {
@@ -123,45 +126,21 @@ func TestVersionsAndFloor(t *testing.T) {
 	}
 }
 
-func TestCipherSuitesSkipTLS13Names(t *testing.T) {
+// pki reads the names through config's table: case-insensitive suites, and
+// every curve name and alias config accepts, hybrids included.
+func TestSuitesAndCurvesFromConfigNames(t *testing.T) {
 	ca := newTestCA(t, "ca")
-	cfg := mustClient(t, &config.TLS{CA: ca.file, CipherSuites: []string{
-		"TLS_AES_128_GCM_SHA256", "tls_ecdhe_rsa_with_aes_128_gcm_sha256"}}, "db.internal")
+	cfg := mustClient(t, &config.TLS{CA: ca.file, CipherSuites: []string{"tls_ecdhe_rsa_with_aes_128_gcm_sha256"}}, "db.internal")
 	if len(cfg.CipherSuites) != 1 || cfg.CipherSuites[0] != tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 {
 		t.Errorf("suites %v", cfg.CipherSuites)
 	}
-	cfg = mustClient(t, &config.TLS{CA: ca.file, MinVersion: "1.3", CipherSuites: []string{"TLS_AES_128_GCM_SHA256"}}, "db.internal")
-	if len(cfg.CipherSuites) != 0 {
-		t.Errorf("TLS 1.3 only: suites %v", cfg.CipherSuites)
-	}
-}
-
-func TestCurveByName(t *testing.T) {
-	tests := map[string]tls.CurveID{
-		"X25519": tls.X25519, "P-256": tls.CurveP256, "secp256r1": tls.CurveP256, "prime256v1": tls.CurveP256,
-		"P-384": tls.CurveP384, "secp384r1": tls.CurveP384, "P-521": tls.CurveP521, "secp521r1": tls.CurveP521,
-		"X25519MLKEM768": tls.X25519MLKEM768, "x25519": tls.X25519,
-	}
-	for name, want := range tests {
-		if got, ok := CurveByName(name); !ok || got != want {
-			t.Errorf("CurveByName(%q) = %v, %v; want %v", name, got, ok, want)
-		}
-	}
-	if _, ok := CurveByName("P-224"); ok {
-		t.Error("P-224 accepted")
-	}
-}
-
-func TestCipherSuiteByNameRefusesInsecure(t *testing.T) {
-	for _, s := range tls.InsecureCipherSuites() {
-		if _, ok := CipherSuiteByName(s.Name); ok {
-			t.Errorf("insecure %s accepted", s.Name)
-		}
-	}
-	for _, s := range tls.CipherSuites() {
-		if id, ok := CipherSuiteByName(s.Name); !ok || id != s.ID {
-			t.Errorf("%s: got %x, %v", s.Name, id, ok)
-		}
+	names := []string{"X25519", "X25519MLKEM768", "SecP256r1MLKEM768", "secp384r1mlkem1024",
+		"P-256", "prime256v1", "secp384r1", "P-521"}
+	want := []tls.CurveID{tls.X25519, tls.X25519MLKEM768, tls.SecP256r1MLKEM768, tls.SecP384r1MLKEM1024,
+		tls.CurveP256, tls.CurveP256, tls.CurveP384, tls.CurveP521}
+	cfg = mustClient(t, &config.TLS{CA: ca.file, Curves: names}, "db.internal")
+	if !slices.Equal(cfg.CurvePreferences, want) {
+		t.Errorf("curves %v, want %v", cfg.CurvePreferences, want)
 	}
 }
 

@@ -22,6 +22,16 @@ const (
 	hsOther            = "other"
 )
 
+// certificateReason reports whether a failure is about who the peer is,
+// rather than about the transport (timeouts, resets, not TLS at all).
+func certificateReason(reason string) bool {
+	switch reason {
+	case hsNoClientCert, hsUnknownAuthority, hsBadCertificate, hsOther:
+		return true
+	}
+	return false
+}
+
 // classifyHandshake maps a TLS handshake error to a small, stable set of
 // reasons. crypto/tls exports types for some failures only; the rest are
 // recognised by the text of its errors and of the alerts a peer sends.

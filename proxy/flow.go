@@ -48,8 +48,7 @@ func (c *conn) runServer(peer string) outcome {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
 		}
-		reason := c.countHandshake(err)
-		c.t.warn.Warn("handshake failed", "peer", peer, "reason", reason, "error", err)
+		c.handshakeFailed(err, "peer", peer)
 		return outcome{logged: true}
 	}
 	subject := peerSubject(tc)
@@ -74,18 +73,22 @@ func (c *conn) runClient(peer string) outcome {
 		}
 		// The TLS peer here is the target: its address is the one an
 		// operator needs to find the certificate that was refused.
-		reason := c.countHandshake(err)
-		c.t.warn.Warn("handshake failed", "peer", o.Target.String(), "client", peer,
-			"reason", reason, "error", err)
+		c.handshakeFailed(err, "peer", o.Target.String(), "client", peer)
 		return outcome{reason: reasonTargetTLS, err: err}
 	}
 	return c.pump(c.peer, tc, peerSubject(tc))
 }
 
-func (c *conn) countHandshake(err error) string {
+// handshakeFailed counts a failed handshake by reason and logs it
+// (throttled), with the tunnel's hint when the failure is about certificates.
+func (c *conn) handshakeFailed(err error, who ...any) {
 	reason := classifyHandshake(err)
 	c.t.stats.handshakeFailed(reason)
-	return reason
+	args := append(who, "reason", reason, "error", err)
+	if hint := c.t.opts.HandshakeHint; hint != "" && certificateReason(reason) {
+		args = append(args, "hint", hint)
+	}
+	c.t.warn.Warn("handshake failed", args...)
 }
 
 // targetFailed reports a failed dial or handshake toward the target. Besides

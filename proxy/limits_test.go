@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,4 +233,26 @@ func TestMaxLifetime(t *testing.T) {
 		t.Errorf("closed after %v, before max_lifetime", d)
 	}
 	logs.waitLine(t, "connection closed", "reason=max_lifetime")
+}
+
+// TestHandshakeHint: the tunnel's hint goes with failures about
+// certificates, and stays off transport failures, where it would mislead.
+func TestHandshakeHint(t *testing.T) {
+	p := newTestPKI(t)
+	const hint = "compare the passphrase and the cluster"
+	tun, logs := startTunnel(t, Options{Mode: config.ModeServer, Target: config.Address{Network: config.NetTCP, Addr: "127.0.0.1:1"},
+		Limits: testLimits(), TLS: p.serverTLS(t), HandshakeHint: hint})
+	cconf := p.clientTLS(t)
+	cconf.Certificates = []tls.Certificate{newTestPKI(t).leaf(t, "stranger", nil)}
+	c := tls.Client(dialPlain(t, tun.Addr()), cconf)
+	c.SetDeadline(time.Now().Add(waitLimit))
+	if c.Handshake() == nil {
+		io.Copy(io.Discard, c)
+	}
+	logs.waitLine(t, "handshake failed", "reason=unknown_authority", `hint="`+hint+`"`)
+	dialPlain(t, tun.Addr()).Close()
+	line := logs.waitLine(t, "handshake failed", "reason=eof")
+	if strings.Contains(line, "hint=") {
+		t.Errorf("a transport failure carries the hint: %s", line)
+	}
 }

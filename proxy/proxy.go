@@ -34,6 +34,10 @@ type Options struct {
 	// ConnWarning, if set, is logged at WARN on every connection (for
 	// example when the target's certificate is not verified).
 	ConnWarning string
+	// HandshakeHint, if set, is added to handshake failures about
+	// certificates: what the operator should compare on both ends (for a
+	// passphrase tunnel, the passphrase and the cluster).
+	HandshakeHint string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/pki"
+)
+
+const pkiUsage = `usage:
+  passtunnel pki ca    (--passphrase-file F | --passphrase-env VAR) [--cluster NAME]
+  passtunnel pki issue --name NODE --out DIR (--passphrase-file F | --passphrase-env VAR)
+                       [--cluster NAME] [--validity DURATION]
+  passtunnel pki fingerprint FILE
+`
+
+func cmdPKI(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, pkiUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "ca":
+		return cmdPKICA(args[1:], stdout, stderr)
+	case "issue":
+		return cmdPKIIssue(args[1:], stdout, stderr)
+	case "fingerprint":
+		if len(args) != 2 {
+			fmt.Fprint(stderr, pkiUsage)
+			return errUsage
+		}
+		fp, err := pki.FingerprintFile(args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, fp)
+		return nil
+	}
+	fmt.Fprintf(stderr, "passtunnel pki: unknown command %q\n%s", args[0], pkiUsage)
+	return errUsage
+}
+
+// clusterFlags are the flags that name a cluster's passphrase by reference:
+// the passphrase itself is never a flag value, since argv shows in ps.
+type clusterFlags struct {
+	file, env, cluster string
+	weak               bool
+}
+
+func bindClusterFlags(fs *flag.FlagSet) *clusterFlags {
+	c := &clusterFlags{}
+	fs.StringVar(&c.file, "passphrase-file", "", "read the cluster passphrase from `FILE`")
+	fs.StringVar(&c.env, "passphrase-env", "", "read the cluster passphrase from environment `VARIABLE`")
+	fs.StringVar(&c.cluster, "cluster", pki.DefaultCluster, "cluster `NAME`, the salt of the derivation")
+	fs.BoolVar(&c.weak, "allow-weak-passphrase", false, "accept a passphrase below the policy, with a warning")
+	return c
+}
+
+// derive reads the passphrase, applies the passphrase policy and derives
+// the cluster CA.
+func (c *clusterFlags) derive(stderr io.Writer) (*pki.ClusterCA, error) {
+	secret, err := config.ReadSecret(c.file, c.env)
+	if err != nil {
+		return nil, err
+	}
+	if err := pki.CheckPassphrase(secret.Reveal()); err != nil {
+		if !c.weak {
+			return nil, fmt.Errorf("passphrase from %s: %w", secret.Source, err)
+		}
+		fmt.Fprintf(stderr, "warning: passphrase from %s is weak (%v); accepted because of --allow-weak-passphrase\n",
+			secret.Source, err)
+	}
+	return pki.DeriveClusterCA(secret.Reveal(), c.cluster)
+}
+
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "passtunnel %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+// cmdPKICA prints the derived CA: what a program outside the cluster trusts
+// to talk to it, and the fingerprint operators compare across hosts.
+func cmdPKICA(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pki ca", flag.ContinueOnError)
+	c := bindClusterFlags(fs)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	ca, err := c.derive(stderr)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%s%s\n", ca.CertPEM(), ca.Fingerprint())
+	return err
+}
+
+// cmdPKIIssue writes a node certificate, its key and the CA, so that a
+// program that speaks TLS itself (openssl, stunnel, a Java client) can join
+// the cluster without passtunnel beside it.
+func cmdPKIIssue(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pki issue", flag.ContinueOnError)
+	c := bindClusterFlags(fs)
+	name := fs.String("name", "", "node `NAME` (a DNS label): the certificate's CN (required)")
+	out := fs.String("out", "", "`DIR` to write NAME.crt, NAME.key (0600) and ca.crt into (required)")
+	validity := fs.Duration("validity", 90*24*time.Hour, "how long the certificate is valid")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if *name == "" || *out == "" {
+		fmt.Fprint(stderr, "passtunnel pki issue: --name and --out are required\n"+pkiUsage)
+		return errUsage
+	}
+	if *validity <= 0 {
+		return errors.New("pki issue: --validity must be positive")
+	}
+	ca, err := c.derive(stderr)
+	if err != nil {
+		return err
+	}
+	node, err := ca.IssueNode(*name, *validity)
+	if err != nil {
+		return fmt.Errorf("pki issue: %w", err)
+	}
+	if err := os.MkdirAll(*out, 0o700); err != nil {
+		return fmt.Errorf("pki issue: %w", err)
+	}
+	certPath, keyPath, err := pki.WriteKeyPair(*out, *name, node)
+	if err != nil {
+		return fmt.Errorf("pki issue: %w", err)
+	}
+	caPath := filepath.Join(*out, "ca.crt")
+	if err := os.WriteFile(caPath, ca.CertPEM(), 0o644); err != nil {
+		return fmt.Errorf("pki issue: %w", err)
+	}
+	fmt.Fprintf(stdout, "%s  node %q of cluster %q, valid until %s\n%s  private key (mode 0600)\n%s  cluster CA %s\n",
+		certPath, *name, c.cluster, node.Leaf.NotAfter.UTC().Format(time.RFC3339), keyPath, caPath, ca.Fingerprint())
+	return nil
+}
