@@ -78,7 +78,7 @@ func TestKubernetesExample(t *testing.T) {
 		}
 	}
 
-	env := []string{"PASSTUNNEL_PASSPHRASE=" + k8sPassphrase}
+	env := []string{"PASSTUNNEL_PASSPHRASE=" + newPassphrase(t)}
 	be := startEcho(t)
 	serverHCL = setAttr(t, setAttr(t, serverHCL, "listen", "127.0.0.1:0"), "target", be.addr)
 	srv := runConfigText(t, serverHCL, env)
@@ -88,9 +88,6 @@ func TestKubernetesExample(t *testing.T) {
 	c := dial(t, cli.listenAddr(t, "redis"))
 	roundTrip(t, c, bufio.NewReader(c), "PING from the app pod", "PING from the app pod")
 }
-
-// k8sPassphrase stands in for the Secret's value.
-const k8sPassphrase = "kubernetes example passphrase, from a Secret"
 
 // runConfigText runs `passtunnel run` on a config text with extra
 // environment variables, logging JSON so that listenAddr can read it.

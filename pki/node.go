@@ -136,7 +136,10 @@ func (n *nodeIdentity) certificate() (*tls.Certificate, error) {
 		}
 		return nil, err
 	}
-	n.cur.Store(&nodeCert{cert: cert, renewAt: now.Add(n.validity * 2 / 3)})
+	// Renew from the certificate's own NotAfter, not from now+validity:
+	// X.509 keeps whole seconds, so a short-lived cert can end up to a
+	// second earlier than asked, and renewing late would serve it expired.
+	n.cur.Store(&nodeCert{cert: cert, renewAt: now.Add(cert.Leaf.NotAfter.Sub(now) * 2 / 3)})
 	return cert, nil
 }
 
