@@ -21,6 +21,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	path := fs.String("config", "", "config file (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)")
 	skipFiles := fs.Bool("skip-files", false, "do not load certificate, key and CA files "+
 		"(for checking a config away from the host it runs on)")
+	stateDir := stateDirFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -31,10 +32,11 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	if !*skipFiles {
 		var errs []error
 		quiet := slog.New(slog.DiscardHandler)
-		m, err := newPKI(quiet)
+		m, err := newPKI(quiet, *stateDir)
 		if err != nil {
 			return err
 		}
+		defer m.Close()
 		for i := range cfg.Tunnels {
 			if _, err := buildTunnel(m, &cfg.Tunnels[i], quiet); err != nil {
 				errs = append(errs, err)
@@ -61,9 +63,20 @@ func plan(t *config.Tunnel) string {
 		in, out = out, in
 	}
 	fmt.Fprintf(&b, "  %-9s %s %s -> %s %s\n", t.Mode, t.Listen, in, t.Target, out)
+	if a := t.ACME; a != nil {
+		ca, storage := a.CA, a.Storage
+		if ca == "" {
+			ca = "Let's Encrypt"
+		}
+		if storage == "" {
+			storage = "<state dir>/acme"
+		}
+		fmt.Fprintf(&b, "  %-9s acme %s from %s, storage %s\n", "identity", strings.Join(a.Domains, ", "), ca, storage)
+	}
 	if t.TLS != nil {
 		writeTLSPlan(&b, t)
 	}
+	writeTrustPlan(&b, t)
 	l := t.Limits
 	fmt.Fprintf(&b, "  %-9s max_connections %d, handshake %s, connect %s, idle %s, lifetime %s, drain %s\n",
 		"limits", l.MaxConnections, l.HandshakeTimeout, l.ConnectTimeout,

@@ -39,7 +39,8 @@ func cmdDemo(stdout, stderr io.Writer) error {
 	}
 	defer echo.Close()
 	cfg := demoConfig(passphrase, echo.Addr().String())
-	f, err := newFleet(newLogger(cfg, stderr))
+	log, level := newLogger(cfg, stderr)
+	f, err := newFleet(log, level, "") // nothing to keep: no self-signed tunnel
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +23,7 @@ func cmdRun(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)")
+	stateDir := stateDirFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -30,12 +31,13 @@ func cmdRun(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serve(cfg, stderr)
+	return serve(cfg, *stateDir, stderr)
 }
 
 func cmdSingle(mode string, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet(mode, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	stateDir := stateDirFlag(fs)
 	build := config.BindFlags(fs, config.Mode(mode))
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -48,19 +50,26 @@ func cmdSingle(mode string, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serve(cfg, stderr)
+	return serve(cfg, *stateDir, stderr)
 }
 
-// newLogger builds the process logger from the config's log_level and log_format.
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	// config validated the value; UnmarshalText cannot fail on it.
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+// newLogger builds the process logger from the config's log_level and
+// log_format. The level is a LevelVar, so that a reload can change it.
+func newLogger(cfg *config.Config, w io.Writer) (*slog.Logger, *slog.LevelVar) {
+	level := new(slog.LevelVar)
+	level.Set(parseLevel(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(slog.NewJSONHandler(w, opts)), level
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(slog.NewTextHandler(w, opts)), level
+}
+
+func parseLevel(s string) slog.Level {
+	var level slog.Level
+	// config validated the value; UnmarshalText cannot fail on it.
+	_ = level.UnmarshalText([]byte(s))
+	return level
 }
 
 // buildTunnel turns one validated config tunnel into proxy options with a
@@ -77,6 +86,10 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Opti
 	if t.Passphrase.IsSet() {
 		opts.HandshakeHint = fmt.Sprintf("both ends must hold the same passphrase (or have it in previous_passphrases) "+
 			"and the same cluster (here %q)", t.Cluster)
+	}
+	if t.SharedSecret.IsSet() {
+		secret, server := []byte(t.SharedSecret.Reveal()), t.Mode == config.ModeServer
+		opts.AfterHandshake = func(tc *tls.Conn) error { return pki.ProveSharedSecret(tc, secret, server) }
 	}
 	var err error
 	switch t.Mode {
@@ -109,12 +122,20 @@ func targetHost(a config.Address) string {
 	return host
 }
 
-// serve starts every tunnel of cfg, then waits for SIGTERM/SIGINT and drains.
-func serve(cfg *config.Config, stderr io.Writer) error {
-	f, err := newFleet(newLogger(cfg, stderr))
+// serve starts every tunnel of cfg, then reloads on SIGHUP and when the
+// config's files change, until SIGTERM/SIGINT drains and ends it.
+func serve(cfg *config.Config, stateDir string, stderr io.Writer) error {
+	log, level := newLogger(cfg, stderr)
+	f, err := newFleet(log, level, stateDir)
 	if err != nil {
 		return err
 	}
+	defer f.pki.Close() // stops file watchers and ACME renewals
+	f.cfg, f.format = cfg, cfg.LogFormat
+	// Watching starts before any tunnel listens: an edit made as soon as
+	// the process looks ready must not be mistaken for the loaded content.
+	f.watchConfig()
+	defer f.watch.close()
 	if err := f.start(cfg); err != nil {
 		return err
 	}
@@ -124,10 +145,25 @@ func serve(cfg *config.Config, stderr io.Writer) error {
 // fleet is the set of running tunnels of one process.
 type fleet struct {
 	log     *slog.Logger
+	level   *slog.LevelVar
 	pki     *pki.Manager
 	tunnels []runningTunnel
 	done    chan error // an accept loop that ended
 	sigs    chan os.Signal
+
+	// Reload state. cfg is the config last applied (nil when the caller
+	// starts tunnels by hand, as demo does); format is the log format in
+	// use, which only a restart changes.
+	cfg     *config.Config
+	format  string
+	watch   *fileWatcher // nil: no config file, or it cannot be watched
+	reloads reloadStats
+
+	// Tunnels a reload removed drain in the background; ctx ends their
+	// drains early (a second SIGTERM), and the final drain waits for them.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	retiring sync.WaitGroup
 }
 
 type runningTunnel struct {
@@ -135,12 +171,13 @@ type runningTunnel struct {
 	tunnel *proxy.Tunnel
 }
 
-func newFleet(log *slog.Logger) (*fleet, error) {
-	m, err := newPKI(log)
+func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*fleet, error) {
+	m, err := newPKI(log, stateDir)
 	if err != nil {
 		return nil, err
 	}
-	f := &fleet{log: log, pki: m, done: make(chan error, 64), sigs: make(chan os.Signal, 2)}
+	f := &fleet{log: log, level: level, pki: m, done: make(chan error, 64), sigs: make(chan os.Signal, 2)}
+	f.ctx, f.cancel = context.WithCancel(context.Background())
 	// Subscribed before any tunnel listens, so a signal that arrives while
 	// tunnels start is not lost (or fatal by default).
 	signal.Notify(f.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -150,9 +187,9 @@ func newFleet(log *slog.Logger) (*fleet, error) {
 // newPKI makes the process's one pki.Manager. The node name and the node
 // certificate lifetime come from the environment, not the config: they
 // describe the host (a pod's name arrives through the downward API as an
-// environment variable), not a tunnel.
-func newPKI(log *slog.Logger) (*pki.Manager, error) {
-	opts := pki.Options{NodeName: os.Getenv("PASSTUNNEL_NODE_NAME"), Logger: log}
+// environment variable), not a tunnel. stateDir is the --state-dir value.
+func newPKI(log *slog.Logger, stateDir string) (*pki.Manager, error) {
+	opts := pki.Options{NodeName: os.Getenv("PASSTUNNEL_NODE_NAME"), Logger: log, StateDir: stateDir}
 	if v := os.Getenv("PASSTUNNEL_NODE_CERT_VALIDITY"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -161,6 +198,13 @@ func newPKI(log *slog.Logger) (*pki.Manager, error) {
 		opts.NodeValidity = d
 	}
 	return pki.NewManager(opts), nil
+}
+
+// stateDirFlag registers --state-dir, where what passtunnel makes and must
+// find again after a restart is kept (self-signed certificates).
+func stateDirFlag(fs *flag.FlagSet) *string {
+	return fs.String("state-dir", pki.DefaultStateDir, "`DIR` for state kept across restarts (self-signed certificates); "+
+		"the default falls back to $XDG_STATE_HOME/passtunnel or ~/.local/state/passtunnel when not writable")
 }
 
 // start builds every tunnel of cfg before binding any, so that a bad
@@ -183,72 +227,21 @@ func (f *fleet) start(cfg *config.Config) error {
 			return err
 		}
 		started = append(started, runningTunnel{cfg: &cfg.Tunnels[i], tunnel: t})
+		// Bound, not yet serving: an acme tunnel starts getting its
+		// certificate, which the CA validates on this listener.
+		if err := f.pki.Listening(&cfg.Tunnels[i], t.Addr()); err != nil {
+			closeAll(started)
+			return located{err}
+		}
 	}
 	for _, t := range started {
-		go func() { f.done <- t.tunnel.Serve() }()
+		f.serveTunnel(t.tunnel)
 	}
 	f.tunnels = append(f.tunnels, started...)
 	return nil
 }
 
-// wait blocks until a signal asks to stop, then drains every tunnel.
-func (f *fleet) wait() error {
-	defer signal.Stop(f.sigs)
-	for {
-		select {
-		case err := <-f.done:
-			// An accept loop only ends by itself on a listener failure.
-			closeAll(f.tunnels)
-			return fmt.Errorf("a tunnel stopped: %w", err)
-		case sig := <-f.sigs:
-			if sig == syscall.SIGHUP {
-				f.log.Warn("SIGHUP received: config reload is not built yet; the running config is kept")
-				continue
-			}
-			f.log.Info("signal received: draining", "signal", sig.String())
-			drain(f.tunnels, f.sigs, f.log)
-			f.log.Info("drained, exiting")
-			return nil
-		}
-	}
-}
-
-func closeAll(tunnels []runningTunnel) {
-	for _, t := range tunnels {
-		_ = t.tunnel.Close()
-	}
-}
-
-// drain shuts every tunnel down at once, each bounded by its own
-// drain_timeout. A second SIGTERM/SIGINT cuts the drain short, as an operator
-// pressing Ctrl-C twice expects.
-func drain(tunnels []runningTunnel, sigs <-chan os.Signal, log *slog.Logger) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, t := range tunnels {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tctx, tcancel := context.WithTimeout(ctx, t.cfg.Limits.DrainTimeout)
-			defer tcancel()
-			if err := t.tunnel.Shutdown(tctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-				log.Warn("drain ended with an error", "tunnel", t.cfg.Name, "error", err)
-			}
-		}()
-	}
-	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
-	for {
-		select {
-		case <-finished:
-			return
-		case sig := <-sigs:
-			if sig == syscall.SIGHUP {
-				continue
-			}
-			log.Warn("second signal: closing open connections now", "signal", sig.String())
-			cancel()
-		}
-	}
+// serveTunnel runs t's accept loop; wait learns when it ends.
+func (f *fleet) serveTunnel(t *proxy.Tunnel) {
+	go func() { f.done <- t.Serve() }()
 }

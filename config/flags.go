@@ -52,8 +52,8 @@ func (f *flagValues) register(fs *flag.FlagSet, mode Mode) {
 	f.registerLimits(fs)
 	f.registerPassphrase(fs)
 	for _, kind := range []string{"cn", "dns", "uri", "ou"} {
-		f.list(fs, "allow-"+kind, false, "accept only peers with this certificate "+strings.ToUpper(kind)+
-			" (repeatable; not supported yet)")
+		f.list(fs, "allow-"+kind, false, "accept only peers whose certificate has this "+strings.ToUpper(kind)+
+			" `PATTERN` (repeatable, OR'd; dns and uri take * and ** segments)")
 	}
 }
 
@@ -64,10 +64,10 @@ func (f *flagValues) registerTLS(fs *flag.FlagSet, mode Mode) {
 	f.str(fs, "ca", "", "`FILE` of CA certificates (PEM) that the peer's certificate must chain to")
 	f.str(fs, "client-auth", def.ClientAuth, "server: client certificates, `MODE` none, request or require")
 	f.str(fs, "server-name", "", "client: `NAME` sent as SNI and required in the server certificate")
-	f.list(fs, "pin", false, "accept only the peer leaf certificate with this SHA256:AB:CD:... `FINGERPRINT` (repeatable; not supported yet)")
+	f.list(fs, "pin", false, "accept only the peer leaf certificate with this SHA256:AB:CD:... `FINGERPRINT` (repeatable)")
 	f.boolean(fs, "system-roots", "client: trust the operating system's CA store")
 	f.boolean(fs, "insecure-skip-verify", "client: encrypt without verifying the server (debugging only)")
-	f.boolean(fs, "self-signed", "server: make a self-signed certificate (not supported yet)")
+	f.boolean(fs, "self-signed", "server: make and keep a self-signed certificate in the state directory; its fingerprint is logged")
 	f.str(fs, "min-version", def.MinVersion, "lowest TLS `VERSION`: 1.2 or 1.3")
 	f.str(fs, "max-version", def.MaxVersion, "highest TLS `VERSION`: 1.2 or 1.3")
 	f.list(fs, "cipher-suites", true, "comma-separated TLS 1.2 cipher suite `NAMES` (crypto/tls spelling)")
@@ -96,7 +96,7 @@ func (f *flagValues) registerPassphrase(fs *flag.FlagSet) {
 		"read a previous passphrase, still trusted during a rotation, from environment `VARIABLE` (repeatable)")
 	f.str(fs, "cluster", defaultCluster, "cluster `NAME`, the salt of the passphrase derivation")
 	f.boolean(fs, "allow-weak-passphrase", "accept a passphrase below the policy, with a warning")
-	f.str(fs, "shared-secret-env", "", "read the channel-bound shared secret from environment `VARIABLE` (not supported yet)")
+	f.str(fs, "shared-secret-env", "", "read the channel-bound shared secret from environment `VARIABLE` (both ends passtunnel)")
 }
 
 // listFlag is a repeatable flag; with comma set, one value may also hold

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -16,11 +17,35 @@ import (
 
 // evalContext offers env() and file() to expressions, and nothing else: no
 // variables, so a config means the same thing wherever it is evaluated.
-func evalContext(dir string) *hcl.EvalContext {
+func evalContext(readFile func(path string) (string, error)) *hcl.EvalContext {
 	return &hcl.EvalContext{Functions: map[string]function.Function{
 		"env":  stringFunc("name", readEnv),
-		"file": stringFunc("path", func(p string) (string, error) { return readFile(dir, p) }),
+		"file": stringFunc("path", readFile),
 	}}
+}
+
+// fileReader is file() for one config file: paths resolve against the
+// config's directory, and every path asked for is recorded (Config.Files),
+// because the config depends on those files as much as on its own text and
+// a reload must notice when they change.
+type fileReader struct {
+	dir   string
+	paths []string
+}
+
+func (r *fileReader) read(path string) (string, error) {
+	if full := resolvePath(r.dir, path); !slices.Contains(r.paths, full) {
+		r.paths = append(r.paths, full)
+	}
+	return readFile(r.dir, path)
+}
+
+// resolvePath makes a relative path relative to dir.
+func resolvePath(dir, path string) string {
+	if !filepath.IsAbs(path) && dir != "" {
+		return filepath.Join(dir, path)
+	}
+	return path
 }
 
 func stringFunc(param string, impl func(string) (string, error)) function.Function {
@@ -54,10 +79,7 @@ func readEnv(name string) (string, error) {
 // drops one trailing newline, the one editors and `echo` add. Errors name the
 // path, never the content.
 func readFile(dir, path string) (string, error) {
-	full := path
-	if !filepath.IsAbs(path) && dir != "" {
-		full = filepath.Join(dir, path)
-	}
+	full := resolvePath(dir, path)
 	b, err := os.ReadFile(full)
 	if err != nil {
 		return "", fmt.Errorf("cannot read %s: %w", full, unwrapPath(err))
@@ -76,7 +98,8 @@ func readFile(dir, path string) (string, error) {
 const errSecretSyntax = `must be a string, env("NAME") or file("PATH")`
 
 // secretExpr evaluates a secret field without ever handing its value to HCL.
-func secretExpr(expr hcl.Expression, dir string) (Secret, error) {
+// readFile reads the argument of a file() call.
+func secretExpr(expr hcl.Expression, readFile func(path string) (string, error)) (Secret, error) {
 	if w, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
 		expr = w.Wrapped
 	}
@@ -102,7 +125,7 @@ func secretExpr(expr hcl.Expression, dir string) (Secret, error) {
 	if call.Name == "env" {
 		v, err = readEnv(name)
 	} else {
-		v, err = readFile(dir, name)
+		v, err = readFile(name)
 	}
 	if err != nil {
 		return Secret{}, fmt.Errorf("%s: %w", source, err)

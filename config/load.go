@@ -40,16 +40,17 @@ func Parse(src []byte, filename string) (*Config, error) {
 func parse(src []byte, filename string) (*Config, Errors) {
 	d := &decoder{
 		file:   filename,
-		dir:    filepath.Dir(filename),
-		ctx:    evalContext(filepath.Dir(filename)),
+		files:  fileReader{dir: filepath.Dir(filename)},
 		failed: map[fieldKey]bool{},
 	}
+	d.ctx = evalContext(d.files.read)
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		d.diags(diags, "")
 		return nil, d.errs
 	}
 	c := d.config(f.Body)
+	c.Files = d.files.paths
 	errs := append(d.errs, validate(c, d.failed, false)...)
 	errs.redact(d.secrets)
 	return c, errs.sorted()

@@ -66,20 +66,12 @@ tunnel "p" {
 }`
 	want := []string{
 		`bad.hcl:1:1: admin: not supported yet`,
-		`bad.hcl:9:5: tunnel "redis": tls.pin: not supported yet`,
-		`bad.hcl:11:3: tunnel "redis": shared_secret: not supported yet`,
-		`bad.hcl:13:5: tunnel "redis": allow.cn: not supported yet`,
-		`bad.hcl:14:5: tunnel "redis": allow.dns: not supported yet`,
-		`bad.hcl:15:5: tunnel "redis": allow.uri: not supported yet`,
-		`bad.hcl:16:5: tunnel "redis": allow.ou: not supported yet`,
 		`bad.hcl:19:5: tunnel "redis": limits.accept_rate: not supported yet`,
 		`bad.hcl:20:5: tunnel "redis": limits.per_source_rate: not supported yet`,
 		`bad.hcl:23:5: tunnel "redis": proxy_protocol.accept: not supported yet`,
 		`bad.hcl:24:5: tunnel "redis": proxy_protocol.trusted: not supported yet`,
 		`bad.hcl:25:5: tunnel "redis": proxy_protocol.send: not supported yet`,
 		`bad.hcl:26:5: tunnel "redis": proxy_protocol.tls_tlvs: not supported yet`,
-		`bad.hcl:34:5: tunnel "b": tls.self_signed: not supported yet`,
-		`bad.hcl:44:3: tunnel "c": acme: not supported yet`,
 	}
 	_, err := Parse([]byte(src), "bad.hcl")
 	if err == nil {

@@ -121,7 +121,7 @@ func TestSchemaFieldsAreDecoded(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	d := &decoder{file: "s.hcl", ctx: evalContext("."), failed: map[fieldKey]bool{}}
+	d := &decoder{file: "s.hcl", ctx: evalContext((&fileReader{dir: "."}).read), failed: map[fieldKey]bool{}}
 	c := d.config(f.Body)
 	for _, field := range want {
 		if _, ok := c.Tunnels[0].Fields[field]; !ok {

@@ -20,7 +20,7 @@ type fieldKey struct {
 // decoder carries what every field decode needs and collects the problems.
 type decoder struct {
 	file    string
-	dir     string
+	files   fileReader
 	ctx     *hcl.EvalContext
 	errs    Errors
 	failed  map[fieldKey]bool // fields that did not decode; later checks skip them
@@ -187,7 +187,7 @@ func (s *scope) secret(name string, dst *Secret) {
 		return
 	}
 	s.fields[s.prefix+name] = hclPos(s.d.file, a.Range.Start)
-	v, err := secretExpr(a.Expr, s.d.dir)
+	v, err := secretExpr(a.Expr, s.d.files.read)
 	if err != nil {
 		s.fail(name, a, "%v", err)
 		return
@@ -211,7 +211,7 @@ func (s *scope) secretList(name string, dst *[]Secret) {
 	}
 	out := []Secret{}
 	for _, e := range tuple.Exprs {
-		v, err := secretExpr(e, s.d.dir)
+		v, err := secretExpr(e, s.d.files.read)
 		if err != nil {
 			s.fail(name, a, "element %d: %v", len(out)+1, err)
 			return

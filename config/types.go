@@ -73,6 +73,10 @@ type Config struct {
 	// Fields holds where each given top-level setting was set, keyed by its
 	// HCL name ("log_level", "admin"), like Tunnel.Fields.
 	Fields map[string]Pos
+	// Files lists every file a file() call read (passphrases, secrets),
+	// relative to the config's directory as given: the config depends on
+	// their content, so a reload watches them too.
+	Files []string
 }
 
 // Tunnel is one listen -> target pair and everything that governs it.

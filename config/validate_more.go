@@ -2,36 +2,65 @@ package config
 
 import (
 	"net/netip"
-	"net/url"
+	"strings"
 )
-
-func (v *validator) acme(i int) {
-	a := v.c.Tunnels[i].ACME
-	if a == nil {
-		return
-	}
-	if len(a.Domains) == 0 && v.ok(i, "acme.domains") {
-		v.fail(i, "acme.domains", "required: at least one domain to get a certificate for")
-	}
-	if a.CA != "" {
-		if u, err := url.Parse(a.CA); err != nil || u.Scheme != "https" || u.Host == "" {
-			v.fail(i, "acme.ca", "invalid directory URL %q; want https://...", a.CA)
-		}
-	}
-}
 
 func (v *validator) allow(i int) {
 	a := v.c.Tunnels[i].Allow
 	for _, l := range []struct {
 		field string
 		list  []string
-	}{{"allow.cn", a.CN}, {"allow.dns", a.DNS}, {"allow.uri", a.URI}, {"allow.ou", a.OU}} {
+		sep   string // segment separator of * and ** patterns; "" = exact match only
+	}{{"allow.cn", a.CN, ""}, {"allow.dns", a.DNS, "."}, {"allow.uri", a.URI, "/"}, {"allow.ou", a.OU, ""}} {
 		for _, s := range l.list {
 			if s == "" {
 				v.fail(i, l.field, "empty entry: it would match nothing")
 				break
 			}
+			if seg := partialWildcard(s, l.sep); seg != "" {
+				v.fail(i, l.field, "pattern %q: segment %q: a wildcard must be a whole segment, * (exactly one) or ** (one or more)", s, seg)
+				break
+			}
 		}
+	}
+	if !a.Empty() {
+		v.allowNeedsPeerCert(i)
+	}
+}
+
+// partialWildcard returns the first segment of s that holds a '*' without
+// being "*" or "**" (pki matches the same way), or "".
+func partialWildcard(s, sep string) string {
+	if sep == "" {
+		return ""
+	}
+	for _, seg := range strings.Split(s, sep) {
+		if strings.Contains(seg, "*") && seg != "*" && seg != "**" {
+			return seg
+		}
+	}
+	return ""
+}
+
+// allowNeedsPeerCert refuses an allow block that would check nothing: a
+// server that asks no client certificate, or a client that verifies none.
+func (v *validator) allowNeedsPeerCert(i int) {
+	t := &v.c.Tunnels[i]
+	if t.TLS == nil || v.given(i, "passphrase") {
+		return
+	}
+	field := "allow"
+	for _, f := range []string{"allow.cn", "allow.dns", "allow.uri", "allow.ou"} {
+		if v.given(i, f) {
+			field = f
+			break
+		}
+	}
+	switch {
+	case t.Mode == ModeServer && t.TLS.ClientAuth == "none" && v.ok(i, "tls.client_auth"):
+		v.fail(i, field, "has no effect with %s: clients show no certificate to check", v.setting("tls.client_auth", "none"))
+	case t.Mode == ModeClient && t.TLS.InsecureSkipVerify && v.ok(i, "tls.insecure_skip_verify"):
+		v.fail(i, field, "has no effect with %s: an unverified server can claim any name", v.name("tls.insecure_skip_verify"))
 	}
 }
 
@@ -69,14 +98,6 @@ var notSupported = []struct {
 	set   func(c *Config, t *Tunnel) bool
 }{
 	{"admin", true, func(c *Config, _ *Tunnel) bool { return c.Admin != nil }},
-	{"shared_secret", false, func(_ *Config, t *Tunnel) bool { return t.SharedSecret.IsSet() }},
-	{"tls.pin", false, func(_ *Config, t *Tunnel) bool { return t.TLS != nil && len(t.TLS.Pin) > 0 }},
-	{"tls.self_signed", false, func(_ *Config, t *Tunnel) bool { return t.TLS != nil && t.TLS.SelfSigned }},
-	{"acme", false, func(_ *Config, t *Tunnel) bool { return t.ACME != nil }},
-	{"allow.cn", false, func(_ *Config, t *Tunnel) bool { return len(t.Allow.CN) > 0 }},
-	{"allow.dns", false, func(_ *Config, t *Tunnel) bool { return len(t.Allow.DNS) > 0 }},
-	{"allow.uri", false, func(_ *Config, t *Tunnel) bool { return len(t.Allow.URI) > 0 }},
-	{"allow.ou", false, func(_ *Config, t *Tunnel) bool { return len(t.Allow.OU) > 0 }},
 	{"limits.accept_rate", false, func(_ *Config, t *Tunnel) bool { return t.Limits.AcceptRate != 0 }},
 	{"limits.per_source_rate", false, func(_ *Config, t *Tunnel) bool { return t.Limits.PerSourceRate != 0 }},
 	{"proxy_protocol.accept", false, func(_ *Config, t *Tunnel) bool { return t.ProxyProtocol.Accept != "none" }},

@@ -4,8 +4,9 @@ import (
 	"regexp"
 )
 
-// pinFormat is a SHA-256 fingerprint as `passtunnel pki fingerprint` prints it.
-var pinFormat = regexp.MustCompile(`^SHA256(:[0-9A-Fa-f]{2}){32}$`)
+// pinFormat is a SHA-256 fingerprint as `passtunnel pki fingerprint` prints
+// it, in any case: pins are compared without case.
+var pinFormat = regexp.MustCompile(`(?i)^SHA256(:[0-9A-F]{2}){32}$`)
 
 // tls checks the values of the tls block one by one; identity and trust
 // check how they combine.
@@ -175,5 +176,7 @@ func (v *validator) clientAuth(i int, tl *TLS) {
 			v.setting("tls.client_auth", tl.ClientAuth), v.name("tls.ca"), v.setting("tls.client_auth", "none"))
 	case tl.ClientAuth == "none" && v.given(i, "tls.ca"):
 		v.fail(i, "tls.ca", "has no effect with %s: clients are not verified", v.setting("tls.client_auth", "none"))
+	case tl.ClientAuth == "none" && len(tl.Pin) > 0 && v.ok(i, "tls.pin"):
+		v.fail(i, "tls.pin", "has no effect with %s: clients are not verified", v.setting("tls.client_auth", "none"))
 	}
 }

@@ -57,11 +57,23 @@ func splitPEM(data []byte) (pemFile, error) {
 // With keyFile "" the key is expected in certFile, in any order with the
 // certificates. Keys may be PKCS#8 (RSA, ECDSA, Ed25519), PKCS#1 or SEC1.
 func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
-	data, err := readFile(roleCert, certFile)
+	certPEM, err := readFile(roleCert, certFile)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	cf, err := splitPEM(data)
+	var keyPEM []byte
+	if keyFile != "" {
+		if keyPEM, err = readFile(roleKey, keyFile); err != nil {
+			return tls.Certificate{}, err
+		}
+	}
+	return parseKeyPair(certPEM, keyPEM, certFile, keyFile)
+}
+
+// parseKeyPair is LoadKeyPair on bytes already read (keyPEM is ignored when
+// keyFile is ""); hot reload reads the files itself to hash what it parses.
+func parseKeyPair(certPEM, keyPEM []byte, certFile, keyFile string) (tls.Certificate, error) {
+	cf, err := splitPEM(certPEM)
 	if err != nil {
 		return tls.Certificate{}, newFileError(roleCert, certFile, err)
 	}
@@ -71,9 +83,11 @@ func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 	keyRole, keyPath, keys := roleCert, certFile, cf.keys
 	if keyFile != "" {
 		keyRole, keyPath = roleKey, keyFile
-		if keys, err = loadKeyBlocks(keyFile); err != nil {
-			return tls.Certificate{}, err
+		kf, err := splitPEM(keyPEM)
+		if err != nil {
+			return tls.Certificate{}, newFileError(roleKey, keyFile, err)
 		}
+		keys = kf.keys
 	}
 	key, err := singleKey(keys, keyFile == "")
 	if err != nil {
@@ -87,18 +101,6 @@ func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 		cert.Certificate = append(cert.Certificate, c.Raw)
 	}
 	return cert, nil
-}
-
-func loadKeyBlocks(keyFile string) ([]*pem.Block, error) {
-	data, err := readFile(roleKey, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	kf, err := splitPEM(data)
-	if err != nil {
-		return nil, newFileError(roleKey, keyFile, err)
-	}
-	return kf.keys, nil
 }
 
 // singleKey insists on exactly one key: with two, which one the operator

@@ -25,6 +25,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock, for tests. Default: time.Now.
 	Now func() time.Time
+	// ReloadInterval is how often certificate, key and CA files are
+	// re-read besides on file events (default DefaultReloadInterval). A
+	// negative value turns hot reload off: files are read once.
+	ReloadInterval time.Duration
+	// StateDir is the --state-dir value: where self-signed certificates
+	// are kept. It is resolved by ResolveStateDir when a tunnel first needs
+	// it, so configs without one create no directory. Default: DefaultStateDir.
+	StateDir string
 }
 
 // Manager builds the TLS configs of every tunnel of the process. It derives
@@ -47,6 +55,11 @@ type Manager struct {
 	clusters map[[32]byte]func() (*clusterState, error) // sync.OnceValues
 	nodes    map[string]*nodeIdentity                   // by the fingerprints of its CAs
 	warned   map[string]bool                            // tunnel+field: weak passphrase warned once
+	reload   *reloader                                  // hot reload of tls.cert, tls.key, tls.ca
+
+	stateDir func() (string, error) // sync.OnceValues of ResolveStateDir
+	selfMu   sync.Mutex             // one self-signed certificate made at a time
+	acme     acmeRegistry           // certmagic state of acme tunnels; guarded by mu
 }
 
 // clusterState is what every tunnel of one (passphrase, cluster) shares.
@@ -65,6 +78,7 @@ func NewManager(opts Options) *Manager {
 		clusters: map[[32]byte]func() (*clusterState, error){},
 		nodes:    map[string]*nodeIdentity{},
 		warned:   map[string]bool{},
+		stateDir: sync.OnceValues(func() (string, error) { return ResolveStateDir(opts.StateDir) }),
 	}
 	if m.validity <= 0 {
 		m.validity = DefaultNodeValidity
@@ -72,6 +86,7 @@ func NewManager(opts Options) *Manager {
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
+	m.reload = newReloader(m.log, opts.ReloadInterval)
 	if m.now == nil {
 		m.now = time.Now
 	}

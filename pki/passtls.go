@@ -16,8 +16,14 @@ import (
 // certificate files, and the passphrase-derived identity and trust for
 // tunnels with a passphrase.
 func (m *Manager) ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
+	if t.ACME != nil {
+		return m.acmeServerTLSConfig(t)
+	}
+	if t.TLS != nil && t.TLS.SelfSigned && !t.Passphrase.IsSet() {
+		return m.selfSignedServerTLSConfig(t)
+	}
 	if !t.Passphrase.IsSet() {
-		return ServerTLSConfig(t)
+		return m.fileServerTLSConfig(t)
 	}
 	id, cfg, err := m.passphraseSetup(t)
 	if err != nil {
@@ -28,7 +34,7 @@ func (m *Manager) ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 	// leaves the verification to VerifyConnection, which also runs on
 	// resumed sessions: a ticket never bypasses the CA check.
 	cfg.ClientAuth = tls.RequireAnyClientCert
-	cfg.VerifyConnection = verifyPeer(id.roots, x509.ExtKeyUsageClientAuth, m.now)
+	cfg.VerifyConnection = allOf(verifyPeer(id.roots, x509.ExtKeyUsageClientAuth, m.now), id.allow)
 	cfg.WrapSession = id.tickets.wrap
 	cfg.UnwrapSession = id.tickets.unwrap
 	return cfg, nil
@@ -39,8 +45,11 @@ func (m *Manager) ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 // tunnels with a passphrase. targetHost only names the session for
 // resumption: peers are not checked by name, every node is a peer.
 func (m *Manager) ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
+	if t.ACME != nil {
+		return nil, refuseWithACME(t) // a server identity: refused in client mode
+	}
 	if !t.Passphrase.IsSet() {
-		return ClientTLSConfig(t, targetHost)
+		return m.fileClientTLSConfig(t, targetHost)
 	}
 	id, cfg, err := m.passphraseSetup(t)
 	if err != nil {
@@ -52,7 +61,7 @@ func (m *Manager) ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Con
 	// the full chain against the cluster CAs alone, on every handshake,
 	// resumed or not, and fails it otherwise: nothing is skipped.
 	cfg.InsecureSkipVerify = true
-	cfg.VerifyConnection = verifyPeer(id.roots, x509.ExtKeyUsageServerAuth, m.now)
+	cfg.VerifyConnection = allOf(verifyPeer(id.roots, x509.ExtKeyUsageServerAuth, m.now), id.allow)
 	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(0)
 	// The session cache is keyed by ServerName: a stable one lets each
 	// client -> server pair resume.
@@ -71,6 +80,7 @@ type passphraseIdentity struct {
 	node    *nodeIdentity
 	roots   *x509.CertPool // the CAs of passphrase and previous_passphrases
 	tickets *ticketer      // of the current passphrase
+	allow   peerCheck      // allow { } narrowing the cluster's nodes; nil = all of them
 }
 
 // passphraseSetup checks the policy, derives the CAs of passphrase and of
@@ -113,7 +123,11 @@ func (m *Manager) passphraseSetup(t *config.Tunnel) (*passphraseIdentity, *tls.C
 		}
 	}
 	cfg.Time = m.now
-	return &passphraseIdentity{node: m.nodeFor(cas), roots: roots, tickets: cur.tickets}, cfg, nil
+	allow, err := compileAllow(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &passphraseIdentity{node: m.nodeFor(cas), roots: roots, tickets: cur.tickets, allow: allow.verifier()}, cfg, nil
 }
 
 func clusterOf(t *config.Tunnel) string {

@@ -18,7 +18,11 @@ import (
 // ServerTLSConfig builds the terminating config of a server-mode tunnel:
 // its certificate, the CA that verifies clients (client_auth none, request
 // or require; require is the default), versions, suites, curves and ALPN.
-func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
+func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) { return serverTLSConfig(t, nil) }
+
+// serverTLSConfig is ServerTLSConfig presenting id, when set, instead of
+// tls.cert and tls.key: the self-signed certificate a Manager keeps.
+func serverTLSConfig(t *config.Tunnel, id *tls.Certificate) (*tls.Config, error) {
 	if t.Passphrase.IsSet() {
 		return nil, errNeedsManager(t)
 	}
@@ -26,21 +30,24 @@ func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 	if c == nil {
 		return nil, fmt.Errorf("%s: server mode needs a tls block with cert and key, and there is none", tunnelPrefix(t, "tls"))
 	}
-	if err := refuseUnsupported(t); err != nil {
-		return nil, err
+	if c.SelfSigned && id == nil {
+		return nil, fieldError(t, "tls.self_signed", errors.New("kept in the state directory: built by pki.Manager, not by the package-level functions"))
 	}
-	if c.Cert == "" {
+	if c.Cert == "" && id == nil {
 		return nil, fieldError(t, "tls.cert", errors.New("required in server mode"))
 	}
 	cfg, err := baseConfig(t)
 	if err != nil {
 		return nil, err
 	}
-	kp, err := LoadKeyPair(c.Cert, c.Key)
-	if err != nil {
-		return nil, tunnelFileError(t, err)
+	if id == nil {
+		kp, err := LoadKeyPair(c.Cert, c.Key)
+		if err != nil {
+			return nil, tunnelFileError(t, err)
+		}
+		id = &kp
 	}
-	cfg.Certificates = []tls.Certificate{kp}
+	cfg.Certificates = []tls.Certificate{*id}
 	if err := setClientAuth(t, cfg); err != nil {
 		return nil, err
 	}
@@ -63,9 +70,22 @@ func setClientAuth(t *config.Tunnel, cfg *tls.Config) error {
 	}
 	// Without a CA, Go would verify client certificates against the system
 	// store: anyone with a public web certificate would get in.
-	if t.TLS.CA == "" {
+	if t.TLS.CA == "" && len(t.TLS.Pin) == 0 {
 		return fieldError(t, "tls.client_auth", fmt.Errorf(
-			"%q needs tls.ca, the CA that signs client certificates (or set client_auth = \"none\")", mode))
+			"%q needs tls.ca, the CA that signs client certificates, or tls.pin (or set client_auth = \"none\")", mode))
+	}
+	var err error
+	if cfg.VerifyConnection, err = serverPinAndAllow(t, mode == "request"); err != nil {
+		return err
+	}
+	if t.TLS.CA == "" {
+		// tls.pin alone: crypto/tls asks for a certificate, and the pin
+		// check in VerifyConnection is the whole verification.
+		cfg.ClientAuth = map[tls.ClientAuthType]tls.ClientAuthType{
+			tls.VerifyClientCertIfGiven:    tls.RequestClientCert,
+			tls.RequireAndVerifyClientCert: tls.RequireAnyClientCert,
+		}[cfg.ClientAuth]
+		return nil
 	}
 	pool, err := LoadCertPool(t.TLS.CA)
 	if err != nil {
@@ -88,9 +108,6 @@ func ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
 		return nil, fmt.Errorf("%s: client mode needs a tls block (tls.ca or system_roots = true) to verify the server, and there is none",
 			tunnelPrefix(t, "tls"))
 	}
-	if err := refuseUnsupported(t); err != nil {
-		return nil, err
-	}
 	cfg, err := baseConfig(t)
 	if err != nil {
 		return nil, err
@@ -102,15 +119,24 @@ func ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
 		return nil, err
 	}
 	cfg.InsecureSkipVerify = c.InsecureSkipVerify
-	if cfg.RootCAs == nil && !c.InsecureSkipVerify {
+	pinOnly := cfg.RootCAs == nil && len(c.Pin) > 0
+	if cfg.RootCAs == nil && !c.InsecureSkipVerify && !pinOnly {
 		return nil, fieldError(t, "tls.ca", errors.New(
-			"nothing to verify the server against: set tls.ca or tls.system_roots = true (insecure_skip_verify is for debugging only)"))
+			"nothing to verify the server against: set tls.ca, tls.system_roots = true or tls.pin (insecure_skip_verify is for debugging only)"))
+	}
+	if pinOnly {
+		// No CA and no name to check: the pin check in VerifyConnection,
+		// on the leaf the handshake proved, is the whole verification.
+		cfg.InsecureSkipVerify = true
+	}
+	if cfg.VerifyConnection, err = pinAndAllow(t); err != nil {
+		return nil, err
 	}
 	cfg.ServerName = c.ServerName
 	if cfg.ServerName == "" {
 		cfg.ServerName = verifyHost(targetHost)
 	}
-	if cfg.ServerName == "" && !c.InsecureSkipVerify {
+	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
 		return nil, fieldError(t, "tls.server_name", errors.New(
 			"the target has no host name to verify the server certificate against: set tls.server_name"))
 	}
@@ -178,18 +204,6 @@ func verifyHost(host string) string {
 // and its node certificate renewed, which takes the state a Manager keeps.
 func errNeedsManager(t *config.Tunnel) error {
 	return fmt.Errorf("%s: passphrase tunnels are built by pki.Manager, not by the package-level functions", tunnelPrefix(t, "passphrase"))
-}
-
-// refuseUnsupported stops settings of later issues from being silently
-// ignored: a pin that is not enforced is worse than an error.
-func refuseUnsupported(t *config.Tunnel) error {
-	if len(t.TLS.Pin) > 0 {
-		return fieldError(t, "tls.pin", errors.New("not supported yet"))
-	}
-	if t.TLS.SelfSigned {
-		return fieldError(t, "tls.self_signed", errors.New("not supported yet"))
-	}
-	return nil
 }
 
 // baseConfig holds what both modes share: versions, suites, curves, ALPN.

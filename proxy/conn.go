@@ -28,7 +28,10 @@ const (
 
 // conn is one accepted connection and, once dialed, its target.
 type conn struct {
-	t     *Tunnel
+	t *Tunnel
+	// opts are the tunnel's settings when this connection was accepted: a
+	// config reload changes them for new connections only.
+	opts  *Options
 	peer  net.Conn // as accepted, never wrapped: closing it unblocks everything
 	start time.Time
 	// ctx bounds the dial; abort cancels it.
@@ -48,9 +51,9 @@ type conn struct {
 	lifetime *time.Timer
 }
 
-func newConn(t *Tunnel, peer net.Conn) *conn {
+func newConn(t *Tunnel, opts *Options, peer net.Conn) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &conn{t: t, peer: peer, start: time.Now(), ctx: ctx, cancel: cancel}
+	return &conn{t: t, opts: opts, peer: peer, start: time.Now(), ctx: ctx, cancel: cancel}
 }
 
 // abort closes both sides from outside the connection's goroutines. The

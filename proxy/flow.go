@@ -23,7 +23,7 @@ type outcome struct {
 // serve handles one admitted connection from accept to close.
 func (c *conn) serve() {
 	defer c.t.release(c)
-	o := &c.t.opts
+	o := c.opts
 	peer := addrString(c.peer.RemoteAddr())
 	if o.ConnWarning != "" {
 		c.t.log.Warn(o.ConnWarning, "peer", peer)
@@ -42,14 +42,17 @@ func (c *conn) serve() {
 // runServer: TLS in, cleartext out. The handshake comes before the dial so
 // that an unauthenticated peer never reaches the target.
 func (c *conn) runServer(peer string) outcome {
-	o := &c.t.opts
+	o := c.opts
 	tc := tls.Server(c.peer, o.TLS)
-	if err := handshake(tc, c.peer, o.Limits.HandshakeTimeout); err != nil {
+	if err := secureHandshake(tc, c.peer, o.Limits.HandshakeTimeout, unlessACME(o.AfterHandshake)); err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
 		}
 		c.handshakeFailed(err, "peer", peer)
 		return outcome{logged: true}
+	}
+	if isACMEChallenge(tc) {
+		return outcome{reason: reasonACMEChallenge}
 	}
 	subject := peerSubject(tc)
 	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout)
@@ -61,13 +64,13 @@ func (c *conn) runServer(peer string) outcome {
 
 // runClient: cleartext in, TLS out.
 func (c *conn) runClient(peer string) outcome {
-	o := &c.t.opts
+	o := c.opts
 	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout)
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, "")
 	}
 	tc := tls.Client(raw, o.TLS)
-	if err := handshake(tc, raw, o.Limits.HandshakeTimeout); err != nil {
+	if err := secureHandshake(tc, raw, o.Limits.HandshakeTimeout, o.AfterHandshake); err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
 		}
@@ -82,10 +85,10 @@ func (c *conn) runClient(peer string) outcome {
 // handshakeFailed counts a failed handshake by reason and logs it
 // (throttled), with the tunnel's hint when the failure is about certificates.
 func (c *conn) handshakeFailed(err error, who ...any) {
-	reason := classifyHandshake(err)
+	reason := handshakeReason(err)
 	c.t.stats.handshakeFailed(reason)
 	args := append(who, "reason", reason, "error", err)
-	if hint := c.t.opts.HandshakeHint; hint != "" && certificateReason(reason) {
+	if hint := c.opts.HandshakeHint; hint != "" && certificateReason(reason) {
 		args = append(args, "hint", hint)
 	}
 	c.t.warn.Warn("handshake failed", args...)
@@ -97,7 +100,7 @@ func (c *conn) targetFailed(peer, reason string, err error, subject string) outc
 	if r := c.abortReason(); r != "" {
 		return outcome{reason: r, subject: subject}
 	}
-	c.t.warn.Warn("target connection failed", "peer", peer, "target", c.t.opts.Target.String(),
+	c.t.warn.Warn("target connection failed", "peer", peer, "target", c.opts.Target.String(),
 		"reason", reason, "error", err)
 	return outcome{reason: reason, err: err, subject: subject}
 }
@@ -106,7 +109,7 @@ func (c *conn) targetFailed(peer, reason string, err error, subject string) outc
 // directions end.
 func (c *conn) pump(peer, target net.Conn, subject string) outcome {
 	s := &c.t.stats
-	idle := c.t.opts.Limits.IdleTimeout
+	idle := c.opts.Limits.IdleTimeout
 	var touch func()
 	if idle > 0 {
 		touch = c.touch

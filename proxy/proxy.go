@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,13 +39,19 @@ type Options struct {
 	// certificates: what the operator should compare on both ends (for a
 	// passphrase tunnel, the passphrase and the cluster).
 	HandshakeHint string
+	// AfterHandshake (the shared-secret proof) runs after each handshake,
+	// within handshake_timeout, before any application byte or dial. Its
+	// error is a handshake failure, counted by its HandshakeReason().
+	AfterHandshake func(*tls.Conn) error
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
 
 // Tunnel is a bound listener and the connections it carries.
 type Tunnel struct {
-	opts  Options
+	// opts holds the settings new connections start with; Update swaps it,
+	// and each connection reads it once at accept (see conn.opts).
+	opts  atomic.Pointer[Options]
 	ln    net.Listener
 	log   *slog.Logger
 	warn  *throttledLogger
@@ -71,13 +78,13 @@ func Listen(opts Options) (*Tunnel, error) {
 	}
 	log := opts.Logger.With("tunnel", opts.Name)
 	t := &Tunnel{
-		opts:    opts,
 		ln:      ln,
 		log:     log,
 		warn:    newThrottledLogger(log, warnRate, warnBurst),
 		stopped: make(chan struct{}),
 		conns:   make(map[*conn]struct{}),
 	}
+	t.opts.Store(&opts)
 	log.Info("tunnel listening", "mode", opts.Mode, "listen", addrString(ln.Addr()),
 		"target", opts.Target.String())
 	return t, nil
@@ -121,7 +128,7 @@ func (t *Tunnel) Serve() error {
 			return nil
 		}
 		if !isResourceExhaustion(err) {
-			return fmt.Errorf("tunnel %q: accept on %s: %w", t.opts.Name, t.opts.Listen, err)
+			return fmt.Errorf("tunnel %q: accept on %s: %w", t.name(), t.opts.Load().Listen, err)
 		}
 		// Out of file descriptors or memory: pause instead of spinning,
 		// as the condition usually clears when connections close.
@@ -147,12 +154,13 @@ func isResourceExhaustion(err error) bool {
 // admit starts handling raw, or closes it at once when the tunnel is full or
 // stopping: a refused peer must not sit in the kernel backlog.
 func (t *Tunnel) admit(raw net.Conn) {
-	limit := t.opts.Limits.MaxConnections
+	o := t.opts.Load()
+	limit := o.Limits.MaxConnections
 	if limit > 0 && t.stats.active.Load() >= int64(limit) {
 		t.refuse(raw, reasonMaxConns)
 		return
 	}
-	c := newConn(t, raw)
+	c := newConn(t, o, raw)
 	t.mu.Lock()
 	if t.stopping {
 		t.mu.Unlock()
@@ -195,7 +203,7 @@ func (t *Tunnel) Shutdown(ctx context.Context) error {
 	}
 	n := t.abortAll(reasonDrain)
 	<-done
-	return fmt.Errorf("tunnel %q: drain: closed %d connections: %w", t.opts.Name, n, ctx.Err())
+	return fmt.Errorf("tunnel %q: drain: closed %d connections: %w", t.name(), n, ctx.Err())
 }
 
 // Close stops accepting and closes every connection now, then waits for
@@ -215,7 +223,7 @@ func (t *Tunnel) stop() error {
 		t.mu.Unlock()
 		close(t.stopped)
 		if err := t.ln.Close(); err != nil {
-			t.stopErr = fmt.Errorf("tunnel %q: close listener: %w", t.opts.Name, err)
+			t.stopErr = fmt.Errorf("tunnel %q: close listener: %w", t.name(), err)
 		}
 		t.warn.flush()
 	})

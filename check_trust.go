@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/passtunnel/passtunnel/config"
+)
+
+// writeTrustPlan adds to a tunnel's plan what narrows or adds to its
+// verification: a self-signed identity, pins, the allow list and a shared
+// secret (named by where it comes from, never by its value).
+func writeTrustPlan(b *strings.Builder, t *config.Tunnel) {
+	if c := t.TLS; c != nil && c.SelfSigned {
+		fmt.Fprintf(b, "  %-9s self-signed, kept in the state directory (fingerprint logged at start)\n", "identity")
+	}
+	if c := t.TLS; c != nil && len(c.Pin) > 0 {
+		fmt.Fprintf(b, "  %-9s peer leaf certificate is one of %s\n", "pin", strings.Join(c.Pin, ", "))
+	}
+	a := t.Allow
+	var allow []string
+	for _, l := range []struct {
+		name string
+		list []string
+	}{{"cn", a.CN}, {"dns", a.DNS}, {"uri", a.URI}, {"ou", a.OU}} {
+		if len(l.list) > 0 {
+			allow = append(allow, l.name+" "+strings.Join(l.list, ","))
+		}
+	}
+	if len(allow) > 0 {
+		fmt.Fprintf(b, "  %-9s peers with %s\n", "allow", strings.Join(allow, " or "))
+	}
+	if t.SharedSecret.IsSet() {
+		fmt.Fprintf(b, "  %-9s %s, proved after every handshake\n", "secret", t.SharedSecret.Source)
+	}
+}

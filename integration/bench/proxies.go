@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+const (
+	kindPasstunnel = "passtunnel"
+	kindStunnel    = "stunnel"
+	kindHAProxy    = "haproxy"
+)
+
+// Pair variants: the proxy's defaults, resumption turned off where the
+// proxy has a switch for it, and passtunnel's passphrase mode.
+const (
+	variantDefault    = "default"
+	variantNoResume   = "no-resume"
+	variantPassphrase = "passphrase"
+)
+
+// benchPassphrase is handed to passtunnel through the environment only.
+const passphraseEnv = "BENCH_PASSPHRASE"
+
+// proxy is one running proxy process and the addresses it listens on, in
+// the order its config asked for them.
+type proxy struct {
+	*child
+	addrs []string
+}
+
+// startServer runs kind as a TLS-terminating server (mTLS required, TLS 1.3
+// only) in front of target.
+func (h *harness) startServer(kind, target string) (*proxy, error) {
+	return h.startProxy(kind, 1, func(p []string) string {
+		return h.render(kind, []tunnel{{server: true, listen: p[0], target: target}}, variantDefault)
+	})
+}
+
+// startPair runs kind as a client tunnel (listening on addrs[0], dialing
+// via) and a server tunnel (listening on addrs[1], dialing echo) in one
+// process. setVia learns the server tunnel's address before the start.
+func (h *harness) startPair(kind, variant, via, echo string, setVia func(string)) (*proxy, error) {
+	return h.startProxy(kind, 2, func(p []string) string {
+		setVia(p[1])
+		return h.render(kind, []tunnel{
+			{server: false, listen: p[0], target: via},
+			{server: true, listen: p[1], target: echo},
+		}, variant)
+	})
+}
+
+// startProxy picks free ports, writes the config render makes of them and
+// starts the proxy, retrying when another process took a port first.
+func (h *harness) startProxy(kind string, nports int, render func([]string) string) (*proxy, error) {
+	for attempt := 1; attempt <= 5; attempt++ {
+		ports, err := freePorts(nports)
+		if err != nil {
+			return nil, err
+		}
+		h.seq++
+		cfgPath := filepath.Join(h.dir, fmt.Sprintf("%03d-%s.conf", h.seq, kind))
+		if err := os.WriteFile(cfgPath, []byte(render(ports)), 0o600); err != nil {
+			return nil, err
+		}
+		var args, env []string
+		switch kind {
+		case kindPasstunnel:
+			args = []string{"run", "-config", cfgPath}
+			env = []string{passphraseEnv + "=" + h.passphrase}
+		case kindStunnel:
+			args = []string{cfgPath}
+		case kindHAProxy:
+			args = []string{"-db", "-f", cfgPath} // foreground, one process: its pid is the worker
+		}
+		logPath := strings.TrimSuffix(cfgPath, ".conf") + ".log"
+		c, err := startChild(kind, h.bins[kind], args, logPath, env)
+		if err != nil {
+			return nil, err
+		}
+		err = waitReady(c, ports, 20*time.Second)
+		if err == nil {
+			return &proxy{child: c, addrs: ports}, nil
+		}
+		c.stop()
+		if !errors.Is(err, errPortTaken) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%s: no free port after 5 attempts", kind)
+}
+
+// tunnel is one side of a proxy config: TLS in (server) or TLS out.
+type tunnel struct {
+	server         bool
+	listen, target string
+}
+
+func (h *harness) render(kind string, ts []tunnel, variant string) string {
+	var b strings.Builder
+	c := h.certs
+	switch kind {
+	case kindPasstunnel:
+		for i, t := range ts {
+			mode := map[bool]string{true: "server", false: "client"}[t.server]
+			fmt.Fprintf(&b, "tunnel \"t%d\" {\n  mode = %q\n  listen = %q\n  target = %q\n", i, mode, t.listen, t.target)
+			switch {
+			case variant == variantPassphrase:
+				fmt.Fprintf(&b, "  passphrase = env(%q)\n  tls {\n    min_version = \"1.3\"\n  }\n", passphraseEnv)
+			case t.server:
+				fmt.Fprintf(&b, "  tls {\n    cert = %q\n    key = %q\n    ca = %q\n    client_auth = \"require\"\n    min_version = \"1.3\"\n  }\n",
+					c.srvCert, c.srvKey, c.ca)
+			default:
+				fmt.Fprintf(&b, "  tls {\n    cert = %q\n    key = %q\n    ca = %q\n    server_name = \"localhost\"\n    min_version = \"1.3\"\n  }\n",
+					c.cliCert, c.cliKey, c.ca)
+			}
+			b.WriteString("  limits {\n    max_connections = 20000\n  }\n}\n\n")
+		}
+	case kindStunnel:
+		// Debian's stunnel4 runs a thread per connection; it derives its
+		// client limit from RLIMIT_NOFILE (20,000 -> about 9,700).
+		b.WriteString("foreground = yes\npid =\nsyslog = no\n\n")
+		for i, t := range ts {
+			fmt.Fprintf(&b, "[t%d]\naccept = %s\nconnect = %s\nCAfile = %s\nverifyChain = yes\nsslVersionMin = TLSv1.3\n",
+				i, t.listen, t.target, c.ca)
+			if t.server {
+				fmt.Fprintf(&b, "cert = %s\nkey = %s\n", c.srvCert, c.srvKey)
+			} else {
+				fmt.Fprintf(&b, "client = yes\ncert = %s\nkey = %s\ncheckHost = localhost\nsni = localhost\n", c.cliCert, c.cliKey)
+			}
+			if variant == variantNoResume {
+				b.WriteString("sessionResume = no\noptions = NO_TICKET\n")
+			}
+			b.WriteString("\n")
+		}
+	case kindHAProxy:
+		b.WriteString("global\n  maxconn 9000\n\ndefaults\n  mode tcp\n  maxconn 9000\n" +
+			"  timeout connect 10s\n  timeout client 1h\n  timeout server 1h\n\n")
+		for i, t := range ts {
+			if t.server {
+				fmt.Fprintf(&b, "frontend f%d\n  bind %s ssl crt %s ca-file %s verify required ssl-min-ver TLSv1.3\n  default_backend b%d\n",
+					i, t.listen, c.srvPEM, c.ca, i)
+				fmt.Fprintf(&b, "backend b%d\n  server s %s\n\n", i, t.target)
+				continue
+			}
+			reuse := ""
+			if variant == variantNoResume {
+				reuse = " no-ssl-reuse"
+			}
+			fmt.Fprintf(&b, "frontend f%d\n  bind %s\n  default_backend b%d\n", i, t.listen, i)
+			fmt.Fprintf(&b, "backend b%d\n  server s %s ssl crt %s ca-file %s verify required sni str(localhost) verifyhost localhost ssl-min-ver TLSv1.3%s\n\n",
+				i, t.target, c.cliPEM, c.ca, reuse)
+		}
+	}
+	return b.String()
+}
+
+// pairVariants lists what the pair test runs for kind. passtunnel has no
+// switch to turn resumption off; its passphrase mode is tried only when
+// the default (certificate files) does not resume.
+func pairVariants(kind string) []string {
+	if kind == kindPasstunnel {
+		return []string{variantDefault, variantPassphrase}
+	}
+	return []string{variantDefault, variantNoResume}
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// column is one figure of the table; lower says smaller is better.
+type column struct {
+	key, head string
+	lower     bool
+}
+
+var columns = []column{
+	{"tp1", "1-stream MB/s", false},
+	{"cpu1", "CPU s/GB 1-stream", true},
+	{"tp8", "8-stream MB/s", false},
+	{"cpu8", "CPU s/GB 8-stream", true},
+	{"hs", "handshakes/s", false},
+	{"hscpu", "CPU ms/handshake", true},
+	{"p50", "RTT p50 µs", true},
+	{"p99", "RTT p99 µs", true},
+	{"mem2000", "KB/idle conn @2k", true},
+	{"mem8000", "KB/idle conn @8k", true},
+	{"pairWith", "pair conn/s, resumed", false},
+	{"pairWithout", "pair conn/s, full handshakes", false},
+}
+
+// results gathers every run's figures and the reasons for missing ones.
+type results struct {
+	mu       sync.Mutex
+	kinds    []string
+	vals     map[string]map[string][]float64 // kind -> key -> one per run
+	notes    map[string][]string
+	variants map[string]map[string][]string // kind -> pair column -> variants used
+}
+
+func newResults(kinds []string) *results {
+	r := &results{kinds: kinds, vals: map[string]map[string][]float64{},
+		notes: map[string][]string{}, variants: map[string]map[string][]string{}}
+	for _, k := range kinds {
+		r.vals[k] = map[string][]float64{}
+		r.variants[k] = map[string][]string{}
+	}
+	return r
+}
+
+func (r *results) add(kind, key string, v float64, err error) {
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.vals[kind][key] = append(r.vals[kind][key], v)
+}
+
+func (r *results) note(kind, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.notes[kind], msg) {
+		r.notes[kind] = append(r.notes[kind], msg)
+	}
+}
+
+func (r *results) variant(kind, col, v string) {
+	if !slices.Contains(r.variants[kind][col], v) {
+		r.variants[kind][col] = append(r.variants[kind][col], v)
+	}
+}
+
+// median of kind's figure over the runs that produced one; NaN if none.
+func (r *results) median(kind, key string) float64 {
+	xs := slices.Clone(r.vals[kind][key])
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+}
+
+func num(v float64) string {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v):
+		return "n/a"
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func (r *results) cell(kind, key string) string {
+	s := num(r.median(kind, key))
+	if strings.HasPrefix(key, "pair") && s != "n/a" {
+		s += fmt.Sprintf(" (%.0f%% resumed)", r.median(kind, key+"Pct"))
+	}
+	return s
+}
+
+// variantDesc says what each pair config variant is.
+var variantDesc = map[string]string{
+	kindPasstunnel + "/" + variantDefault:    "certificate files, as in every other test",
+	kindPasstunnel + "/" + variantPassphrase: "passphrase mode (derived Ed25519 certificates, derived ticket keys)",
+	kindStunnel + "/" + variantDefault:       "stunnel's defaults",
+	kindStunnel + "/" + variantNoResume:      "sessionResume = no and options = NO_TICKET on both services",
+	kindHAProxy + "/" + variantDefault:       "haproxy's defaults",
+	kindHAProxy + "/" + variantNoResume:      "no-ssl-reuse on the client side's server line",
+}
+
+func (r *results) print(w io.Writer, runs int, s sizes, versions []string) {
+	if len(versions) > 0 {
+		fmt.Fprintf(w, "%s\n\n", strings.Join(versions, "; "))
+	}
+	heads := []string{"proxy"}
+	for _, c := range columns {
+		heads = append(heads, c.head)
+	}
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(heads, " | "), strings.Repeat("---|", len(heads)))
+	for _, k := range r.kinds {
+		row := []string{k}
+		for _, c := range columns {
+			row = append(row, r.cell(k, c.key))
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+	}
+	fmt.Fprintf(w, "\nMedian of %d run(s). Throughput: 1 x %d MiB and %d x %d MiB into a discard sink; "+
+		"handshakes: %d full mTLS handshakes (no resumption, X25519, each with a 1-byte echo), %d dialers; "+
+		"RTT: %d x 64-byte echoes after %d warm-up; idle: (RSS_N - RSS_0) / N; "+
+		"pair: %d x (connect, 16-byte echo, close), %d dialers, both sides in one process, resumption observed in each ServerHello. "+
+		"CPU = utime+stime of the proxy process; MB and GB are 10^6 and 10^9 bytes.\n",
+		runs, s.single>>20, s.multi, s.multiEach>>20, s.hsCount, s.hsCon, s.rttN, s.rttWarm, s.pairN, s.pairCon)
+	r.printRatios(w)
+	fmt.Fprintf(w, "\nNotes:\n")
+	for _, k := range r.kinds {
+		for _, col := range []string{"pairWith", "pairWithout"} {
+			head := columns[slices.IndexFunc(columns, func(c column) bool { return c.key == col })].head
+			var ds []string
+			for _, v := range r.variants[k][col] {
+				ds = append(ds, variantDesc[k+"/"+v])
+			}
+			switch {
+			case len(ds) > 0:
+				fmt.Fprintf(w, "- %s, %s: %s\n", k, head, strings.Join(ds, " / "))
+			case k == kindPasstunnel && col == "pairWithout" && len(r.variants[k]["pairWith"]) > 0:
+				fmt.Fprintf(w, "- %s, %s: n/a, passtunnel has no switch that turns resumption off\n", k, head)
+			}
+		}
+		if slices.Contains(r.variants[k]["pairWithout"], variantDefault) && k == kindPasstunnel {
+			fmt.Fprintf(w, "- %s: a client tunnel with certificate files did not resume (no pre_shared_key in any ServerHello); "+
+				"the resumed figure comes from passphrase mode, so its speed-up also reflects the other certificate type\n", k)
+		}
+		for _, n := range r.notes[k] {
+			fmt.Fprintf(w, "- %s: %s\n", k, n)
+		}
+	}
+}
+
+func (r *results) printRatios(w io.Writer) {
+	const pt = kindPasstunnel
+	if !slices.Contains(r.kinds, pt) {
+		return
+	}
+	fmt.Fprintf(w, "\npasstunnel / best of the others (lower is better, < 1 means passtunnel is ahead):\n")
+	for _, key := range []string{"cpu1", "cpu8", "hscpu", "p99", "mem2000", "mem8000"} {
+		c := columns[slices.IndexFunc(columns, func(c column) bool { return c.key == key })]
+		best, bestKind := math.NaN(), ""
+		for _, k := range r.kinds {
+			if v := r.median(k, key); k != pt && !math.IsNaN(v) && (math.IsNaN(best) || v < best) {
+				best, bestKind = v, k
+			}
+		}
+		ratio := r.median(pt, key) / best
+		if bestKind == "" {
+			fmt.Fprintf(w, "- %s: n/a (no other proxy measured)\n", c.head)
+			continue
+		}
+		fmt.Fprintf(w, "- %s: %s (passtunnel %s, best %s %s)\n", c.head, num(ratio), num(r.median(pt, key)), bestKind, num(best))
+	}
+	var parts []string
+	for _, k := range r.kinds {
+		parts = append(parts, fmt.Sprintf("%s %s", k, num(r.median(k, "pairWith")/r.median(k, "pairWithout"))))
+	}
+	fmt.Fprintf(w, "- resumption speed-up (pair conn/s resumed / full): %s\n", strings.Join(parts, ", "))
+}

@@ -1,0 +1,49 @@
+package integration
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+)
+
+// trustHCL is a whole config file with JSON debug logs around tunnel blocks.
+func trustHCL(blocks ...string) string {
+	return "log_level  = \"debug\"\nlog_format = \"json\"\n\n" + strings.Join(blocks, "\n")
+}
+
+// withLines adds HCL lines at the end of one tunnel block (tun.hcl,
+// ptun.hcl), for the settings those builders do not know.
+func withLines(block, lines string) string {
+	return strings.TrimSuffix(block, "}\n") + lines + "\n}\n"
+}
+
+// startTrustRun runs `passtunnel run` on a config text with extra
+// environment and arguments (--state-dir).
+func startTrustRun(t *testing.T, hcl string, env []string, args ...string) *proc {
+	t.Helper()
+	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(hcl))
+	return startProc(t, binPath, append([]string{"run", "-config", path}, args...), procOpts{env: env})
+}
+
+// refusedThrough sends a line into client tunnel name of cli, expects the
+// connection closed without a reply, and returns that tunnel's "handshake
+// failed" line.
+func refusedThrough(t *testing.T, cli *proc, name string) logEntry {
+	t.Helper()
+	c := dial(t, cli.listenAddr(t, name))
+	_, _ = io.WriteString(c, "must not arrive through "+name+"\n")
+	expectClosed(t, c, ioTimeout)
+	return cli.mustLog(t, ioTimeout, fmt.Sprintf("handshake failed (tunnel %q)", name),
+		logMatch("handshake failed", "tunnel", name))
+}
+
+// wantError fails unless log entry e's error holds every one of subs.
+func wantError(t *testing.T, e logEntry, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if !strings.Contains(e.str("error"), s) {
+			t.Errorf("error %q lacks %q (entry %v)", e.str("error"), s, e)
+		}
+	}
+}

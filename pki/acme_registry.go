@@ -1,0 +1,121 @@
+package pki
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/passtunnel/passtunnel/config"
+)
+
+// acmeRegistry is the Manager's ACME state, guarded by Manager.mu.
+type acmeRegistry struct {
+	states map[string]*acmeState // by acmeKey
+	byCfg  map[*tls.Config]string
+}
+
+// acmeFor returns the ACME state of t, made on first use and kept by the
+// Manager: a config reload that leaves the acme block (and listen) alone
+// keeps the certificates, the account and the renewal schedule.
+func (m *Manager) acmeFor(t *config.Tunnel) (*acmeState, string, error) {
+	roots, rootsDER, err := acmeRoots(t)
+	if err != nil {
+		return nil, "", err
+	}
+	storage, err := m.acmeStorage(t)
+	if err != nil {
+		return nil, "", err
+	}
+	key := acmeKey(t, storage, rootsDER)
+	m.mu.Lock()
+	st := m.acme.states[key]
+	m.mu.Unlock()
+	if st != nil {
+		return st, key, nil
+	}
+	st = newACMEState(t, roots, storage, m.log)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if prev := m.acme.states[key]; prev != nil { // built concurrently: keep one
+		st.stop()
+		return prev, key, nil
+	}
+	if m.acme.states == nil {
+		m.acme.states = map[string]*acmeState{}
+	}
+	m.acme.states[key] = st
+	return st, key, nil
+}
+
+// acmeKey identifies what an acmeState was built from.
+func acmeKey(t *config.Tunnel, storage string, rootsDER []byte) string {
+	a := t.ACME
+	h := sha256.New()
+	for _, s := range []string{t.Name, t.Listen.String(), strings.Join(a.Domains, ","), a.Email, a.CA, storage} {
+		fmt.Fprintf(h, "%d:%s;", len(s), s)
+	}
+	h.Write(rootsDER)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// acmeStorage is acme.storage, by default "acme" in the state directory.
+func (m *Manager) acmeStorage(t *config.Tunnel) (string, error) {
+	if t.ACME.Storage != "" {
+		return t.ACME.Storage, nil
+	}
+	dir, err := m.stateDir()
+	if err != nil {
+		return "", fieldError(t, "acme.storage", fmt.Errorf("not set, and %w", err))
+	}
+	return filepath.Join(dir, "acme"), nil
+}
+
+// useACME records that cfg serves st's certificates, for releaseACME.
+func (m *Manager) useACME(cfg *tls.Config, key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if st := m.acme.states[key]; st != nil {
+		st.refs++
+		if m.acme.byCfg == nil {
+			m.acme.byCfg = map[*tls.Config]string{}
+		}
+		m.acme.byCfg[cfg] = key
+	}
+}
+
+// releaseACME stops the renewals of a state no config uses any more (its
+// tunnel was removed or its acme block changed). Connections open on cfg
+// keep the certificate they were given.
+func (m *Manager) releaseACME(cfg *tls.Config) {
+	m.mu.Lock()
+	key, ok := m.acme.byCfg[cfg]
+	delete(m.acme.byCfg, cfg)
+	st := m.acme.states[key]
+	if !ok || st == nil {
+		m.mu.Unlock()
+		return
+	}
+	st.refs--
+	last := st.refs == 0
+	if last {
+		delete(m.acme.states, key)
+	}
+	m.mu.Unlock()
+	if last {
+		st.stop()
+	}
+}
+
+// stopACME ends every ACME renewal, for Close.
+func (m *Manager) stopACME() {
+	m.mu.Lock()
+	states := m.acme.states
+	m.acme = acmeRegistry{}
+	m.mu.Unlock()
+	for _, st := range states {
+		st.stop()
+	}
+}

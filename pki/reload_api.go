@@ -1,0 +1,71 @@
+package pki
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"time"
+)
+
+// Close stops the Manager's background work: watching certificate, key
+// and CA files (waiting for a reload in progress) and ACME renewals.
+// Configs built earlier keep working with the certificates and pools they
+// hold last. main calls it on exit.
+func (m *Manager) Close() {
+	m.reload.close()
+	m.stopACME()
+}
+
+// Release tells the Manager that cfg, built by ServerTLSConfig or
+// ClientTLSConfig, is no longer used for new connections (its tunnel was
+// removed or rebuilt by a config reload). Files no other config follows
+// stop being watched. Connections already open are not affected, and a
+// Release of an unknown or nil config does nothing.
+func (m *Manager) Release(cfg *tls.Config) {
+	m.reload.release(cfg)
+	m.releaseACME(cfg)
+}
+
+// ReloadStats counts hot reloads of certificate, key and CA files by
+// tunnel and result, since the Manager was made: the source of the reload
+// metric. Tunnels with files that never changed are listed with zeros.
+func (m *Manager) ReloadStats() map[string]ReloadCounts { return m.reload.snapshotStats() }
+
+// CertExpiry is the NotAfter of the leaf certificate that tunnel presents
+// from its tls.cert file right now, or the zero time when it has none (a
+// passphrase, self-signed or ACME tunnel, or a client without a
+// certificate).
+func (m *Manager) CertExpiry(tunnel string) time.Time {
+	m.reload.mu.Lock()
+	p := m.reload.pairs[tunnel]
+	m.reload.mu.Unlock()
+	if p == nil {
+		return time.Time{}
+	}
+	return p.certificate().Leaf.NotAfter
+}
+
+// sharePair loads the pair of tunnel for cfg and keeps it current.
+func (r *reloader) sharePair(cfg *tls.Config, tunnel, certFile, keyFile string) (*pairSource, error) {
+	fresh, err := loadPair(tunnel, certFile, keyFile, r.log, r.counter(tunnel))
+	if err != nil {
+		return nil, err
+	}
+	p := r.share(cfg, "pair\x00"+tunnel+"\x00"+certFile+"\x00"+keyFile, fresh).(*pairSource)
+	r.mu.Lock()
+	r.pairs[tunnel] = p
+	r.mu.Unlock()
+	return p, nil
+}
+
+// sharePool loads the CA bundle of tunnel for cfg and keeps it current.
+func (r *reloader) sharePool(cfg *tls.Config, tunnel, file string, base *x509.CertPool) (*poolSource, error) {
+	fresh, err := loadPool(tunnel, file, base, r.log, r.counter(tunnel))
+	if err != nil {
+		return nil, err
+	}
+	key := "pool\x00" + tunnel + "\x00" + file
+	if base != nil {
+		key += "\x00system"
+	}
+	return r.share(cfg, key, fresh).(*poolSource), nil
+}

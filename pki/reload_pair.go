@@ -1,0 +1,154 @@
+package pki
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// contentID is the SHA-256 of what one read of a source's files gave:
+// each file's bytes or its read error. Equal IDs mean nothing changed, so
+// the many events of a busy directory cost a read and a hash each.
+type contentID [sha256.Size]byte
+
+func idOf(parts ...[]byte) contentID {
+	h := sha256.New()
+	for _, p := range parts {
+		// Length-prefixed, so no two sequences of parts hash alike.
+		_ = binary.Write(h, binary.BigEndian, uint64(len(p)))
+		h.Write(p)
+	}
+	var id contentID
+	h.Sum(id[:0])
+	return id
+}
+
+// readOrErr reads path for idOf: the bytes, or the error's text, so that
+// an error that changes (missing, then unreadable) counts as a change.
+func readOrErr(role fileRole, path string) ([]byte, error) {
+	data, err := readFile(role, path)
+	if err != nil {
+		return []byte("error: " + err.Error()), err
+	}
+	return data, nil
+}
+
+// tracker decides what a read of a source means. A bad read is reported
+// (logged, counted) only when the next check, a debounce later, sees the
+// same content: a rotation caught half-way, the certificate written and
+// its key not yet, is not an alarm. Until then, and after, the last good
+// content stays in use.
+type tracker struct {
+	last    contentID // applied, or reported as bad
+	pending *contentID
+}
+
+// settle returns whether id is new and good (apply it), new and bad for
+// the second time (report it), and whether to check again.
+func (t *tracker) settle(id contentID, bad bool) (apply, report, retry bool) {
+	switch {
+	case id == t.last:
+		t.pending = nil
+		return false, false, false
+	case !bad:
+		t.last, t.pending = id, nil
+		return true, false, false
+	case t.pending != nil && *t.pending == id:
+		t.last, t.pending = id, nil
+		return false, true, false
+	}
+	t.pending = &id
+	return false, false, true
+}
+
+// pairSource is a tunnel's certificate and key files and the last good
+// pair read from them.
+type pairSource struct {
+	tunnel, certFile, keyFile string
+	log                       *slog.Logger
+	count                     *reloadCounter
+
+	cur atomic.Pointer[tls.Certificate]
+	mu  sync.Mutex // one check at a time
+	tr  tracker
+}
+
+// loadPair reads the pair for the first time; an error here fails the
+// tunnel's start, as without hot reload.
+func loadPair(tunnel, certFile, keyFile string, log *slog.Logger, count *reloadCounter) (*pairSource, error) {
+	s := &pairSource{tunnel: tunnel, certFile: certFile, keyFile: keyFile, log: log, count: count}
+	id, cert, err := s.read()
+	if err != nil {
+		return nil, err
+	}
+	s.tr.last = id
+	s.cur.Store(cert)
+	return s, nil
+}
+
+func (s *pairSource) files() []string {
+	if s.keyFile == "" {
+		return []string{s.certFile}
+	}
+	return []string{s.certFile, s.keyFile}
+}
+
+// certificate is the pair in use; crypto/tls asks for it on every
+// handshake, so a swap takes effect with the next one.
+func (s *pairSource) certificate() *tls.Certificate { return s.cur.Load() }
+
+// read reads both files through their symlinks (os.ReadFile follows them,
+// and the Kubernetes `..data` swap is atomic) and parses them.
+func (s *pairSource) read() (contentID, *tls.Certificate, error) {
+	certPEM, certErr := readOrErr(roleCert, s.certFile)
+	var keyPEM []byte
+	var keyErr error
+	if s.keyFile != "" {
+		keyPEM, keyErr = readOrErr(roleKey, s.keyFile)
+	}
+	id := idOf(certPEM, keyPEM)
+	if certErr != nil {
+		return id, nil, certErr
+	}
+	if keyErr != nil {
+		return id, nil, keyErr
+	}
+	cert, err := parseKeyPair(certPEM, keyPEM, s.certFile, s.keyFile)
+	if err != nil {
+		return id, nil, err
+	}
+	return id, &cert, nil
+}
+
+func (s *pairSource) check() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, cert, err := s.read()
+	apply, report, retry := s.tr.settle(id, err != nil)
+	switch {
+	case apply:
+		s.cur.Store(cert)
+		s.count.ok.Add(1)
+		s.log.Info("certificate reloaded", "tunnel", s.tunnel, "file", s.certFile,
+			"fingerprint", Fingerprint(cert.Leaf.Raw), "not_after", cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+	case report:
+		s.count.failed.Add(1)
+		s.log.Warn("certificate reload failed", "tunnel", s.tunnel, "file", failedFile(err, s.certFile),
+			"reason", err.Error(), "kept", Fingerprint(s.cur.Load().Leaf.Raw))
+	}
+	return retry
+}
+
+// failedFile is the file an error is about, for the log's file field.
+func failedFile(err error, fallback string) string {
+	var fe *fileError
+	if errors.As(err, &fe) {
+		return fe.path
+	}
+	return fallback
+}

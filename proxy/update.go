@@ -1,0 +1,44 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"fmt"
+)
+
+// Update replaces the tunnel's settings for the connections it accepts from
+// now on. Open connections keep the settings they were accepted with, so a
+// config reload never changes the TLS config, limits or target under a
+// connection that is already running.
+//
+// The listener is not touched: Name and Listen must stay the same (a new
+// listen address needs a new Tunnel), and the Logger given to Listen stays.
+func (t *Tunnel) Update(opts Options) error {
+	cur := t.opts.Load()
+	if opts.Name != cur.Name {
+		return fmt.Errorf("tunnel %q: update: name cannot change (to %q)", cur.Name, opts.Name)
+	}
+	if opts.Listen != cur.Listen {
+		return fmt.Errorf("tunnel %q: update: listen address cannot change in place (%s to %s)",
+			cur.Name, cur.Listen, opts.Listen)
+	}
+	opts.Logger = cur.Logger
+	if err := validate(&opts); err != nil {
+		return fmt.Errorf("tunnel %q: update: %w", cur.Name, err)
+	}
+	t.opts.Store(&opts)
+	t.log.Info("tunnel updated", "mode", opts.Mode, "listen", addrString(t.ln.Addr()),
+		"target", opts.Target.String())
+	return nil
+}
+
+// StopAccepting closes the listener now and refuses new connections, while
+// open ones keep running; Shutdown or Close then ends them. A reload calls
+// it before draining in the background, so that the address is free at once
+// for a tunnel that takes it over.
+func (t *Tunnel) StopAccepting() error { return t.stop() }
+
+// name is the tunnel's name, fixed at Listen.
+func (t *Tunnel) name() string { return t.opts.Load().Name }
+
+// TLS is the TLS config that new connections use now.
+func (t *Tunnel) TLS() *tls.Config { return t.opts.Load().TLS }

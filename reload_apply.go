@@ -1,0 +1,122 @@
+package main
+
+import (
+	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy"
+)
+
+// apply carries out a built plan and returns how many tunnels failed to
+// start. Removed tunnels go first, then changed ones, then added ones, so
+// that an address one tunnel gives up is free for the tunnel taking it.
+func (f *fleet) apply(cfg *config.Config, plan reloadPlan, built map[string]proxy.Options) int {
+	running := make(map[string]runningTunnel, len(f.tunnels))
+	for _, t := range f.tunnels {
+		running[t.cfg.Name] = t
+	}
+	for _, name := range plan.removed {
+		f.retire(running[name])
+		delete(running, name)
+	}
+	failed := 0
+	for _, t := range plan.unchanged {
+		rt := running[t.Name]
+		rt.cfg = t // same settings; the new positions name the file as it is now
+		running[t.Name] = rt
+	}
+	for _, t := range plan.changed {
+		rt, err := f.change(running[t.Name], t, built[t.Name])
+		if err != nil {
+			failed++
+		}
+		running[t.Name] = rt
+	}
+	for _, t := range plan.added {
+		rt, err := f.add(t, built[t.Name])
+		if err != nil {
+			failed++
+			continue
+		}
+		running[t.Name] = rt
+	}
+	f.tunnels = f.tunnels[:0:0]
+	for i := range cfg.Tunnels {
+		if rt, ok := running[cfg.Tunnels[i].Name]; ok {
+			f.tunnels = append(f.tunnels, rt)
+		}
+	}
+	return failed
+}
+
+// change gives a running tunnel new settings. On the same address the
+// listener stays and only new connections see the change; on a new address
+// the new listener must work before the old one is let go. Either way, open
+// connections finish on the settings they started with.
+func (f *fleet) change(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
+	if t.Listen == rt.cfg.Listen {
+		return f.update(rt, t, opts)
+	}
+	next, err := proxy.Listen(opts)
+	if err == nil {
+		if err = f.pki.Listening(t, next.Addr()); err != nil {
+			_ = next.Close()
+		}
+	}
+	if err != nil {
+		f.pki.Release(opts.TLS)
+		f.log.Error("tunnel not moved; it keeps running with its old settings", "tunnel", t.Name,
+			"error", err)
+		return rt, err
+	}
+	f.serveTunnel(next)
+	f.retire(rt)
+	return runningTunnel{cfg: t, tunnel: next}, nil
+}
+
+// update changes a tunnel in place; the TLS config it stops using goes
+// back to pki, which stops watching files no other config uses.
+func (f *fleet) update(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
+	old := rt.tunnel.TLS()
+	err := f.pki.Listening(t, rt.tunnel.Addr()) // acme: see start
+	if err == nil {
+		err = rt.tunnel.Update(opts)
+	}
+	if err != nil {
+		f.pki.Release(opts.TLS)
+		f.log.Error("tunnel not changed; it keeps its old settings", "tunnel", t.Name, "error", err)
+		return rt, err
+	}
+	if old != opts.TLS {
+		f.pki.Release(old)
+	}
+	return runningTunnel{cfg: t, tunnel: rt.tunnel}, nil
+}
+
+func (f *fleet) add(t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
+	tun, err := proxy.Listen(opts)
+	if err == nil {
+		if err = f.pki.Listening(t, tun.Addr()); err != nil { // acme: see start
+			_ = tun.Close()
+		}
+	}
+	if err != nil {
+		f.pki.Release(opts.TLS)
+		f.log.Error("tunnel not started", "tunnel", t.Name, "error", err)
+		return runningTunnel{}, err
+	}
+	f.serveTunnel(tun)
+	return runningTunnel{cfg: t, tunnel: tun}, nil
+}
+
+// retire stops a tunnel's listener now and lets its open connections drain
+// in the background, within its drain_timeout.
+func (f *fleet) retire(rt runningTunnel) {
+	if err := rt.tunnel.StopAccepting(); err != nil {
+		f.log.Warn("closing a removed tunnel's listener", "tunnel", rt.cfg.Name, "error", err)
+	}
+	f.pki.Release(rt.tunnel.TLS())
+	f.retiring.Add(1)
+	go func() {
+		defer f.retiring.Done()
+		f.shutdown(rt)
+	}()
+}
