@@ -35,8 +35,7 @@ func (m *Manager) ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 	// resumed sessions: a ticket never bypasses the CA check.
 	cfg.ClientAuth = tls.RequireAnyClientCert
 	cfg.VerifyConnection = allOf(verifyPeer(id.roots, x509.ExtKeyUsageClientAuth, m.now), id.allow)
-	cfg.WrapSession = id.tickets.wrap
-	cfg.UnwrapSession = id.tickets.unwrap
+	cfg.WrapSession, cfg.UnwrapSession = expiringTickets(id.tickets, id.node.certificate, m.validity, m.now)
 	return cfg, nil
 }
 
