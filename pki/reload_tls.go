@@ -169,6 +169,13 @@ func (m *Manager) fileServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 		m.Release(cfg)
 		return nil, err
 	}
+	if cfg.ClientAuth != tls.NoClientCert {
+		var own func() (*tls.Certificate, error)
+		if cfg.GetCertificate != nil {
+			own = func() (*tls.Certificate, error) { return cfg.GetCertificate(nil) }
+		}
+		resumeGuard{own: own, sameOwn: true, margin: fileResumeMargin, now: m.now}.apply(cfg, nil, nil)
+	}
 	return cfg, nil
 }
 
@@ -181,6 +188,9 @@ func (m *Manager) fileClientTLSConfig(t *config.Tunnel, targetHost string) (*tls
 	if err := m.followClientFiles(t, cfg); err != nil {
 		m.Release(cfg)
 		return nil, err
+	}
+	if get := cfg.GetClientCertificate; get != nil {
+		cfg.ClientSessionCache = newSessionCache(func() (*tls.Certificate, error) { return get(nil) })
 	}
 	return cfg, nil
 }

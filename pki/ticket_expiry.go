@@ -2,7 +2,9 @@ package pki
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"time"
 )
@@ -31,12 +33,32 @@ func resumeMargin(validity time.Duration) time.Duration {
 	return min(30*time.Second, validity/10)
 }
 
+// extra returns the value of passtunnel's entry tag in a session.
+func extra(ss *tls.SessionState, tag []byte) ([]byte, bool) {
+	for _, e := range ss.Extra {
+		if v, ok := bytes.CutPrefix(e, tag); ok {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// setExtra sets (replaces) passtunnel's entry tag in a session.
+func setExtra(ss *tls.SessionState, tag, value []byte) {
+	entry := append(append([]byte(nil), tag...), value...)
+	for i, e := range ss.Extra {
+		if bytes.HasPrefix(e, tag) {
+			ss.Extra[i] = entry
+			return
+		}
+	}
+	ss.Extra = append(ss.Extra, entry)
+}
+
 // sessionExpiry returns the expiry recorded in a session, if any.
 func sessionExpiry(ss *tls.SessionState) (time.Time, bool) {
-	for _, e := range ss.Extra {
-		if v, ok := bytes.CutPrefix(e, expiryTag); ok && len(v) == 8 {
-			return time.Unix(int64(binary.BigEndian.Uint64(v)), 0), true
-		}
+	if v, ok := extra(ss, expiryTag); ok && len(v) == 8 {
+		return time.Unix(int64(binary.BigEndian.Uint64(v)), 0), true
 	}
 	return time.Time{}, false
 }
@@ -47,44 +69,89 @@ func setSessionExpiry(ss *tls.SessionState, t time.Time) {
 	if old, ok := sessionExpiry(ss); ok && old.Before(t) {
 		t = old
 	}
-	entry := binary.BigEndian.AppendUint64(append([]byte(nil), expiryTag...), uint64(t.Unix()))
-	for i, e := range ss.Extra {
-		if bytes.HasPrefix(e, expiryTag) {
-			ss.Extra[i] = entry
-			return
-		}
-	}
-	ss.Extra = append(ss.Extra, entry)
+	setExtra(ss, expiryTag, binary.BigEndian.AppendUint64(nil, uint64(t.Unix())))
 }
 
-// expiringTickets wraps a ticketer with the expiry bookkeeping above. own
-// returns this node's current certificate, the one a full handshake serves.
-func expiringTickets(tk *ticketer, own func() (*tls.Certificate, error), validity time.Duration, now func() time.Time) (
+// resumeGuard decides which sessions a server resumes.
+type resumeGuard struct {
+	// own returns this server's current certificate; nil when it depends
+	// on the ClientHello (ACME).
+	own func() (*tls.Certificate, error)
+	// sameOwn declines sessions made under another certificate of ours, so
+	// that a reloaded certificate is what every new connection sees. Off
+	// for passphrase nodes: their sessions resume on any node of the
+	// cluster, each with its own certificate.
+	sameOwn bool
+	margin  time.Duration
+	now     func() time.Time
+}
+
+// ownTag marks the entry holding a digest of the server's certificate.
+var ownTag = []byte("passtunnel/v1/own:")
+
+// apply makes cfg record, in every session ticket, when the first
+// certificate behind the session expires (and, with sameOwn, which
+// certificate the server held), and decline to resume within margin of that
+// expiry (or under another certificate). wrap and unwrap do the ticket
+// crypto (nil: the config's own EncryptTicket / DecryptTicket).
+func (g resumeGuard) apply(cfg *tls.Config,
 	wrap func(tls.ConnectionState, *tls.SessionState) ([]byte, error),
 	unwrap func([]byte, tls.ConnectionState) (*tls.SessionState, error),
 ) {
-	wrap = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
+	if wrap == nil {
+		wrap, unwrap = cfg.EncryptTicket, cfg.DecryptTicket
+	}
+	cfg.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
 		first := time.Time{}
 		if len(cs.PeerCertificates) > 0 {
 			first = cs.PeerCertificates[0].NotAfter
 		}
-		if c, err := own(); err == nil && c.Leaf != nil && (first.IsZero() || c.Leaf.NotAfter.Before(first)) {
-			first = c.Leaf.NotAfter
+		if leaf := g.ownLeaf(); leaf != nil {
+			if first.IsZero() || leaf.NotAfter.Before(first) {
+				first = leaf.NotAfter
+			}
+			if g.sameOwn && !cs.DidResume {
+				setExtra(ss, ownTag, ownDigest(leaf))
+			}
 		}
 		if !first.IsZero() {
 			setSessionExpiry(ss, first)
 		}
-		return tk.wrap(cs, ss)
+		return wrap(cs, ss)
 	}
-	unwrap = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
-		ss, err := tk.unwrap(identity, cs)
+	cfg.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
+		ss, err := unwrap(identity, cs)
 		if err != nil || ss == nil {
 			return ss, err
 		}
-		if exp, ok := sessionExpiry(ss); ok && !now().Add(resumeMargin(validity)).Before(exp) {
+		if exp, ok := sessionExpiry(ss); ok && !g.now().Add(g.margin).Before(exp) {
 			return nil, nil // full handshake, fresh certificates
+		}
+		if g.sameOwn {
+			leaf := g.ownLeaf()
+			if d, ok := extra(ss, ownTag); !ok || leaf == nil || !bytes.Equal(d, ownDigest(leaf)) {
+				return nil, nil // our certificate changed: let the client see the new one
+			}
 		}
 		return ss, nil
 	}
-	return wrap, unwrap
 }
+
+func (g resumeGuard) ownLeaf() *x509.Certificate {
+	if g.own == nil {
+		return nil
+	}
+	if c, err := g.own(); err == nil && c != nil {
+		return c.Leaf
+	}
+	return nil
+}
+
+func ownDigest(leaf *x509.Certificate) []byte {
+	d := sha256.Sum256(leaf.Raw)
+	return d[:8]
+}
+
+// fileResumeMargin is the margin for certificates from files: their
+// lifetimes are months, so a fixed margin fits.
+const fileResumeMargin = 30 * time.Second

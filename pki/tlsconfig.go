@@ -140,6 +140,10 @@ func ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
 		return nil, fieldError(t, "tls.server_name", errors.New(
 			"the target has no host name to verify the server certificate against: set tls.server_name"))
 	}
+	// One cache per tunnel: its connections all go to one target, and a
+	// resumed session skips the certificate work on both ends.
+	// VerifyConnection still runs on resumed sessions.
+	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(0)
 	return cfg, nil
 }
 

@@ -1,0 +1,59 @@
+package pki
+
+import (
+	"testing"
+	"time"
+
+	"github.com/passtunnel/passtunnel/config"
+)
+
+// TestFilePairResumesUntilACertificateChanges: a client tunnel and a server
+// tunnel with certificate files resume sessions (the client keeps a cache);
+// once the server's certificate is reloaded, the next connection is a full
+// handshake that shows the new certificate, and once the client's is, the
+// server sees the new client certificate.
+func TestFilePairResumesUntilACertificateChanges(t *testing.T) {
+	m, _ := reloadManager(t, time.Hour, true)
+	ca := newTestCA(t, "pair CA")
+	srvCert, srvKey := ca.issueFiles(t, "server", serverSpec())
+	cliCert, cliKey := ca.issueFiles(t, "client", clientSpec("client-1"))
+	srv, err := m.ServerTLSConfig(serverTunnel(srvCert, srvKey, ca.file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := m.ClientTLSConfig(tunnel(config.ModeClient, &config.TLS{CA: ca.file, Cert: cliCert, Key: cliKey}), "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := handshake(t, srv, cli); !r.ok() || r.client.DidResume {
+		t.Fatalf("first: ok %v resumed %v (server %v, client %v)", r.ok(), r.client.DidResume, r.serverErr, r.clientErr)
+	}
+	if r := handshake(t, srv, cli); !r.ok() || !r.client.DidResume {
+		t.Fatalf("second: ok %v resumed %v: a file-certificate pair must resume", r.ok(), r.client.DidResume)
+	}
+
+	newSrv := ca.issuePEM(t, serverSpec())
+	renameOver(t, srvKey, newSrv.key)
+	renameOver(t, srvCert, newSrv.cert)
+	waitFor(t, "the new server certificate on a full handshake", func() bool {
+		r := handshake(t, srv, cli)
+		return r.ok() && !r.client.DidResume && Fingerprint(r.client.PeerCertificates[0].Raw) == newSrv.fp
+	})
+
+	newCli := ca.issuePEM(t, clientSpec("client-2"))
+	renameOver(t, cliKey, newCli.key)
+	renameOver(t, cliCert, newCli.cert)
+	waitFor(t, "the client tunnel holding its new certificate", func() bool {
+		c, err := cli.GetClientCertificate(nil)
+		return err == nil && c.Leaf.Subject.CommonName == "client-2"
+	})
+	// A session made under client-1 would still prove client-1.
+	r := handshake(t, srv, cli)
+	if !r.ok() {
+		t.Fatalf("after the client's reload: server %v, client %v", r.serverErr, r.clientErr)
+	}
+	if r.server.PeerCertificates[0].Subject.CommonName != "client-2" {
+		t.Fatalf("after the client's reload the server saw %q (resumed %v)",
+			r.server.PeerCertificates[0].Subject.CommonName, r.server.DidResume)
+	}
+}
