@@ -49,6 +49,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	for i := range cfg.Tunnels {
 		fmt.Fprint(stdout, plan(&cfg.Tunnels[i]))
 	}
+	if cfg.Admin != nil {
+		fmt.Fprintf(stdout, "admin %s: /metrics, /healthz, /readyz\n", cfg.Admin)
+	}
 	fmt.Fprintf(stdout, "%s: OK, %d tunnel(s)\n", cfg.File, len(cfg.Tunnels))
 	return nil
 }
@@ -81,6 +84,7 @@ func plan(t *config.Tunnel) string {
 	fmt.Fprintf(&b, "  %-9s max_connections %d, handshake %s, connect %s, idle %s, lifetime %s, drain %s\n",
 		"limits", l.MaxConnections, l.HandshakeTimeout, l.ConnectTimeout,
 		orNone(l.IdleTimeout), orNone(l.MaxLifetime), l.DrainTimeout)
+	writeAdmissionPlan(&b, t)
 	return b.String()
 }
 

@@ -30,6 +30,7 @@ func (f *fleet) wait() error {
 				continue
 			}
 			f.log.Info("signal received: draining", "signal", sig.String())
+			f.draining.Store(true) // /readyz turns 503 while connections finish
 			f.drain()
 			f.log.Info("drained, exiting")
 			return nil

@@ -43,6 +43,11 @@ func (f *fleet) reload(trigger string) {
 	}
 	failed := f.apply(cfg, plan, built)
 	f.cfg = cfg
+	f.publish()
+	if err := f.admin.apply(cfg.Admin); err != nil {
+		f.log.Error("admin endpoint not moved; it stays where it was", "error", err)
+		failed++
+	}
 	f.reported(trigger, plan, failed)
 	// The new level applies after the result line, so that turning logs
 	// down to "error" still shows the reload that did it.

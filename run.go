@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -82,6 +83,8 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Opti
 		Target: t.Target,
 		Limits: t.Limits,
 		Logger: log,
+
+		ProxyProtocol: t.ProxyProtocol,
 	}
 	if t.Passphrase.IsSet() {
 		opts.HandshakeHint = fmt.Sprintf("both ends must hold the same passphrase (or have it in previous_passphrases) "+
@@ -132,6 +135,10 @@ func serve(cfg *config.Config, stateDir string, stderr io.Writer) error {
 	}
 	defer f.pki.Close() // stops file watchers and ACME renewals
 	f.cfg, f.format = cfg, cfg.LogFormat
+	if err := f.startAdmin(cfg.Admin); err != nil {
+		return err
+	}
+	defer f.admin.close()
 	// Watching starts before any tunnel listens: an edit made as soon as
 	// the process looks ready must not be mistaken for the loaded content.
 	f.watchConfig()
@@ -158,6 +165,11 @@ type fleet struct {
 	format  string
 	watch   *fileWatcher // nil: no config file, or it cannot be watched
 	reloads reloadStats
+
+	// The admin endpoint (nil in demo) reads view and draining.
+	admin    *admin
+	view     atomic.Pointer[fleetView]
+	draining atomic.Bool
 
 	// Tunnels a reload removed drain in the background; ctx ends their
 	// drains early (a second SIGTERM), and the final drain waits for them.
@@ -238,6 +250,7 @@ func (f *fleet) start(cfg *config.Config) error {
 		f.serveTunnel(t.tunnel)
 	}
 	f.tunnels = append(f.tunnels, started...)
+	f.publish()
 	return nil
 }
 

@@ -153,7 +153,6 @@ tunnel "b" {
 	}},
 	{"proxy protocol accept needs trusted", strings.Replace(okServer, "  tls {", "  proxy_protocol { accept = \"any\" }\n  tls {", 1), []string{
 		`bad.hcl:5:3: tunnel "redis": proxy_protocol.trusted: required when accept is "any": only these sources may send a header`,
-		`bad.hcl:5:20: tunnel "redis": proxy_protocol.accept: not supported yet`,
 	}},
 	{"acme without domains", strings.Replace(okServer, "  tls {", "  acme { ca = \"http://x\" }\n  tls {", 1), []string{
 		`bad.hcl:5:3: tunnel "redis": acme: conflicts with tls.cert: give exactly one identity`,

@@ -41,6 +41,8 @@ func (f *flagValues) build(fs *flag.FlagSet, mode Mode) (*Config, error) {
 	b.address("target", &t.Target)
 	b.tls(&t)
 	b.limits(&t.Limits)
+	t.ProxyProtocol = ProxyProtocol{Accept: *f.s["proxy-protocol-accept"], Trusted: f.l["proxy-protocol-trusted"].vals,
+		Send: *f.s["proxy-protocol-send"], TLSTLVs: *f.b["proxy-protocol-tls-tlvs"]}
 	b.passphrase(&t)
 	t.Allow = Allow{CN: f.l["allow-cn"].vals, DNS: f.l["allow-dns"].vals,
 		URI: f.l["allow-uri"].vals, OU: f.l["allow-ou"].vals}

@@ -47,9 +47,10 @@ func (f *flagValues) register(fs *flag.FlagSet, mode Mode) {
 	f.str(fs, "target", "", "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required)")
 	f.str(fs, "log-level", defaultLogLevel, "log `LEVEL`: debug, info, warn or error")
 	f.str(fs, "log-format", defaultLogFormat, "log `FORMAT`: text or json")
-	f.str(fs, "admin", "", "`ADDR` to serve /metrics, /healthz and /readyz on (not supported yet)")
+	f.str(fs, "admin", "", "`ADDR` (host:port or unix:/path) to serve /metrics, /healthz and /readyz on; off by default")
 	f.registerTLS(fs, mode)
 	f.registerLimits(fs)
+	f.registerProxyProtocol(fs)
 	f.registerPassphrase(fs)
 	for _, kind := range []string{"cn", "dns", "uri", "ou"} {
 		f.list(fs, "allow-"+kind, false, "accept only peers whose certificate has this "+strings.ToUpper(kind)+
@@ -78,13 +79,20 @@ func (f *flagValues) registerTLS(fs *flag.FlagSet, mode Mode) {
 func (f *flagValues) registerLimits(fs *flag.FlagSet) {
 	def := DefaultLimits()
 	f.str(fs, "max-connections", strconv.Itoa(def.MaxConnections), "open connections at most; the next one is refused at once (`N`)")
-	f.str(fs, "accept-rate", "0", "new connections per second, 0 = unlimited (`RATE`; not supported yet)")
-	f.str(fs, "per-source-rate", "0", "new connections per second per client IP, 0 = unlimited (`RATE`; not supported yet)")
+	f.str(fs, "accept-rate", "0", "new connections per second, 0 = unlimited; burst max(1, RATE) (`RATE`)")
+	f.str(fs, "per-source-rate", "0", "new connections per second per client IP (IPv6 by /64), 0 = unlimited (`RATE`)")
 	f.str(fs, "handshake-timeout", def.HandshakeTimeout.String(), "bound on the TLS handshake (`DURATION`)")
 	f.str(fs, "connect-timeout", def.ConnectTimeout.String(), "bound on dialing the target (`DURATION`)")
 	f.str(fs, "idle-timeout", def.IdleTimeout.String(), "close a connection idle this long, 0 = never (`DURATION`)")
 	f.str(fs, "max-lifetime", def.MaxLifetime.String(), "close a connection open this long, 0 = never (`DURATION`)")
 	f.str(fs, "drain-timeout", def.DrainTimeout.String(), "on shutdown, wait this long for open connections (`DURATION`)")
+}
+
+func (f *flagValues) registerProxyProtocol(fs *flag.FlagSet) {
+	f.str(fs, "proxy-protocol-accept", "none", "read a PROXY protocol header from trusted peers: `VERSION` none, v1, v2 or any")
+	f.list(fs, "proxy-protocol-trusted", true, "`CIDR` allowed to send a PROXY header (repeatable or comma-separated); others are refused")
+	f.str(fs, "proxy-protocol-send", "none", "write a PROXY protocol header to the target: `VERSION` none, v1 or v2")
+	f.boolean(fs, "proxy-protocol-tls-tlvs", "with --proxy-protocol-send v2: add ALPN, SNI and TLS (version, client CN) TLVs")
 }
 
 func (f *flagValues) registerPassphrase(fs *flag.FlagSet) {

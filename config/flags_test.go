@@ -127,9 +127,6 @@ func TestFlagErrors(t *testing.T) {
 			`flag --cert: conflicts with --passphrase-env: ` + ppIdentity,
 			`flag --self-signed: conflicts with --passphrase-env: ` + ppIdentity,
 			`flag --pin: conflicts with --passphrase-env: ` + ppTrust,
-			`flag --admin: not supported yet`,
-			`flag --accept-rate: not supported yet`,
-			`flag --per-source-rate: not supported yet`,
 		}},
 	}
 	for _, tc := range cases {
@@ -200,7 +197,8 @@ func TestPassphraseFlagsSupported(t *testing.T) {
 			t.Errorf("--%s: missing or still 'not supported': %v", name, f)
 		}
 	}
-	for _, name := range []string{"shared-secret-env", "pin", "self-signed", "allow-cn", "allow-dns", "allow-uri", "allow-ou"} {
+	for _, name := range []string{"shared-secret-env", "pin", "self-signed", "allow-cn", "allow-dns", "allow-uri", "allow-ou",
+		"admin"} {
 		if f := fs.Lookup(name); f == nil || strings.Contains(f.Usage, "not supported") {
 			t.Errorf("--%s: missing or still 'not supported': %v", name, f)
 		}

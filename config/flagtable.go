@@ -31,6 +31,10 @@ var flagFields = []struct{ flag, field string }{
 	{"idle-timeout", "limits.idle_timeout"},
 	{"max-lifetime", "limits.max_lifetime"},
 	{"drain-timeout", "limits.drain_timeout"},
+	{"proxy-protocol-accept", "proxy_protocol.accept"},
+	{"proxy-protocol-trusted", "proxy_protocol.trusted"},
+	{"proxy-protocol-send", "proxy_protocol.send"},
+	{"proxy-protocol-tls-tlvs", "proxy_protocol.tls_tlvs"},
 	{"log-level", "log_level"},
 	{"log-format", "log_format"},
 	{"admin", "admin"},
@@ -48,7 +52,7 @@ var flagFields = []struct{ flag, field string }{
 }
 
 // flagFor names the flag that sets an HCL field. Fields without a flag
-// (the tunnel name, proxy_protocol) get a name built the same way.
+// (the tunnel name) get a name built the same way.
 func flagFor(field string) string {
 	for _, f := range flagFields {
 		if f.field == field {

@@ -80,7 +80,10 @@ func (v *validator) proxyProtocol(i int) {
 			break
 		}
 	}
-	if p.Accept != "none" && len(p.Trusted) == 0 && v.ok(i, "proxy_protocol.accept") && v.ok(i, "proxy_protocol.trusted") {
+	// A unix listener's peers are local processes that the socket file's
+	// permissions already admit: proxy trusts them, so no CIDR is needed.
+	unix := v.c.Tunnels[i].Listen.Network == NetUnix
+	if p.Accept != "none" && len(p.Trusted) == 0 && !unix && v.ok(i, "proxy_protocol.accept") && v.ok(i, "proxy_protocol.trusted") {
 		v.fail(i, "proxy_protocol.trusted", "required when accept is %q: only these sources may send a header", p.Accept)
 	}
 	if p.TLSTLVs && p.Send != "v2" {
@@ -96,15 +99,7 @@ var notSupported = []struct {
 	field string
 	top   bool
 	set   func(c *Config, t *Tunnel) bool
-}{
-	{"admin", true, func(c *Config, _ *Tunnel) bool { return c.Admin != nil }},
-	{"limits.accept_rate", false, func(_ *Config, t *Tunnel) bool { return t.Limits.AcceptRate != 0 }},
-	{"limits.per_source_rate", false, func(_ *Config, t *Tunnel) bool { return t.Limits.PerSourceRate != 0 }},
-	{"proxy_protocol.accept", false, func(_ *Config, t *Tunnel) bool { return t.ProxyProtocol.Accept != "none" }},
-	{"proxy_protocol.trusted", false, func(_ *Config, t *Tunnel) bool { return len(t.ProxyProtocol.Trusted) > 0 }},
-	{"proxy_protocol.send", false, func(_ *Config, t *Tunnel) bool { return t.ProxyProtocol.Send != "none" }},
-	{"proxy_protocol.tls_tlvs", false, func(_ *Config, t *Tunnel) bool { return t.ProxyProtocol.TLSTLVs }},
-}
+}{}
 
 // notSupported refuses features not built yet, except where the value was
 // already refused for another reason (one error per field is enough).

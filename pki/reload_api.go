@@ -33,7 +33,7 @@ func (m *Manager) ReloadStats() map[string]ReloadCounts { return m.reload.snapsh
 // CertExpiry is the NotAfter of the leaf certificate that tunnel presents
 // from its tls.cert file right now, or the zero time when it has none (a
 // passphrase, self-signed or ACME tunnel, or a client without a
-// certificate).
+// certificate). IdentityExpiry answers for every kind of identity.
 func (m *Manager) CertExpiry(tunnel string) time.Time {
 	m.reload.mu.Lock()
 	p := m.reload.pairs[tunnel]

@@ -34,6 +34,16 @@ type conn struct {
 	opts  *Options
 	peer  net.Conn // as accepted, never wrapped: closing it unblocks everything
 	start time.Time
+	// remote is the client: the address a PROXY header gave, else peer's.
+	// via is the balancer that sent the header, nil without one, and
+	// claimedDst the destination the header named. Only the connection's
+	// goroutine touches these and the two fields after them.
+	remote, via, claimedDst net.Addr
+	// early holds bytes read along with the PROXY header, not yet passed on.
+	early []byte
+	// hsDeadline is when handshake_timeout ends, once a PROXY header read
+	// started the clock.
+	hsDeadline time.Time
 	// ctx bounds the dial; abort cancels it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -53,7 +63,7 @@ type conn struct {
 
 func newConn(t *Tunnel, opts *Options, peer net.Conn) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &conn{t: t, opts: opts, peer: peer, start: time.Now(), ctx: ctx, cancel: cancel}
+	return &conn{t: t, opts: opts, peer: peer, remote: peer.RemoteAddr(), start: time.Now(), ctx: ctx, cancel: cancel}
 }
 
 // abort closes both sides from outside the connection's goroutines. The
@@ -151,8 +161,10 @@ func (c *conn) finish() {
 	}
 }
 
-// dial connects to the target under connect_timeout.
-func (c *conn) dial(target config.Address, timeout time.Duration) (net.Conn, error) {
+// dial connects to the target under connect_timeout and writes the PROXY
+// header there when the tunnel sends one; accepted is the client's TLS
+// connection in server mode (see sendHeader).
+func (c *conn) dial(target config.Address, timeout time.Duration, accepted *tls.Conn) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
 	raw, err := d.DialContext(c.ctx, string(target.Network), target.Addr)
 	if err != nil {
@@ -161,6 +173,9 @@ func (c *conn) dial(target config.Address, timeout time.Duration) (net.Conn, err
 	if !c.setTarget(raw) {
 		raw.Close()
 		return nil, errAborted
+	}
+	if err := c.sendHeader(raw, accepted); err != nil {
+		return nil, err // finish closes raw, which setTarget recorded
 	}
 	return raw, nil
 }

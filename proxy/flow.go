@@ -24,7 +24,12 @@ type outcome struct {
 func (c *conn) serve() {
 	defer c.t.release(c)
 	o := c.opts
-	peer := addrString(c.peer.RemoteAddr())
+	if res, ok := c.acceptHeader(); !ok {
+		c.finish()
+		c.report(addrString(c.remote), res)
+		return
+	}
+	peer := addrString(c.remote) // the client, also behind a balancer
 	if o.ConnWarning != "" {
 		c.t.log.Warn(o.ConnWarning, "peer", peer)
 	}
@@ -43,19 +48,19 @@ func (c *conn) serve() {
 // that an unauthenticated peer never reaches the target.
 func (c *conn) runServer(peer string) outcome {
 	o := c.opts
-	tc := tls.Server(c.peer, o.TLS)
-	if err := secureHandshake(tc, c.peer, o.Limits.HandshakeTimeout, unlessACME(o.AfterHandshake)); err != nil {
+	tc := tls.Server(c.tlsIn(), o.TLS)
+	if err := c.timedHandshake(tc, c.peer, c.handshakeTimeout(), unlessACME(o.AfterHandshake)); err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
 		}
-		c.handshakeFailed(err, "peer", peer)
+		c.handshakeFailed(err, c.peerArgs()...)
 		return outcome{logged: true}
 	}
 	if isACMEChallenge(tc) {
 		return outcome{reason: reasonACMEChallenge}
 	}
 	subject := peerSubject(tc)
-	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout)
+	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, tc)
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, subject)
 	}
@@ -65,12 +70,12 @@ func (c *conn) runServer(peer string) outcome {
 // runClient: cleartext in, TLS out.
 func (c *conn) runClient(peer string) outcome {
 	o := c.opts
-	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout)
+	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, nil)
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, "")
 	}
 	tc := tls.Client(raw, o.TLS)
-	if err := secureHandshake(tc, raw, o.Limits.HandshakeTimeout, o.AfterHandshake); err != nil {
+	if err := c.timedHandshake(tc, raw, o.Limits.HandshakeTimeout, o.AfterHandshake); err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
 		}
@@ -117,6 +122,10 @@ func (c *conn) pump(peer, target net.Conn, subject string) outcome {
 	up := &direction{src: peer, dst: target, total: &s.bytesIn, touch: touch}
 	down := &direction{src: target, dst: peer, total: &s.bytesOut, touch: touch}
 	c.startIdle(idle)
+	// Cleartext that came with a PROXY header goes first, counted as usual.
+	if err := up.write(c.takeEarly()); err != nil {
+		return outcome{reason: closeReason(err), err: err, subject: subject}
+	}
 	err := pump(up, down, func() { c.abort("") })
 	return outcome{reason: closeReason(err), err: err, subject: subject, in: up.n, out: down.n}
 }
@@ -130,14 +139,17 @@ func (c *conn) report(peer string, res outcome) {
 	if r := c.abortReason(); r != "" {
 		res.reason, res.err = r, nil
 	}
-	args := []any{
-		"peer", peer,
+	args := []any{"peer", peer}
+	if c.via != nil {
+		args = append(args, "via", addrString(c.via))
+	}
+	args = append(args,
 		"peer_subject", res.subject,
 		"bytes_in", res.in,
 		"bytes_out", res.out,
 		"duration", time.Since(c.start).Round(time.Microsecond),
 		"reason", res.reason,
-	}
+	)
 	if res.err != nil {
 		args = append(args, "error", res.err)
 	}

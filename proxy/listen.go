@@ -33,6 +33,11 @@ func listen(a config.Address) (net.Listener, error) {
 	return ln, nil
 }
 
+// ListenAddress binds a as tunnels do (a stale unix socket left by a dead
+// process is replaced, a live one is not), for other listeners of the
+// process such as the admin endpoint.
+func ListenAddress(a config.Address) (net.Listener, error) { return listen(a) }
+
 // removeStaleSocket deletes a socket file left by a process that died
 // without unlinking it, but refuses to touch a socket somebody still serves
 // or a path that is not a socket at all.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -29,6 +30,9 @@ type Options struct {
 	Listen config.Address
 	Target config.Address
 	Limits config.Limits
+	// ProxyProtocol is read from trusted peers before anything else
+	// (Accept) and written to the target before any other byte (Send).
+	ProxyProtocol config.ProxyProtocol
 	// TLS is the terminating config in server mode and the dialing config
 	// (ServerName already set) in client mode.
 	TLS *tls.Config
@@ -45,6 +49,8 @@ type Options struct {
 	AfterHandshake func(*tls.Conn) error
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+
+	trusted []netip.Prefix // ProxyProtocol.Trusted, parsed by validate
 }
 
 // Tunnel is a bound listener and the connections it carries.
@@ -56,6 +62,7 @@ type Tunnel struct {
 	log   *slog.Logger
 	warn  *throttledLogger
 	stats counters
+	lim   atomic.Pointer[limiters] // accept_rate and per_source_rate state
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when the listener is closed
@@ -85,27 +92,10 @@ func Listen(opts Options) (*Tunnel, error) {
 		conns:   make(map[*conn]struct{}),
 	}
 	t.opts.Store(&opts)
+	t.lim.Store(newLimiters(nil, opts.Limits))
 	log.Info("tunnel listening", "mode", opts.Mode, "listen", addrString(ln.Addr()),
 		"target", opts.Target.String())
 	return t, nil
-}
-
-func validate(o *Options) error {
-	if o.Mode != config.ModeServer && o.Mode != config.ModeClient {
-		return fmt.Errorf("unknown mode %q", o.Mode)
-	}
-	if o.TLS == nil {
-		return errors.New("no TLS config")
-	}
-	for _, a := range []config.Address{o.Listen, o.Target} {
-		if a.Network != config.NetTCP && a.Network != config.NetUnix {
-			return fmt.Errorf("address %q: unknown network %q", a.Addr, a.Network)
-		}
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	return nil
 }
 
 // Addr is the bound address, with the real port when Listen asked for 0.
@@ -151,10 +141,15 @@ func isResourceExhaustion(err error) bool {
 	return false
 }
 
-// admit starts handling raw, or closes it at once when the tunnel is full or
+// admit starts handling raw, or closes it at once when a rate limit or the
+// PROXY protocol's trusted list refuses it, or the tunnel is full or
 // stopping: a refused peer must not sit in the kernel backlog.
 func (t *Tunnel) admit(raw net.Conn) {
 	o := t.opts.Load()
+	if reason := t.screen(o, raw.RemoteAddr()); reason != "" {
+		t.refuse(raw, reason)
+		return
+	}
 	limit := o.Limits.MaxConnections
 	if limit > 0 && t.stats.active.Load() >= int64(limit) {
 		t.refuse(raw, reasonMaxConns)

@@ -14,14 +14,21 @@ type Stats struct {
 	// Active is the number of admitted connections not yet closed, including
 	// those still in their handshake.
 	Active uint64
-	// Refused counts connections closed right after accept, by reason
-	// ("max_connections", "shutdown").
+	// Refused counts connections closed right after accept, by reason:
+	// "accept_rate", "per_source_rate", "proxy_untrusted",
+	// "max_connections", "shutdown". Two come later, once the connection
+	// was admitted (so it is in Accepted too): "proxy_header" (no valid
+	// PROXY header within handshake_timeout) and "per_source_rate" for a
+	// client whose address only the PROXY header gave.
 	Refused map[string]uint64
 	// HandshakeFailures counts failed TLS handshakes, by reason (see
 	// classifyHandshake).
 	HandshakeFailures map[string]uint64
 	// BytesIn flowed from accepted peers to the target, BytesOut back.
 	BytesIn, BytesOut uint64
+	// Handshakes holds the durations of TLS handshakes that succeeded or
+	// failed (see conn.timedHandshake).
+	Handshakes Histogram
 }
 
 // counters is every number a tunnel records. It is deliberately one small
@@ -31,6 +38,8 @@ type counters struct {
 	active   atomic.Int64
 	bytesIn  atomic.Uint64
 	bytesOut atomic.Uint64
+	// handshakes is read without mu: it is atomics only.
+	handshakes histogram
 
 	mu        sync.Mutex
 	refused   map[string]uint64
@@ -60,6 +69,7 @@ func (c *counters) snapshot() Stats {
 		HandshakeFailures: cloneOrEmpty(c.handshake),
 		BytesIn:           c.bytesIn.Load(),
 		BytesOut:          c.bytesOut.Load(),
+		Handshakes:        c.handshakes.snapshot(),
 	}
 }
 

@@ -26,6 +26,7 @@ func (t *Tunnel) Update(opts Options) error {
 		return fmt.Errorf("tunnel %q: update: %w", cur.Name, err)
 	}
 	t.opts.Store(&opts)
+	t.lim.Store(newLimiters(t.lim.Load(), opts.Limits))
 	t.log.Info("tunnel updated", "mode", opts.Mode, "listen", addrString(t.ln.Addr()),
 		"target", opts.Target.String())
 	return nil

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/passtunnel/passtunnel/pki"
+	"github.com/passtunnel/passtunnel/proxy"
+)
+
+// tunnelSample is what a scrape reads of one running tunnel.
+type tunnelSample struct {
+	name  string
+	stats proxy.Stats
+	// certExpiry is the NotAfter of the certificate presented now; zero
+	// when the tunnel presents none (a client without tls.cert) or has
+	// none yet (acme).
+	certExpiry time.Time
+}
+
+// collector turns the fleet's counters into Prometheus metrics at scrape
+// time. It keeps no state: proxy and pki own the counters, so tunnels a
+// reload adds or removes appear or disappear with the next scrape, and a
+// tunnel changed in place (the same proxy.Tunnel) keeps counting up.
+type collector struct {
+	version       string
+	tunnels       func() []tunnelSample
+	certReloads   func() map[string]pki.ReloadCounts
+	configReloads func() map[string]uint64 // by result
+
+	buildInfo, accepted, refused, active, handshakes, hsFailures,
+	bytes, certExpiry, certReloadsD, configReloadsD *prometheus.Desc
+}
+
+func newCollector(f *fleet) *collector {
+	return newCollectorOf(version, f.samples, f.pki.ReloadStats, f.reloads.byResult)
+}
+
+func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads func() map[string]pki.ReloadCounts,
+	configReloads func() map[string]uint64) *collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("passtunnel_"+name, help, labels, nil)
+	}
+	return &collector{
+		version: version, tunnels: tunnels, certReloads: certReloads, configReloads: configReloads,
+		buildInfo: d("build_info", "Always 1; the version label is the running passtunnel version.", "version"),
+		accepted: d("connections_accepted_total",
+			"Connections admitted for handling (refused ones are counted apart).", "tunnel"),
+		refused: d("connections_refused_total",
+			"Connections closed right after accept, by reason (max_connections, shutdown, ...).", "tunnel", "reason"),
+		active: d("connections_active", "Admitted connections not closed yet, handshakes included.", "tunnel"),
+		handshakes: d("handshake_duration_seconds",
+			"Duration of TLS handshakes that succeeded or failed (ones passtunnel cut short are left out).", "tunnel"),
+		hsFailures: d("handshake_failures_total", "Failed TLS handshakes, by reason.", "tunnel", "reason"),
+		bytes: d("bytes_total",
+			`Bytes carried: direction "in" from the accepted peer to the target, "out" back.`, "tunnel", "direction"),
+		certExpiry: d("cert_expiry_timestamp_seconds",
+			"NotAfter (Unix time) of the certificate the tunnel presents now.", "tunnel"),
+		certReloadsD: d("cert_reloads_total",
+			"Hot reloads of the tunnel's certificate, key and CA files, by result (ok, failed).", "tunnel", "result"),
+		configReloadsD: d("config_reloads_total",
+			"Config reloads by result: ok, partial (a tunnel could not start or admin could not move), refused (nothing changed).", "result"),
+	}
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.buildInfo, c.accepted, c.refused, c.active, c.handshakes,
+		c.hsFailures, c.bytes, c.certExpiry, c.certReloadsD, c.configReloadsD} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	counter, gauge := prometheus.CounterValue, prometheus.GaugeValue
+	ch <- prometheus.MustNewConstMetric(c.buildInfo, gauge, 1, c.version)
+	reloads := c.certReloads()
+	for _, t := range c.tunnels() {
+		s := t.stats
+		ch <- prometheus.MustNewConstMetric(c.accepted, counter, float64(s.Accepted), t.name)
+		ch <- prometheus.MustNewConstMetric(c.active, gauge, float64(s.Active), t.name)
+		// Reasons are read as they come: proxy adds new ones (rate
+		// limits, PROXY headers) without this file knowing.
+		for _, reason := range slices.Sorted(maps.Keys(s.Refused)) {
+			ch <- prometheus.MustNewConstMetric(c.refused, counter, float64(s.Refused[reason]), t.name, reason)
+		}
+		for _, reason := range slices.Sorted(maps.Keys(s.HandshakeFailures)) {
+			ch <- prometheus.MustNewConstMetric(c.hsFailures, counter, float64(s.HandshakeFailures[reason]), t.name, reason)
+		}
+		ch <- prometheus.MustNewConstMetric(c.bytes, counter, float64(s.BytesIn), t.name, "in")
+		ch <- prometheus.MustNewConstMetric(c.bytes, counter, float64(s.BytesOut), t.name, "out")
+		h := s.Handshakes
+		buckets := make(map[float64]uint64, len(h.Bounds))
+		for i, b := range h.Bounds {
+			buckets[b] = h.Cumulative[i]
+		}
+		ch <- prometheus.MustNewConstHistogram(c.handshakes, h.Count, h.Sum, buckets, t.name)
+		if !t.certExpiry.IsZero() {
+			ch <- prometheus.MustNewConstMetric(c.certExpiry, gauge, float64(t.certExpiry.Unix()), t.name)
+		}
+		// Every tunnel gets both results, zeros included, so that alerts
+		// on increase() see a series before the first reload.
+		r := reloads[t.name]
+		ch <- prometheus.MustNewConstMetric(c.certReloadsD, counter, float64(r.OK), t.name, "ok")
+		ch <- prometheus.MustNewConstMetric(c.certReloadsD, counter, float64(r.Failed), t.name, "failed")
+	}
+	byResult := c.configReloads()
+	for _, result := range slices.Sorted(maps.Keys(byResult)) {
+		ch <- prometheus.MustNewConstMetric(c.configReloadsD, counter, float64(byResult[result]), result)
+	}
+}
+
+// samples reads every running tunnel for a scrape.
+func (f *fleet) samples() []tunnelSample {
+	v := f.view.Load()
+	if v == nil {
+		return nil
+	}
+	out := make([]tunnelSample, 0, len(v.tunnels))
+	for _, t := range v.tunnels {
+		exp, _ := f.pki.IdentityExpiry(t.tunnel.TLS()) // an error is /readyz's to report
+		out = append(out, tunnelSample{name: t.cfg.Name, stats: t.tunnel.Stats(), certExpiry: exp})
+	}
+	return out
+}
+
+// byResult is the config reload count by the result label.
+func (r *reloadStats) byResult() map[string]uint64 {
+	return map[string]uint64{
+		"ok":      uint64(r.succeeded.Load()),
+		"partial": uint64(r.partial.Load()),
+		"refused": uint64(r.refused.Load()),
+	}
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// fleetView is what the admin endpoint reads of the fleet: a copy that the
+// goroutine owning the fleet publishes after every change, so that scrapes
+// and probes never read f.tunnels while a reload rewrites it.
+type fleetView struct {
+	tunnels []runningTunnel
+	// missing names the configured tunnels that do not run: a reload
+	// could not start them (their address was taken).
+	missing []string
+}
+
+// publish makes the current tunnels the ones the admin endpoint reports.
+func (f *fleet) publish() {
+	v := &fleetView{tunnels: slices.Clone(f.tunnels)}
+	if f.cfg != nil {
+		running := make(map[string]bool, len(f.tunnels))
+		for _, t := range f.tunnels {
+			running[t.cfg.Name] = true
+		}
+		for _, t := range f.cfg.Tunnels {
+			if !running[t.Name] {
+				v.missing = append(v.missing, t.Name)
+			}
+		}
+	}
+	f.view.Store(v)
+}
+
+// notReady lists why the process should not get new connections now; an
+// empty list means ready: every configured tunnel listens with a
+// certificate it can present and that has not expired, and no drain runs.
+func (f *fleet) notReady(now time.Time) []string {
+	if f.draining.Load() {
+		return []string{"draining: no new connections are accepted"}
+	}
+	v := f.view.Load()
+	if v == nil {
+		return []string{"starting: tunnels are not listening yet"}
+	}
+	var out []string
+	for _, name := range v.missing {
+		out = append(out, fmt.Sprintf("tunnel %q: not listening: the last config reload could not start it (see the log)", name))
+	}
+	for _, t := range v.tunnels {
+		exp, err := f.pki.IdentityExpiry(t.tunnel.TLS())
+		switch {
+		case err != nil:
+			out = append(out, fmt.Sprintf("tunnel %q: no certificate to present: %v", t.cfg.Name, err))
+		case !exp.IsZero() && !now.Before(exp):
+			out = append(out, fmt.Sprintf("tunnel %q: certificate expired at %s", t.cfg.Name, exp.UTC().Format(time.RFC3339)))
+		}
+	}
+	return out
+}
+
+func problemsText(problems []string) string {
+	return "not ready:\n" + strings.Join(problems, "\n") + "\n"
+}
