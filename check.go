@@ -18,14 +18,14 @@ import (
 func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", "", "config file (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)")
+	load := configFlag(fs)
 	skipFiles := fs.Bool("skip-files", false, "do not load certificate, key and CA files "+
 		"(for checking a config away from the host it runs on)")
 	stateDir := stateDirFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(configPath(*path))
+	cfg, err := load()
 	if err != nil {
 		return err
 	}

@@ -23,12 +23,12 @@ import (
 func cmdRun(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", "", "config file (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)")
+	load := configFlag(fs)
 	stateDir := stateDirFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(configPath(*path))
+	cfg, err := load()
 	if err != nil {
 		return err
 	}
@@ -210,6 +210,13 @@ func newPKI(log *slog.Logger, stateDir string) (*pki.Manager, error) {
 		opts.NodeValidity = d
 	}
 	return pki.NewManager(opts), nil
+}
+
+// configFlag registers -config and returns what loads the config it names,
+// to call once fs is parsed, so that run and check find a config the same way.
+func configFlag(fs *flag.FlagSet) func() (*config.Config, error) {
+	path := fs.String("config", "", "config file (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)")
+	return func() (*config.Config, error) { return config.Load(configPath(*path)) }
 }
 
 // stateDirFlag registers --state-dir, where what passtunnel makes and must

@@ -162,24 +162,30 @@ tunnel "b" {
 }
 
 func TestBrokenConfigs(t *testing.T) {
-	for _, set := range [][]brokenConfig{brokenConfigs, brokenTLSConfigs} {
-		for _, tc := range set {
-			t.Run(tc.name, func(t *testing.T) {
-				c, err := Parse([]byte(tc.src), "bad.hcl")
-				if err == nil {
-					t.Fatalf("config accepted: %+v", c)
-				}
-				if c != nil {
-					t.Errorf("a config came back with the error")
-				}
-				var es Errors
-				if !errors.As(err, &es) {
-					t.Fatalf("error is %T, not Errors", err)
-				}
-				if got, want := err.Error(), strings.Join(tc.want, "\n"); got != want {
-					t.Errorf("errors:\n%s\nwant:\n%s", got, want)
-				}
-			})
-		}
+	runBrokenConfigs(t, brokenConfigs)
+	runBrokenConfigs(t, brokenTLSConfigs)
+}
+
+// runBrokenConfigs is the check of every table of broken configs: each is
+// refused, without a config, with Errors that say exactly tc.want.
+func runBrokenConfigs(t *testing.T, cases []brokenConfig) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.src), "bad.hcl")
+			if err == nil {
+				t.Fatalf("config accepted: %+v", c)
+			}
+			if c != nil {
+				t.Errorf("a config came back with the error")
+			}
+			var es Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("error is %T, not Errors", err)
+			}
+			if got, want := err.Error(), strings.Join(tc.want, "\n"); got != want {
+				t.Errorf("errors:\n%s\nwant:\n%s", got, want)
+			}
+		})
 	}
 }

@@ -154,31 +154,25 @@ func (s *scope) text(name string) (string, *hcl.Attribute, bool) {
 	return v.AsString(), s.attrs[name], true
 }
 
-func (s *scope) duration(name string, dst *time.Duration) {
+// parsed reads a string attribute and turns it into a T with parse. It is a
+// function, not a method, because Go methods cannot take type parameters;
+// durations and addresses differ only in the parser.
+func parsed[T any](s *scope, name string, dst *T, parse func(string) (T, error)) {
 	text, a, ok := s.text(name)
 	if !ok {
 		return
 	}
-	d, err := parseDuration(text)
+	v, err := parse(text)
 	if err != nil {
 		s.fail(name, a, "%v", err)
 		return
 	}
-	*dst = d
+	*dst = v
 }
 
-func (s *scope) address(name string, dst *Address) {
-	text, a, ok := s.text(name)
-	if !ok {
-		return
-	}
-	addr, err := ParseAddress(text)
-	if err != nil {
-		s.fail(name, a, "%v", err)
-		return
-	}
-	*dst = addr
-}
+func (s *scope) duration(name string, dst *time.Duration) { parsed(s, name, dst, parseDuration) }
+
+func (s *scope) address(name string, dst *Address) { parsed(s, name, dst, ParseAddress) }
 
 // secret decodes a secret field without letting HCL evaluate its value.
 func (s *scope) secret(name string, dst *Secret) {

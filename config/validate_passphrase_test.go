@@ -82,11 +82,7 @@ tunnel "c2" {
 // message carries a passphrase read with file() or env().
 func TestPassphraseConflicts(t *testing.T) {
 	dir := secretDir(t)
-	cases := []struct {
-		name string
-		src  string
-		want []string
-	}{
+	cases := []brokenConfig{
 		{"server with certificate settings", `tunnel "s" {
   mode       = "server"
   listen     = "0.0.0.0:6380"

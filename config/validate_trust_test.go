@@ -128,16 +128,4 @@ tunnel "b" {
 	}},
 }
 
-func TestBrokenTrustConfigs(t *testing.T) {
-	for _, tc := range brokenTrustConfigs {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.src), "bad.hcl")
-			if err == nil {
-				t.Fatal("config accepted")
-			}
-			if got, want := err.Error(), strings.Join(tc.want, "\n"); got != want {
-				t.Errorf("errors:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
-}
+func TestBrokenTrustConfigs(t *testing.T) { runBrokenConfigs(t, brokenTrustConfigs) }

@@ -24,8 +24,7 @@ func TestAdminMetrics(t *testing.T) {
 	be := startEcho(t)
 	tn := f.serverTun("metered", "127.0.0.1:0", be.addr)
 	tn.limits = `    max_connections = 3`
-	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte("admin = \"127.0.0.1:0\"\n"+configText(tn)))
-	pt := startProc(t, binPath, []string{"run", "-config", path}, procOpts{})
+	pt := runText(t, "admin = \"127.0.0.1:0\"\n"+configText(tn), nil)
 	addr := pt.listenAddr(t, "metered")
 	admin := newAdminClient(t, pt.adminAddr(t, 0))
 	if w := pt.logs(logMatch("", "level", "WARN")); len(w) > 0 {
@@ -104,7 +103,7 @@ func TestAdminUnixSocketDrain(t *testing.T) {
 	tn.limits = `    drain_timeout = "60s"`
 	sockPath := filepath.Join(shortTempDir(t), "admin.sock")
 	cfg := fmt.Sprintf("admin = %q\n%s", "unix:"+sockPath, configText(tn))
-	pt := startProc(t, binPath, []string{"run", "-config", writeFile(t, t.TempDir(), "pt.hcl", []byte(cfg))}, procOpts{})
+	pt := runText(t, cfg, nil)
 	addr := pt.listenAddr(t, "held")
 	admin := newAdminClient(t, pt.adminAddr(t, 0))
 	// "tunnel listening" is logged as each tunnel binds; ready is when all did.

@@ -29,6 +29,13 @@ func startReloadable(t *testing.T, text string) *reloadable {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "passtunnel.hcl")
 	replaceFile(t, path, text)
+	return runReloadable(t, path)
+}
+
+// runReloadable runs passtunnel on the config file at path, which the test
+// then rewrites.
+func runReloadable(t *testing.T, path string) *reloadable {
+	t.Helper()
 	return &reloadable{startProc(t, binPath, []string{"run", "-config", path}, procOpts{}), path}
 }
 

@@ -47,41 +47,18 @@ func TestConfigReloadKubernetesSwap(t *testing.T) {
 	be := startEcho(t)
 	keep := f.serverTun("keep", "127.0.0.1:0", be.addr)
 	mount := t.TempDir()
-	kubeletWrite(t, mount, "..2025_01_01_00_00_00.1", configText(keep))
+	secretSwap(t, mount, 1, map[string][]byte{"passtunnel.hcl": []byte(configText(keep))})
 	path := filepath.Join(mount, "passtunnel.hcl")
 	if err := os.Symlink(filepath.Join("..data", "passtunnel.hcl"), path); err != nil {
 		t.Fatal(err)
 	}
-	pt := &reloadable{startProc(t, binPath, []string{"run", "-config", path}, procOpts{}), path}
+	pt := runReloadable(t, path)
 	pt.listenAddr(t, "keep")
 
-	kubeletWrite(t, mount, "..2025_01_01_00_01_00.2", configText(keep, f.serverTun("added", "127.0.0.1:0", be.addr)))
+	added := configText(keep, f.serverTun("added", "127.0.0.1:0", be.addr))
+	secretSwap(t, mount, 2, map[string][]byte{"passtunnel.hcl": []byte(added)})
 	expectCounts(t, pt.expectFileReload(t, 0), 1, 0, 0, 1)
 	pt.listenAddr(t, "added")
-}
-
-// kubeletWrite does what the kubelet does to update a ConfigMap volume:
-// write the files into a new directory, point ..data_tmp at it, rename
-// ..data_tmp over ..data, and remove the previous directory.
-func kubeletWrite(t *testing.T, mount, version, config string) {
-	t.Helper()
-	old, _ := os.Readlink(filepath.Join(mount, "..data"))
-	if err := os.Mkdir(filepath.Join(mount, version), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(mount, version), "passtunnel.hcl", []byte(config))
-	tmp := filepath.Join(mount, "..data_tmp")
-	if err := os.Symlink(version, tmp); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(mount, "..data")); err != nil {
-		t.Fatal(err)
-	}
-	if old != "" {
-		if err := os.RemoveAll(filepath.Join(mount, old)); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // TestConfigReloadPassphraseFile: a passphrase read with file() is part of
@@ -91,8 +68,7 @@ func TestConfigReloadPassphraseFile(t *testing.T) {
 	be := startEcho(t)
 	_, passPath := passFile(t)
 	srv := ptun{name: "srv", mode: "server", listen: "127.0.0.1:0", target: be.addr, passphrase: passPath}
-	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(passConfig(srv)))
-	pt := &reloadable{startProc(t, binPath, []string{"run", "-config", path}, procOpts{}), path}
+	pt := startReloadable(t, configText(srv))
 	pt.listenAddr(t, "srv")
 
 	replaceFile(t, passPath, newPassphrase(t)+"\n")

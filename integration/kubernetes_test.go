@@ -93,7 +93,5 @@ func TestKubernetesExample(t *testing.T) {
 // environment variables, logging JSON so that listenAddr can read it.
 func runConfigText(t *testing.T, hcl string, env []string) *proc {
 	t.Helper()
-	hcl = setAttr(t, hcl, "log_format", "json")
-	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(hcl))
-	return startProc(t, binPath, []string{"run", "-config", path}, procOpts{env: env})
+	return runText(t, setAttr(t, hcl, "log_format", "json"), env)
 }

@@ -3,6 +3,8 @@ package integration
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -247,23 +249,11 @@ func (c ptun) hcl() string {
 	return b.String()
 }
 
-// passConfig is a whole config file with JSON debug logs.
-func passConfig(tunnels ...ptun) string {
-	var b strings.Builder
-	b.WriteString("log_level  = \"debug\"\nlog_format = \"json\"\n\n")
-	for _, c := range tunnels {
-		b.WriteString(c.hcl())
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
 // startPassRun writes the tunnels to a config file and runs `passtunnel
 // run` with env added to the environment.
 func startPassRun(t testing.TB, env []string, tunnels ...ptun) *proc {
 	t.Helper()
-	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(passConfig(tunnels...)))
-	return startProc(t, binPath, []string{"run", "-config", path}, procOpts{env: env})
+	return runText(t, configText(tunnels...), env)
 }
 
 // ---- pki commands ----
@@ -285,6 +275,26 @@ func runPKI(t *testing.T, env []string, args ...string) *proc {
 // issued is the output of `passtunnel pki issue`.
 type issued struct {
 	cert, key, ca string
+}
+
+// pair loads the issued certificate and key.
+func (id issued) pair(t testing.TB) tls.Certificate {
+	t.Helper()
+	pair, err := tls.LoadX509KeyPair(id.cert, id.key)
+	if err != nil {
+		t.Fatalf("issued cert and key: %v", err)
+	}
+	return pair
+}
+
+// roots is a pool of the issued ca.crt, the cluster CA.
+func (id issued) roots(t testing.TB) *x509.CertPool {
+	t.Helper()
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(mustRead(t, id.ca)) {
+		t.Fatal("ca.crt of pki issue does not parse")
+	}
+	return roots
 }
 
 // pkiIssue runs `pki issue` for name with the passphrase in passFile.

@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -141,10 +140,7 @@ func TestPKIIssueOpenSSL(t *testing.T) {
 		if !bytes.Equal(bytes.TrimSpace(mustRead(t, id.ca)), bytes.TrimSpace(ca.pem)) {
 			t.Errorf("ca.crt of pki issue is not the CA that pki ca prints (%s)", ca.fingerprint)
 		}
-		pair, err := tls.LoadX509KeyPair(id.cert, id.key)
-		if err != nil {
-			t.Fatalf("issued cert and key: %v", err)
-		}
+		pair := id.pair(t)
 		roots := x509.NewCertPool()
 		roots.AddCert(ca.cert)
 		if _, err := pair.Leaf.Verify(x509.VerifyOptions{Roots: roots,

@@ -3,7 +3,6 @@ package integration
 import (
 	"bufio"
 	"crypto/tls"
-	"crypto/x509"
 	"testing"
 )
 
@@ -22,17 +21,9 @@ func TestPassphraseResumption(t *testing.T) {
 	xaddr, yaddr := x.listenAddr(t, "x"), y.listenAddr(t, "y")
 
 	t.Run("go client X then Y", func(t *testing.T) {
-		pair, err := tls.LoadX509KeyPair(id.cert, id.key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		roots := x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(mustRead(t, id.ca)) {
-			t.Fatal("ca.crt of pki issue does not parse")
-		}
 		cfg := &tls.Config{
-			Certificates:       []tls.Certificate{pair},
-			RootCAs:            roots,
+			Certificates:       []tls.Certificate{id.pair(t)},
+			RootCAs:            id.roots(t),
 			ServerName:         node + ".passtunnel.passtunnel.internal", // SAN <node>.<cluster>.passtunnel.internal
 			MinVersion:         tls.VersionTLS13,
 			MaxVersion:         tls.VersionTLS13,

@@ -170,13 +170,9 @@ type probeServer struct {
 
 func startProbeServer(t *testing.T, id issued) *probeServer {
 	t.Helper()
-	pair, err := tls.LoadX509KeyPair(id.cert, id.key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ps := &probeServer{}
 	cfg := &tls.Config{
-		Certificates:           []tls.Certificate{pair},
+		Certificates:           []tls.Certificate{id.pair(t)},
 		ClientAuth:             tls.RequireAnyClientCert,
 		SessionTicketsDisabled: true,
 		VerifyConnection: func(cs tls.ConnectionState) error {
@@ -223,20 +219,13 @@ func TestPassphraseShortNodeCerts(t *testing.T) {
 	caddr, paddr := cli.listenAddr(t, "c"), cli.listenAddr(t, "probe")
 
 	// A direct Go client sees the server tunnel's current certificate.
-	pair, err := tls.LoadX509KeyPair(id.cert, id.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(mustRead(t, id.ca)) {
-		t.Fatal("ca.crt of pki issue does not parse")
-	}
+	roots := id.roots(t)
 	verifyNow := func(leaf *x509.Certificate, usage x509.ExtKeyUsage) error {
 		_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: time.Now(), KeyUsages: []x509.ExtKeyUsage{usage}})
 		return err
 	}
 	direct := &tls.Config{
-		Certificates:       []tls.Certificate{pair},
+		Certificates:       []tls.Certificate{id.pair(t)},
 		InsecureSkipVerify: true, // names are not checked between nodes; the chain is, below
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			return verifyNow(cs.PeerCertificates[0], x509.ExtKeyUsageServerAuth)
@@ -297,7 +286,7 @@ func TestPassphraseWeakPolicy(t *testing.T) {
 
 	refused := func(t *testing.T, file string, rule ...string) {
 		tn := ptun{name: "weak", mode: "server", listen: "127.0.0.1:0", target: be.addr, passphrase: file}
-		text := passConfig(tn)
+		text := configText(tn)
 		path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(text))
 		line := 0
 		for i, l := range strings.Split(text, "\n") {

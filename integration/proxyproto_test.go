@@ -27,14 +27,6 @@ func withBlocks(c tun, tlsLines, body string) string {
 	return strings.TrimSuffix(h, "}\n") + body + "}\n"
 }
 
-// startHCL runs `passtunnel run` on tunnel blocks, with JSON debug logs.
-func startHCL(t *testing.T, tunnels ...string) *proc {
-	t.Helper()
-	text := "log_level  = \"debug\"\nlog_format = \"json\"\n\n" + strings.Join(tunnels, "\n")
-	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(text))
-	return startProc(t, binPath, []string{"run", "-config", path}, procOpts{})
-}
-
 // headerBackend is a daemon that parses the PROXY header passtunnel sends,
 // reports it, then echoes lines.
 func headerBackend(t *testing.T) (*backend, <-chan *proxyproto.Header) {
@@ -90,13 +82,13 @@ func TestProxyProtocol(t *testing.T) {
 	be2, got2 := headerBackend(t)
 	be1, got1 := headerBackend(t)
 	echoBe := startEcho(t)
-	pt := startHCL(t,
+	pt := runText(t, configBlocks(
 		withBlocks(f.serverTun("ppv2", "127.0.0.1:0", be2.addr), "    alpn = [\"pt-test\"]\n",
 			"  proxy_protocol {\n    accept = \"any\"\n    trusted = [\"127.0.0.1/32\"]\n    send = \"v2\"\n    tls_tlvs = true\n  }\n"),
 		withBlocks(f.serverTun("ppv1", "127.0.0.1:0", be1.addr), "",
 			"  limits { handshake_timeout = \"1s\" }\n  proxy_protocol {\n    accept = \"v2\"\n    trusted = [\"127.0.0.1\"]\n    send = \"v1\"\n  }\n"),
 		withBlocks(f.serverTun("untrusted", "127.0.0.1:0", echoBe.addr), "",
-			"  proxy_protocol {\n    accept = \"any\"\n    trusted = [\"192.0.2.0/24\"]\n  }\n"))
+			"  proxy_protocol {\n    accept = \"any\"\n    trusted = [\"192.0.2.0/24\"]\n  }\n")), nil)
 	v2Addr, v1Addr, untrusted := pt.listenAddr(t, "ppv2"), pt.listenAddr(t, "ppv1"), pt.listenAddr(t, "untrusted")
 	cfg := f.clientTLS(f.client)
 	cfg.NextProtos = []string{"pt-test"}

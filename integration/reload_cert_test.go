@@ -57,23 +57,24 @@ func TestCertReloadUnderLoad(t *testing.T) {
 	p.mustLog(t, startTimeout, "certificate reloaded with the new fingerprint",
 		logMatch("certificate reloaded", "tunnel", "edge", "fingerprint", pairs[1].fp))
 
-	// 2. An editor's rename-over, of the key then the certificate.
-	renameInto(t, filepath.Join(mount, "tls.key"), pairs[2].key)
-	renameInto(t, filepath.Join(mount, "tls.crt"), pairs[2].cert)
+	// 2. An editor's rename-over, of the key then the certificate (over
+	// the Secret's symlinks, which they replace).
+	replaceFile(t, filepath.Join(mount, "tls.key"), string(pairs[2].key))
+	replaceFile(t, filepath.Join(mount, "tls.crt"), string(pairs[2].cert))
 	pr.waitServed(t, pairs[2].fp, rotationDeadline)
 
 	// 3. The certificate first, its key a moment (more than the debounce)
 	// later: the old pair stays in service meanwhile.
-	renameInto(t, filepath.Join(mount, "tls.crt"), pairs[3].cert)
+	replaceFile(t, filepath.Join(mount, "tls.crt"), string(pairs[3].cert))
 	pr.waitConnections(t, 15)
 	if got := pr.latest(); got != pairs[2].fp {
 		t.Fatalf("served %s while the key file did not match, want the last good %s", got, pairs[2].fp)
 	}
-	renameInto(t, filepath.Join(mount, "tls.key"), pairs[3].key)
+	replaceFile(t, filepath.Join(mount, "tls.key"), string(pairs[3].key))
 	pr.waitServed(t, pairs[3].fp, rotationDeadline)
 
 	// 4. A file that does not parse: the last good pair stays.
-	renameInto(t, filepath.Join(mount, "tls.crt"), []byte("-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n"))
+	replaceFile(t, filepath.Join(mount, "tls.crt"), "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n")
 	p.mustLog(t, startTimeout, "certificate reload failed, naming the bad file", func(e logEntry) bool {
 		return logMatch("certificate reload failed", "tunnel", "edge")(e) &&
 			strings.Contains(e.str("reason"), "not a valid certificate")
@@ -124,9 +125,9 @@ func serverLeaf() pki.LeafSpec {
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, Server: true}
 }
 
-// secretSwap updates a Secret volume as the kubelet does: the files go into
-// a new timestamped directory, `..data_tmp` links to it and is renamed over
-// `..data`, then the previous directory is deleted.
+// secretSwap updates a Secret or ConfigMap volume as the kubelet does: the
+// files go into a new timestamped directory, `..data_tmp` links to it and is
+// renamed over `..data`, then the previous directory is deleted.
 func secretSwap(t *testing.T, mount string, version int, files map[string][]byte) {
 	t.Helper()
 	dir := fmt.Sprintf("..2026_01_01_00_00_%02d.%d", version, version)
@@ -148,18 +149,5 @@ func secretSwap(t *testing.T, mount string, version int, files map[string][]byte
 		if err := os.RemoveAll(filepath.Join(mount, old)); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// renameInto replaces path as editors do: a new file beside it, renamed
-// over it (here over the Secret's symlink, which it replaces).
-func renameInto(t *testing.T, path string, data []byte) {
-	t.Helper()
-	tmp := path + ".swp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -41,7 +41,7 @@ func TestAllowList(t *testing.T) {
 		}
 		blocks = append(blocks, withLines(block, "  "+r.allow))
 	}
-	srv := startTrustRun(t, trustHCL(blocks...), []string{"PASSTUNNEL_NODE_NAME=db-1"})
+	srv := runText(t, configBlocks(blocks...), []string{"PASSTUNNEL_NODE_NAME=db-1"})
 	addrs := map[string]string{}
 	for _, r := range serverRows {
 		addrs[r.name] = srv.listenAddr(t, r.name)
@@ -64,7 +64,7 @@ func TestAllowList(t *testing.T) {
 		block := ptun{name: r.name, mode: "client", listen: "127.0.0.1:0", target: addrs["open"], passphrase: pass}.hcl()
 		blocks = append(blocks, withLines(block, "  "+r.allow))
 	}
-	cli := startTrustRun(t, trustHCL(blocks...), []string{"PASSTUNNEL_NODE_NAME=app-1"})
+	cli := runText(t, configBlocks(blocks...), []string{"PASSTUNNEL_NODE_NAME=app-1"})
 
 	for _, set := range []struct {
 		rows     []row

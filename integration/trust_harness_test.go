@@ -7,23 +7,10 @@ import (
 	"testing"
 )
 
-// trustHCL is a whole config file with JSON debug logs around tunnel blocks.
-func trustHCL(blocks ...string) string {
-	return "log_level  = \"debug\"\nlog_format = \"json\"\n\n" + strings.Join(blocks, "\n")
-}
-
 // withLines adds HCL lines at the end of one tunnel block (tun.hcl,
 // ptun.hcl), for the settings those builders do not know.
 func withLines(block, lines string) string {
 	return strings.TrimSuffix(block, "}\n") + lines + "\n}\n"
-}
-
-// startTrustRun runs `passtunnel run` on a config text with extra
-// environment and arguments (--state-dir).
-func startTrustRun(t *testing.T, hcl string, env []string, args ...string) *proc {
-	t.Helper()
-	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(hcl))
-	return startProc(t, binPath, append([]string{"run", "-config", path}, args...), procOpts{env: env})
 }
 
 // refusedThrough sends a line into client tunnel name of cli, expects the

@@ -18,9 +18,9 @@ func TestSharedSecret(t *testing.T) {
 	be := startBackend(t, "tcp", "127.0.0.1:0", func(c net.Conn) { dials.Add(1); echo(c) })
 	env := []string{"PT_IT_SECRET=" + newPassphrase(t), "PT_IT_OTHER=" + newPassphrase(t)}
 	secret := `  shared_secret = env("PT_IT_SECRET")`
-	srv := startTrustRun(t, trustHCL(withLines(f.serverTun("s", "127.0.0.1:0", be.addr).hcl(), secret)), env)
+	srv := runText(t, configBlocks(withLines(f.serverTun("s", "127.0.0.1:0", be.addr).hcl(), secret)), env)
 	saddr := srv.listenAddr(t, "s")
-	cli := startTrustRun(t, trustHCL(
+	cli := runText(t, configBlocks(
 		withLines(f.clientTun("same", "127.0.0.1:0", saddr).hcl(), secret),
 		withLines(f.clientTun("other", "127.0.0.1:0", saddr).hcl(), `  shared_secret = env("PT_IT_OTHER")`),
 	), env)

@@ -25,7 +25,7 @@ func TestSelfSignedPinned(t *testing.T) {
 		return fp, file
 	}
 
-	first := startTrustRun(t, trustHCL(fmt.Sprintf(`tunnel "web" {
+	first := runText(t, configBlocks(fmt.Sprintf(`tunnel "web" {
   mode   = "server"
   listen = "127.0.0.1:0"
   target = %q
@@ -64,7 +64,7 @@ func TestSelfSignedPinned(t *testing.T) {
 		return fmt.Sprintf("tunnel %q {\n  mode   = \"client\"\n  listen = \"127.0.0.1:0\"\n  target = %q\n  tls { pin = [%q] }\n}\n",
 			name, saddr, pin)
 	}
-	cli := startTrustRun(t, trustHCL(client("pinned", strings.ToLower(fp)), client("wrongpin", other)), nil)
+	cli := runText(t, configBlocks(client("pinned", strings.ToLower(fp)), client("wrongpin", other)), nil)
 	t.Run("pinned", func(t *testing.T) {
 		echoOnce(t, cli.listenAddr(t, "pinned"), "hello through a pinned self-signed server")
 	})

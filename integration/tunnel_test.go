@@ -49,10 +49,15 @@ func (c tun) hcl() string {
 	return b.String()
 }
 
-// configText is a whole config file with JSON debug logs.
-func configText(tunnels ...tun) string {
+// logSettings opens every test config: debug logs, in JSON for the log
+// readers (listenAddr, mustLog) to parse.
+const logSettings = "log_level  = \"debug\"\nlog_format = \"json\"\n\n"
+
+// configText is a whole config file with JSON debug logs, from tunnel
+// builders: tun, or ptun for passphrase tunnels.
+func configText[T interface{ hcl() string }](tunnels ...T) string {
 	var b strings.Builder
-	b.WriteString("log_level  = \"debug\"\nlog_format = \"json\"\n\n")
+	b.WriteString(logSettings)
 	for _, c := range tunnels {
 		b.WriteString(c.hcl())
 		b.WriteString("\n")
@@ -60,11 +65,25 @@ func configText(tunnels ...tun) string {
 	return b.String()
 }
 
+// configBlocks is a whole config file with JSON debug logs around tunnel
+// blocks given as text, for settings the builders do not know.
+func configBlocks(blocks ...string) string {
+	return logSettings + strings.Join(blocks, "\n")
+}
+
+// runText writes text as the config file and runs `passtunnel run` on it,
+// with env added to the environment and args after the config
+// (--state-dir).
+func runText(t testing.TB, text string, env []string, args ...string) *proc {
+	t.Helper()
+	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(text))
+	return startProc(t, binPath, append([]string{"run", "-config", path}, args...), procOpts{env: env})
+}
+
 // startRun writes the tunnels to a config file and runs `passtunnel run`.
 func startRun(t testing.TB, tunnels ...tun) *proc {
 	t.Helper()
-	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(configText(tunnels...)))
-	return startProc(t, binPath, []string{"run", "-config", path}, procOpts{})
+	return runText(t, configText(tunnels...), nil)
 }
 
 // startFlags runs `passtunnel server|client` with flags and JSON logs.

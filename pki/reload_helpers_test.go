@@ -114,6 +114,17 @@ func renameOver(t *testing.T, path string, data []byte) {
 	}
 }
 
+// pairFiles writes p as tls.crt and tls.key in a new directory, each by
+// renameOver, so that a test can then rotate them one file at a time.
+func pairFiles(t *testing.T, p pemPair) (cert, key string) {
+	t.Helper()
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	renameOver(t, cert, p.cert)
+	renameOver(t, key, p.key)
+	return cert, key
+}
+
 // served is the fingerprint of the certificate srv presents to a client
 // that trusts ca.
 func served(t *testing.T, srv *tls.Config, ca testCA) string {

@@ -61,10 +61,8 @@ func TestReloadKeepsClientAuthModes(t *testing.T) {
 func TestReloadBusyDirectoryNotStarved(t *testing.T) {
 	ca := newTestCA(t, "busy")
 	a, b := ca.issuePEM(t, serverSpec()), ca.issuePEM(t, serverSpec())
-	dir := t.TempDir()
-	cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	renameOver(t, cert, a.cert)
-	renameOver(t, key, a.key)
+	cert, key := pairFiles(t, a)
+	dir := filepath.Dir(cert)
 	m, _ := reloadManager(t, time.Hour, true)
 	srv, err := m.ServerTLSConfig(serverTunnel(cert, key, ""))
 	if err != nil {

@@ -2,7 +2,6 @@ package pki
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -53,10 +52,7 @@ func TestReloadEditorRenameOver(t *testing.T) {
 func TestReloadCertBeforeKey(t *testing.T) {
 	ca := newTestCA(t, "split")
 	a, b := ca.issuePEM(t, serverSpec()), ca.issuePEM(t, serverSpec())
-	dir := t.TempDir()
-	cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	renameOver(t, cert, a.cert)
-	renameOver(t, key, a.key)
+	cert, key := pairFiles(t, a)
 	m, logs := reloadManager(t, time.Hour, true)
 	srv, err := m.ServerTLSConfig(serverTunnel(cert, key, ""))
 	if err != nil {
@@ -83,10 +79,7 @@ func TestReloadCertBeforeKey(t *testing.T) {
 func TestReloadBadFileKeepsLastGoodPair(t *testing.T) {
 	ca := newTestCA(t, "broken")
 	a, b := ca.issuePEM(t, serverSpec()), ca.issuePEM(t, serverSpec())
-	dir := t.TempDir()
-	cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	renameOver(t, cert, a.cert)
-	renameOver(t, key, a.key)
+	cert, key := pairFiles(t, a)
 	m, logs := reloadManager(t, 20*time.Millisecond, true)
 	srv, err := m.ServerTLSConfig(serverTunnel(cert, key, ""))
 	if err != nil {

@@ -162,6 +162,13 @@ func advertiseCAs(outer *tls.Config, src *poolSource) func(*tls.ClientHelloInfo)
 // fileServerTLSConfig is ServerTLSConfig with hot reload of its files.
 func (m *Manager) fileServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 	cfg, err := ServerTLSConfig(t)
+	return m.followServer(t, cfg, err)
+}
+
+// followServer makes a server config built from files (or a self-signed
+// certificate) follow its files, and guards session resumption against
+// certificates that were replaced or are about to expire.
+func (m *Manager) followServer(t *config.Tunnel, cfg *tls.Config, err error) (*tls.Config, error) {
 	if err != nil || m.reload.off() {
 		return cfg, err
 	}
@@ -170,13 +177,22 @@ func (m *Manager) fileServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 		return nil, err
 	}
 	if cfg.ClientAuth != tls.NoClientCert {
-		var own func() (*tls.Certificate, error)
-		if cfg.GetCertificate != nil {
-			own = func() (*tls.Certificate, error) { return cfg.GetCertificate(nil) }
-		}
-		resumeGuard{own: own, sameOwn: true, margin: fileResumeMargin, now: m.now}.apply(cfg, nil, nil)
+		resumeGuard{own: ownCertificate(cfg), sameOwn: true, margin: fileResumeMargin, now: m.now}.apply(cfg, nil, nil)
 	}
 	return cfg, nil
+}
+
+// ownCertificate returns how to read the certificate a server config
+// presents, when that does not depend on the ClientHello.
+func ownCertificate(cfg *tls.Config) func() (*tls.Certificate, error) {
+	if get := cfg.GetCertificate; get != nil {
+		return func() (*tls.Certificate, error) { return get(nil) }
+	}
+	if len(cfg.Certificates) > 0 {
+		c := &cfg.Certificates[0]
+		return func() (*tls.Certificate, error) { return c, nil }
+	}
+	return nil
 }
 
 // fileClientTLSConfig is ClientTLSConfig with hot reload of its files.

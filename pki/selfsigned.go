@@ -203,12 +203,5 @@ func (m *Manager) selfSignedServerTLSConfig(t *config.Tunnel) (*tls.Config, erro
 		return nil, err
 	}
 	cfg, err := serverTLSConfig(t, &id)
-	if err != nil || m.reload.off() {
-		return cfg, err
-	}
-	if err := m.followServerFiles(t, cfg); err != nil {
-		m.Release(cfg)
-		return nil, err
-	}
-	return cfg, nil
+	return m.followServer(t, cfg, err)
 }

@@ -57,3 +57,33 @@ func TestFilePairResumesUntilACertificateChanges(t *testing.T) {
 			r.server.PeerCertificates[0].Subject.CommonName, r.server.DidResume)
 	}
 }
+
+// TestSelfSignedServerResumes: a self-signed server that verifies client
+// certificates resumes sessions (its certificate is static, so the guard
+// against a replaced certificate must not decline every session).
+func TestSelfSignedServerResumes(t *testing.T) {
+	m := NewManager(Options{StateDir: t.TempDir()})
+	t.Cleanup(m.Close)
+	ca := newTestCA(t, "clients")
+	srv, err := m.ServerTLSConfig(&config.Tunnel{Name: "ss", Mode: config.ModeServer,
+		TLS: &config.TLS{SelfSigned: true, CA: ca.file, ClientAuth: "require"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key := ca.issueFiles(t, "client", clientSpec("client"))
+	own, err := ownCertificate(srv)()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := m.ClientTLSConfig(tunnel(config.ModeClient, &config.TLS{Cert: cert, Key: key,
+		Pin: []string{Fingerprint(own.Certificate[0])}}), "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := handshake(t, srv, cli); !r.ok() {
+		t.Fatalf("first: server %v, client %v", r.serverErr, r.clientErr)
+	}
+	if r := handshake(t, srv, cli); !r.ok() || !r.server.DidResume {
+		t.Fatalf("second: ok %v resumed %v", r.ok(), r.server.DidResume)
+	}
+}

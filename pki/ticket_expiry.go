@@ -127,9 +127,8 @@ func (g resumeGuard) apply(cfg *tls.Config,
 		if exp, ok := sessionExpiry(ss); ok && !g.now().Add(g.margin).Before(exp) {
 			return nil, nil // full handshake, fresh certificates
 		}
-		if g.sameOwn {
-			leaf := g.ownLeaf()
-			if d, ok := extra(ss, ownTag); !ok || leaf == nil || !bytes.Equal(d, ownDigest(leaf)) {
+		if leaf := g.ownLeaf(); g.sameOwn && leaf != nil {
+			if d, ok := extra(ss, ownTag); !ok || !bytes.Equal(d, ownDigest(leaf)) {
 				return nil, nil // our certificate changed: let the client see the new one
 			}
 		}

@@ -77,9 +77,15 @@ func (c *conn) abort(reason string) {
 	c.aborted = true
 	target := c.target
 	c.mu.Unlock()
+	c.closeRaw(target)
+}
+
+// closeRaw cancels the connection's context and closes the client side and
+// target, the target as read under mu by the caller. Raw connections, never
+// *tls.Conn: tls.Conn.Close would try to send close_notify and could block
+// behind a stuck Write.
+func (c *conn) closeRaw(target net.Conn) {
 	c.cancel()
-	// Raw connections, never *tls.Conn: tls.Conn.Close would try to send
-	// close_notify and could block behind a stuck Write.
 	c.peer.Close()
 	if target != nil {
 		target.Close()
@@ -154,11 +160,7 @@ func (c *conn) finish() {
 	}
 	target := c.target
 	c.mu.Unlock()
-	c.cancel()
-	c.peer.Close()
-	if target != nil {
-		target.Close()
-	}
+	c.closeRaw(target)
 }
 
 // dial connects to the target under connect_timeout and writes the PROXY

@@ -48,7 +48,7 @@ func (c *conn) serve() {
 // that an unauthenticated peer never reaches the target.
 func (c *conn) runServer(peer string) outcome {
 	o := c.opts
-	tc := tls.Server(c.tlsIn(), o.TLS)
+	tc := tls.Server(withRecords(c.tlsIn()), o.TLS) // see recordConn
 	if err := c.timedHandshake(tc, c.peer, c.handshakeTimeout(), unlessACME(o.AfterHandshake)); err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
@@ -74,7 +74,7 @@ func (c *conn) runClient(peer string) outcome {
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, "")
 	}
-	tc := tls.Client(raw, o.TLS)
+	tc := tls.Client(withRecords(raw), o.TLS) // see recordConn
 	if err := c.timedHandshake(tc, raw, o.Limits.HandshakeTimeout, o.AfterHandshake); err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}

@@ -6,7 +6,6 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -114,42 +113,39 @@ func waitReturns(wait func() error, d time.Duration) bool {
 	}
 }
 
-// The poller is edge-triggered: after a read that leaves bytes queued, the
-// waiter must still see them instead of parking until the next packet.
-func TestReadableWaiterLeftoverBytes(t *testing.T) {
+// The poller is edge-triggered: after a read that leaves bytes queued,
+// sockReader must still see them instead of parking until the next packet.
+func TestSockReaderLeftoverBytes(t *testing.T) {
 	in, out := tcpPair(t)
-	rc, err := out.(syscall.Conn).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
+	s := newSockReader(out)
+	if s == nil {
+		t.Skip("no direct socket reads on this platform")
 	}
-	wait := readableWaiter(rc)
-
-	const total = 256 << 10
+	const total = 4 * bulkBufSize // much more than one read takes
 	go in.Write(make([]byte, total))
-	buf := make([]byte, 1000) // much less than what is queued
 	for got := 0; got < total; {
-		if !waitReturns(wait, waitLimit) {
-			t.Fatalf("waiter parked with %d bytes still to read", total-got)
+		if !waitReturns(s.fill, waitLimit) {
+			t.Fatalf("parked with %d bytes still to read", total-got)
 		}
-		n, err := out.Read(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got += n
+		got += len(s.unread())
+		s.off = s.end
 	}
 
-	// Nothing queued: the waiter blocks until a byte arrives.
-	done := make(chan struct{})
-	go func() { wait(); close(done) }()
+	// Nothing queued: fill blocks until a byte arrives.
+	done := make(chan error, 1)
+	go func() { done <- s.fill() }()
 	select {
 	case <-done:
-		t.Fatal("waiter returned with nothing to read")
+		t.Fatal("fill returned with nothing to read")
 	case <-time.After(50 * time.Millisecond):
 	}
 	in.Write([]byte{1})
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil || len(s.unread()) != 1 {
+			t.Fatalf("fill: %v, %d bytes", err, len(s.unread()))
+		}
 	case <-time.After(waitLimit):
-		t.Fatal("waiter missed new data")
+		t.Fatal("fill missed new data")
 	}
 }
