@@ -110,7 +110,12 @@ func (g resumeGuard) apply(cfg *tls.Config,
 			if first.IsZero() || leaf.NotAfter.Before(first) {
 				first = leaf.NotAfter
 			}
-			if g.sameOwn && !cs.DidResume {
+			// Also on a resumed connection: crypto/tls builds its new
+			// ticket's state afresh, without the Extra of the session it
+			// resumed, and UnwrapSession let that session in only under
+			// this very certificate. Untagged, every other connection of
+			// a pair would be a full handshake.
+			if g.sameOwn {
 				setExtra(ss, ownTag, ownDigest(leaf))
 			}
 		}

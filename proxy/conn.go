@@ -44,26 +44,26 @@ type conn struct {
 	// hsDeadline is when handshake_timeout ends, once a PROXY header read
 	// started the clock.
 	hsDeadline time.Time
-	// ctx bounds the dial; abort cancels it.
-	ctx    context.Context
-	cancel context.CancelFunc
 
 	// lastActive is when a byte last moved, as an offset from start, so the
 	// pump marks activity with one atomic store instead of resetting timers.
 	lastActive atomic.Int64
 
-	mu       sync.Mutex
-	target   net.Conn // as dialed; nil until then
-	reason   string   // set by abort: the first reason wins
-	aborted  bool
-	finished bool // timers must not re-arm
-	idle     *time.Timer
-	lifetime *time.Timer
+	mu     sync.Mutex
+	target net.Conn // as dialed; nil until then
+	// interrupt is what abort calls before closing the sockets: it cancels
+	// the dial in progress (see dial), later it wakes pump directions
+	// parked while idle (see pumpState.wake). nil: nothing to do.
+	interrupt func()
+	reason    string // set by abort: the first reason wins
+	aborted   bool
+	finished  bool // timers must not re-arm
+	idle      *time.Timer
+	lifetime  *time.Timer
 }
 
 func newConn(t *Tunnel, opts *Options, peer net.Conn) *conn {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &conn{t: t, opts: opts, peer: peer, remote: peer.RemoteAddr(), start: time.Now(), ctx: ctx, cancel: cancel}
+	return &conn{t: t, opts: opts, peer: peer, remote: peer.RemoteAddr(), start: time.Now()}
 }
 
 // abort closes both sides from outside the connection's goroutines. The
@@ -75,17 +75,19 @@ func (c *conn) abort(reason string) {
 		c.reason = reason
 	}
 	c.aborted = true
-	target := c.target
+	target, interrupt := c.target, c.interrupt
 	c.mu.Unlock()
-	c.closeRaw(target)
+	c.closeRaw(target, interrupt)
 }
 
-// closeRaw cancels the connection's context and closes the client side and
-// target, the target as read under mu by the caller. Raw connections, never
+// closeRaw calls interrupt, if any, and then closes the client side and
+// target, both as read under mu by the caller. Raw connections, never
 // *tls.Conn: tls.Conn.Close would try to send close_notify and could block
 // behind a stuck Write.
-func (c *conn) closeRaw(target net.Conn) {
-	c.cancel()
+func (c *conn) closeRaw(target net.Conn, interrupt func()) {
+	if interrupt != nil {
+		interrupt()
+	}
 	c.peer.Close()
 	if target != nil {
 		target.Close()
@@ -108,6 +110,18 @@ func (c *conn) setTarget(raw net.Conn) bool {
 		return false
 	}
 	c.target = raw
+	return true
+}
+
+// setInterrupt records what abort calls before closing (nil: nothing). It
+// fails if abort came first.
+func (c *conn) setInterrupt(f func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aborted && f != nil {
+		return false
+	}
+	c.interrupt = f
 	return true
 }
 
@@ -158,17 +172,26 @@ func (c *conn) finish() {
 			tm.Stop()
 		}
 	}
-	target := c.target
+	target, interrupt := c.target, c.interrupt
 	c.mu.Unlock()
-	c.closeRaw(target)
+	c.closeRaw(target, interrupt)
 }
 
 // dial connects to the target under connect_timeout and writes the PROXY
 // header there when the tunnel sends one; accepted is the client's TLS
 // connection in server mode (see sendHeader).
 func (c *conn) dial(target config.Address, timeout time.Duration, accepted *tls.Conn) (net.Conn, error) {
+	// A context for this dial alone, which abort cancels. One kept for the
+	// connection's life would keep what dialing hangs on it (a map of
+	// children, a channel): 0.6 KiB of every idle connection.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if !c.setInterrupt(cancel) {
+		return nil, errAborted
+	}
 	d := net.Dialer{Timeout: timeout}
-	raw, err := d.DialContext(c.ctx, string(target.Network), target.Addr)
+	raw, err := d.DialContext(ctx, string(target.Network), target.Addr)
+	c.setInterrupt(nil)
 	if err != nil {
 		return nil, err
 	}

@@ -18,15 +18,16 @@ type outcome struct {
 	// (a failed inbound handshake): peers can trigger those at will, so they
 	// get no unthrottled "connection closed" line.
 	logged bool
+	// pumping: the pump carries on and ends the connection (see pump).
+	pumping bool
 }
 
-// serve handles one admitted connection from accept to close.
+// serve handles one admitted connection from accept until the pump takes
+// over, or to its end.
 func (c *conn) serve() {
-	defer c.t.release(c)
 	o := c.opts
 	if res, ok := c.acceptHeader(); !ok {
-		c.finish()
-		c.report(addrString(c.remote), res)
+		c.end(addrString(c.remote), res)
 		return
 	}
 	peer := addrString(c.remote) // the client, also behind a balancer
@@ -40,8 +41,17 @@ func (c *conn) serve() {
 	} else {
 		res = c.runClient(peer)
 	}
+	if !res.pumping {
+		c.end(peer, res)
+	}
+}
+
+// end is the last thing done for every handled connection, on the
+// goroutine that finished it.
+func (c *conn) end(peer string, res outcome) {
 	c.finish()
 	c.report(peer, res)
+	c.t.release(c)
 }
 
 // runServer: TLS in, cleartext out. The handshake comes before the dial so
@@ -111,7 +121,8 @@ func (c *conn) targetFailed(peer, reason string, err error, subject string) outc
 }
 
 // pump carries bytes between the accepted peer and the target until both
-// directions end.
+// directions end, on goroutines of its own (see newPump): it returns at
+// once, and the last of them ends the connection.
 func (c *conn) pump(peer, target net.Conn, subject string) outcome {
 	s := &c.t.stats
 	idle := c.opts.Limits.IdleTimeout
@@ -126,8 +137,12 @@ func (c *conn) pump(peer, target net.Conn, subject string) outcome {
 	if err := up.write(c.takeEarly()); err != nil {
 		return outcome{reason: closeReason(err), err: err, subject: subject}
 	}
-	err := pump(up, down, func() { c.abort("") })
-	return outcome{reason: closeReason(err), err: err, subject: subject, in: up.n, out: down.n}
+	p := newPump(up, down, func() { c.abort("") }, func(err error) {
+		c.end(addrString(c.remote), outcome{reason: closeReason(err), err: err, subject: subject, in: up.n, out: down.n})
+	})
+	c.setInterrupt(p.wake) // before start: a direction may park
+	p.start()
+	return outcome{pumping: true}
 }
 
 // report writes the one line every handled connection ends with. A reason

@@ -74,7 +74,7 @@ func (h *histogram) snapshot() Histogram {
 // successes plus failures.
 func (c *conn) timedHandshake(tc *tls.Conn, raw net.Conn, timeout time.Duration, after func(*tls.Conn) error) error {
 	start := time.Now()
-	err := onOwnStack(func() error { return secureHandshake(tc, raw, timeout, after) }) // see onOwnStack
+	err := secureHandshake(tc, raw, timeout, after)
 	if err == nil || c.abortReason() == "" {
 		c.t.stats.handshakes.observe(time.Since(start))
 	}

@@ -35,17 +35,18 @@ func BenchmarkTunnelIdle(b *testing.B) {
 	b.ReportMetric((g-g0)/idleConns, "goroutines/conn")
 }
 
-// openIdleConns opens n connections with 4 dialers, each checked by one
-// echo, and leaves them open with no goroutine reading.
+// openIdleConns opens n connections with 16 dialers (as the harness does),
+// each checked by one echo, and leaves them open with no goroutine reading.
 func openIdleConns(b *testing.B, addr string, cli *tls.Config, n int) []net.Conn {
 	var mu sync.Mutex
 	var conns []net.Conn
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for w := range 4 {
+	const dialers = 16
+	errs := make(chan error, dialers)
+	for w := range dialers {
 		wg.Go(func() {
 			msg, got := []byte("idle-hello"), make([]byte, 10)
-			for i := w; i < n; i += 4 {
+			for i := w; i < n; i += dialers {
 				c, err := tls.DialWithDialer(&net.Dialer{Timeout: waitLimit}, "tcp", addr, cli)
 				if err == nil {
 					c.SetDeadline(time.Now().Add(waitLimit))

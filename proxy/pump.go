@@ -5,26 +5,12 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"sync/atomic"
-	"syscall"
 )
 
-const (
-	// bulkBufSize is the size of the pooled buffers that are held only while
-	// bytes flow.
-	bulkBufSize = 32 << 10
-	// tlsProbeSize is the buffer each TLS-reading direction keeps for good:
-	// an idle connection costs this much instead of a bulk buffer.
-	tlsProbeSize = 1 << 10
-	// maxTLSRecord is the largest plaintext a TLS record carries. A reader
-	// that keeps getting full records is in a bulk transfer.
-	maxTLSRecord = 16 << 10
-)
-
-// bufPool is shared by all tunnels: buffers are plain memory and the pool
-// only ever hands out bulkBufSize slices.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, bulkBufSize); return &b }}
+// maxTLSRecord is the largest plaintext a TLS record carries, and so the
+// most one tls.Conn.Read returns.
+const maxTLSRecord = 16 << 10
 
 // direction copies one way of a connection, from src to dst.
 type direction struct {
@@ -32,26 +18,68 @@ type direction struct {
 	total    *atomic.Uint64 // tunnel-wide byte counter
 	touch    func()         // marks activity for idle_timeout; may be nil
 	n        int64          // bytes written to dst
+	sock     *sockReader    // src as copySock reads it, once made
 }
 
-// pump runs both directions until each has ended. A direction that reaches
-// EOF half-closes its destination and leaves the other direction running; a
-// direction that fails calls abort, which must close both connections so the
-// other direction unblocks. pump returns the first real error, or nil when
-// both directions ended with EOF.
-func pump(up, down *direction, abort func()) error {
-	run := func(d *direction) error {
-		err := d.run()
-		if err != nil {
-			abort()
+// pumpState runs both directions of a connection, each on a goroutine of
+// its own, until each has ended, then calls done on the goroutine that
+// finished last. A direction that reaches EOF half-closes its destination
+// and leaves the other direction running; a direction that fails calls
+// abort, which must close both connections so the other direction
+// unblocks. done gets the first real error, or nil when both directions
+// ended with EOF.
+//
+// The goroutine that made the connection is free to exit meanwhile, and
+// should: it grew its stack in the handshake and the dial, and the GC never
+// shrinks a stack below four times what is in use. A direction that went
+// idle gives up its goroutine too (see parkAfter and parkIdle), so an idle
+// connection holds no buffer and, where it can, no goroutine.
+type pumpState struct {
+	abort func()
+	done  func(error)
+	dirs  [2]*direction
+	errs  [2]error // each written by its own direction, read by the last
+	left  atomic.Int32
+	// parked[i] identifies dirs[i] in the idle set while it waits there;
+	// closing: no more parking (see wake). Both under the idle set's lock.
+	parked  [2]uint64
+	closing bool
+}
+
+func newPump(up, down *direction, abort func(), done func(error)) *pumpState {
+	p := &pumpState{abort: abort, done: done, dirs: [2]*direction{up, down}}
+	p.left.Store(2)
+	return p
+}
+
+func (p *pumpState) start() {
+	go p.run(0)
+	go p.run(1)
+}
+
+func (p *pumpState) run(i int) {
+	d := p.dirs[i]
+	err := d.run()
+	if err == errMigrate {
+		if !parkIdle(p, i) {
+			go p.run(i) // no idle set here: carry on with a small stack
 		}
-		return err
+		return
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- run(down) }()
-	errUp := run(up)
-	errDown := <-errc
-	return firstError(errUp, errDown)
+	if p.errs[i] = err; err != nil {
+		p.abort()
+	}
+	if p.left.Add(-1) == 0 { // the atomic orders the other direction's write before this read
+		p.done(firstError(p.errs[0], p.errs[1]))
+	}
+}
+
+// wake resumes the directions parked in the idle set, to find their
+// sockets closed: abort calls it before closing them (see conn.interrupt).
+func (p *pumpState) wake() {
+	for i := range p.dirs {
+		unparkIdle(p, i)
+	}
 }
 
 // firstError prefers an error that is not the consequence of abort closing
@@ -84,116 +112,33 @@ func (d *direction) run() error {
 // copy forwards until EOF (returning nil) or an error. A TLS peer that closes
 // TCP without close_notify in the middle of a record (io.ErrUnexpectedEOF)
 // has still finished sending, so it counts as EOF too.
+//
+// Sockets are read without a buffer held while they are idle: copySock for
+// cleartext, copyRecords for TLS over a recordConn. Anything else blocks in
+// Read (copyTLS, copyPlain).
 func (d *direction) copy() error {
 	var err error
 	switch src := d.src.(type) {
 	case *tls.Conn:
-		err = d.copyTLS(src)
-	case syscall.Conn:
-		err = d.copyPolled(src)
+		if rc, ok := src.NetConn().(*recordConn); ok {
+			err = d.copyRecords(src, rc)
+		} else {
+			err = d.copyTLS(src)
+		}
 	default:
-		err = d.copyPlain()
+		if d.sock == nil {
+			d.sock = newSockReader(src) // kept: a migrated goroutine carries on with it
+		}
+		if d.sock != nil {
+			err = d.copySock(d.sock)
+		} else {
+			err = d.copyPlain()
+		}
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil
 	}
 	return err
-}
-
-// copyPolled waits for the socket to become readable without holding a
-// buffer, then takes a pool buffer only while data is queued.
-func (d *direction) copyPolled(src syscall.Conn) error {
-	rc, err := src.SyscallConn()
-	if err != nil {
-		return d.copyPlain()
-	}
-	wait := readableWaiter(rc)
-	for {
-		if err := wait(); err != nil {
-			return err
-		}
-		if err := d.withBuf(func(buf []byte) error { return d.burst(buf) }); err != nil {
-			return err
-		}
-	}
-}
-
-// copyPlain is the fallback for connections the poller trick cannot see
-// into: it blocks in Read holding a pool buffer.
-func (d *direction) copyPlain() error {
-	for {
-		if err := d.withBuf(func(buf []byte) error { return d.burst(buf) }); err != nil {
-			return err
-		}
-	}
-}
-
-// burst forwards until a read returns less than a full buffer, which means
-// the socket had nothing more queued when it was read.
-func (d *direction) burst(buf []byte) error {
-	for {
-		n, err := d.src.Read(buf)
-		if werr := d.write(buf[:n]); werr != nil {
-			return werr
-		}
-		if err != nil {
-			return err
-		}
-		if n < len(buf) {
-			return nil
-		}
-	}
-}
-
-// copyTLS reads a TLS source, whose decrypted-but-unread bytes are invisible
-// from outside. Waiting on the raw socket could therefore deadlock, so it
-// always reads, first into a small buffer kept for the connection's life.
-// Only when that read fills the buffer does it switch to a pool buffer.
-func (d *direction) copyTLS(src *tls.Conn) error {
-	probe := make([]byte, tlsProbeSize)
-	for {
-		n, err := src.Read(probe)
-		if werr := d.write(probe[:n]); werr != nil {
-			return werr
-		}
-		if err != nil {
-			return err
-		}
-		if n == len(probe) {
-			if err := d.withBuf(func(buf []byte) error { return d.tlsBurst(src, buf, n) }); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// tlsBurst forwards the rest of the record whose first head bytes were just
-// forwarded, and keeps going while full records arrive. tls.Conn.Read with a
-// buffer of at least maxTLSRecord returns everything left of the current
-// record, so each such read ends on a record boundary and the record's size
-// is visible here. Whatever the heuristic guesses, every read either returns
-// buffered bytes or blocks for new ones, so nothing is lost or stuck.
-func (d *direction) tlsBurst(src *tls.Conn, buf []byte, head int) error {
-	record := head
-	for {
-		n, err := src.Read(buf)
-		if werr := d.write(buf[:n]); werr != nil {
-			return werr
-		}
-		if err != nil {
-			return err
-		}
-		if record+n < maxTLSRecord {
-			return nil
-		}
-		record = 0
-	}
-}
-
-func (d *direction) withBuf(f func([]byte) error) error {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	return f(*bp)
 }
 
 func (d *direction) write(p []byte) error {
@@ -203,7 +148,17 @@ func (d *direction) write(p []byte) error {
 	if d.touch != nil {
 		d.touch()
 	}
-	n, err := d.dst.Write(p)
+	var n int
+	var err error
+	if rc := d.batchTo(); rc != nil && len(p) > minBatch {
+		rc.beginBatch(len(p))
+		n, err = d.dst.Write(p)
+		if ferr := rc.endBatch(); err == nil {
+			err = ferr
+		}
+	} else {
+		n, err = d.dst.Write(p)
+	}
 	d.n += int64(n)
 	d.total.Add(uint64(n))
 	if d.touch != nil {
@@ -224,6 +179,16 @@ func closeWrite(c net.Conn) error {
 	}
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// batchTo is the recordConn under a TLS destination, whose socket writes
+// the records of one Write are gathered into (see batch_write.go).
+func (d *direction) batchTo() *recordConn {
+	if tc, ok := d.dst.(*tls.Conn); ok {
+		rc, _ := tc.NetConn().(*recordConn)
+		return rc
 	}
 	return nil
 }

@@ -18,9 +18,10 @@ import (
 // harness's "CPU s/GB" and "CPU ms/handshake" figures measure (at the
 // kernel's 10 ms tick: run with -benchtime 3s or more for those).
 
-// BenchmarkTunnelBulk moves 64 KiB chunks through one tunneled connection:
+// BenchmarkTunnelBulk moves 64 KiB chunks through tunneled connections:
 // up is TLS client -> tunnel -> cleartext sink (the harness's throughput
-// test), down is cleartext source -> tunnel -> TLS client.
+// test), up8 the same on 8 connections at once, down is cleartext source ->
+// tunnel -> TLS client.
 func BenchmarkTunnelBulk(b *testing.B) {
 	const chunk = 64 << 10
 	b.Run("up", func(b *testing.B) {
@@ -43,6 +44,47 @@ func BenchmarkTunnelBulk(b *testing.B) {
 		closeWrite(c)
 		if n := <-counted; n != int64(b.N)*chunk {
 			b.Fatalf("sink got %d bytes, want %d", n, int64(b.N)*chunk)
+		}
+		b.StopTimer()
+		b.ReportMetric((child.cpu(b)-cpu0)/(float64(b.N)*chunk/1e9), "tunnel-cpu-s/GB")
+	})
+	b.Run("up8", func(b *testing.B) { // 8 connections at once, as the harness's 8-stream test
+		const streams = 8
+		counted := make(chan int64, streams)
+		be := startBackend(b, "tcp", "127.0.0.1:0", nil, func(c net.Conn) {
+			n, _ := io.Copy(io.Discard, c)
+			counted <- n
+		})
+		child := startBenchChild(b, be.ln.Addr().String())
+		var conns []*tls.Conn
+		for range streams {
+			conns = append(conns, dialTLS(b, tcpAddrOf(child.addr), child.cli))
+		}
+		b.SetBytes(chunk)
+		cpu0 := child.cpu(b)
+		b.ResetTimer()
+		errs := make(chan error, streams)
+		for i, c := range conns {
+			go func() {
+				buf := make([]byte, chunk)
+				for j := i; j < b.N; j += streams {
+					if _, err := c.Write(buf); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- closeWrite(c)
+			}()
+		}
+		var total int64
+		for range streams {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+			total += <-counted
+		}
+		if total != int64(b.N)*chunk {
+			b.Fatalf("sink got %d bytes, want %d", total, int64(b.N)*chunk)
 		}
 		b.StopTimer()
 		b.ReportMetric((child.cpu(b)-cpu0)/(float64(b.N)*chunk/1e9), "tunnel-cpu-s/GB")
@@ -168,4 +210,29 @@ func roundTripBench(b *testing.B, c net.Conn, msg, got []byte) {
 func tcpAddrOf(s string) net.Addr {
 	a, _ := net.ResolveTCPAddr("tcp", s)
 	return a
+}
+
+// BenchmarkTunnelWake times the first 64-byte echo after both directions
+// went idle long enough to give up their goroutines (see parkAfter): what
+// resuming from the idle set adds to a round trip. The waits are off the
+// clock; compare its p50 with BenchmarkTunnelRTT's.
+func BenchmarkTunnelWake(b *testing.B) {
+	be := startBackend(b, "tcp", "127.0.0.1:0", nil, smallEcho)
+	child := startBenchChild(b, be.ln.Addr().String())
+	c := dialTLS(b, tcpAddrOf(child.addr), child.cli)
+	msg, got := make([]byte, 64), make([]byte, 64)
+	roundTripBench(b, c, msg, got)
+	lat := make([]float64, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		time.Sleep(parkAfter + parkAfter/2)
+		b.StartTimer()
+		t0 := time.Now()
+		roundTripBench(b, c, msg, got)
+		lat = append(lat, float64(time.Since(t0).Nanoseconds())/1e3)
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(lat[len(lat)/2], "p50-µs")
 }

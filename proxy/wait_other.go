@@ -2,10 +2,12 @@
 
 package proxy
 
-import "syscall"
+import "errors"
 
-// readableWaiter cannot wait without a buffer here; the caller then blocks in
+// sockReadSupported: no direct socket reads here. The pump then blocks in
 // Read holding a pool buffer, which is correct but costs memory when idle.
-func readableWaiter(syscall.RawConn) func() error {
-	return func() error { return nil }
-}
+const sockReadSupported = false
+
+func rawRead(uintptr, []byte) (int, error) { return 0, errors.ErrUnsupported }
+
+func errAgain(error) bool { return false }

@@ -2,24 +2,20 @@
 
 package proxy
 
-import (
-	"errors"
-	"syscall"
-)
+import "syscall"
 
-// readableWaiter returns a function that blocks until rc has bytes (or EOF,
-// or an error) to read, without a buffer: while it waits the goroutine is
-// parked in the runtime poller.
-//
-// The poller is edge-triggered, so parking is only safe after seeing EAGAIN:
-// a previous Read may have left bytes queued whose edge was already consumed.
-// Hence the callback peeks first and asks to wait only when nothing is there;
-// an edge arriving between the peek and the park is remembered by the poller.
-func readableWaiter(rc syscall.RawConn) func() error {
-	var peek [1]byte
-	ready := func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return !errors.Is(err, syscall.EAGAIN)
+// sockReadSupported: sockReader can read a socket's descriptor directly.
+const sockReadSupported = true
+
+// rawRead is one non-blocking read(2) on a socket; errAgain reports that
+// nothing was queued.
+func rawRead(fd uintptr, b []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(fd), b)
+		if err != syscall.EINTR {
+			return n, err
+		}
 	}
-	return func() error { return rc.Read(ready) }
 }
+
+func errAgain(err error) bool { return err == syscall.EAGAIN }
