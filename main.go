@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/passtunnel/passtunnel/config"
 )
@@ -37,6 +38,14 @@ Run "passtunnel server -h" for the tunnel flags.
 `
 
 func main() {
+	// Connections are long-lived and allocate almost nothing once they
+	// pump, so the heap is mostly live connection state; the default GC
+	// headroom (GOGC=100) would double the memory of an idle fleet. 50
+	// keeps RSS near the live heap at no measurable handshake cost. An
+	// operator's own $GOGC wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	os.Exit(runCLI(os.Args[1:], os.Stdout, os.Stderr))
 }
 
