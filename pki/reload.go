@@ -67,7 +67,6 @@ type reloader struct {
 	dirs    map[string]int            // watched directory -> entries using it
 	entries map[string]*entry         // by sourceKey
 	byCfg   map[*tls.Config][]string  // the entries each config uses, for Release
-	pairs   map[string]*pairSource    // by tunnel, the pair built last, for CertExpiry
 	stats   map[string]*reloadCounter // by tunnel; never deleted, so counters only grow
 }
 
@@ -83,7 +82,6 @@ func newReloader(log *slog.Logger, interval time.Duration) *reloader {
 		dirs:    map[string]int{},
 		entries: map[string]*entry{},
 		byCfg:   map[*tls.Config][]string{},
-		pairs:   map[string]*pairSource{},
 		stats:   map[string]*reloadCounter{},
 	}
 }
@@ -139,11 +137,6 @@ func (r *reloader) release(cfg *tls.Config) {
 		}
 		for _, f := range e.src.files() {
 			r.unwatchLocked(watchDir(f))
-		}
-		for tunnel, p := range r.pairs {
-			if source(p) == e.src {
-				delete(r.pairs, tunnel)
-			}
 		}
 	}
 	delete(r.byCfg, cfg)

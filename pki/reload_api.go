@@ -3,7 +3,6 @@ package pki
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"time"
 )
 
 // Close stops the Manager's background work: watching certificate, key
@@ -30,31 +29,13 @@ func (m *Manager) Release(cfg *tls.Config) {
 // metric. Tunnels with files that never changed are listed with zeros.
 func (m *Manager) ReloadStats() map[string]ReloadCounts { return m.reload.snapshotStats() }
 
-// CertExpiry is the NotAfter of the leaf certificate that tunnel presents
-// from its tls.cert file right now, or the zero time when it has none (a
-// passphrase, self-signed or ACME tunnel, or a client without a
-// certificate). IdentityExpiry answers for every kind of identity.
-func (m *Manager) CertExpiry(tunnel string) time.Time {
-	m.reload.mu.Lock()
-	p := m.reload.pairs[tunnel]
-	m.reload.mu.Unlock()
-	if p == nil {
-		return time.Time{}
-	}
-	return p.certificate().Leaf.NotAfter
-}
-
 // sharePair loads the pair of tunnel for cfg and keeps it current.
 func (r *reloader) sharePair(cfg *tls.Config, tunnel, certFile, keyFile string) (*pairSource, error) {
 	fresh, err := loadPair(tunnel, certFile, keyFile, r.log, r.counter(tunnel))
 	if err != nil {
 		return nil, err
 	}
-	p := r.share(cfg, "pair\x00"+tunnel+"\x00"+certFile+"\x00"+keyFile, fresh).(*pairSource)
-	r.mu.Lock()
-	r.pairs[tunnel] = p
-	r.mu.Unlock()
-	return p, nil
+	return r.share(cfg, "pair\x00"+tunnel+"\x00"+certFile+"\x00"+keyFile, fresh).(*pairSource), nil
 }
 
 // sharePool loads the CA bundle of tunnel for cfg and keeps it current.

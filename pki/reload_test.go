@@ -21,8 +21,8 @@ func TestReloadKubernetesSecretSwap(t *testing.T) {
 	}
 	dir.update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
 	waitServed(t, srv, ca, b.fp)
-	if got := m.CertExpiry("redis"); !got.Equal(b.notAfter) {
-		t.Errorf("CertExpiry = %v, want %v", got, b.notAfter)
+	if got, err := m.IdentityExpiry(srv); err != nil || !got.Equal(b.notAfter) {
+		t.Errorf("IdentityExpiry = %v, %v, want %v", got, err, b.notAfter)
 	}
 	if s := m.ReloadStats()["redis"]; s.OK != 1 || s.Failed != 0 {
 		t.Errorf("ReloadStats = %+v, want one ok", s)
