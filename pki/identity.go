@@ -32,20 +32,7 @@ func (m *Manager) IdentityExpiry(cfg *tls.Config) (time.Time, error) {
 	if st := m.acmeServing(cfg); st != nil {
 		return st.expiry()
 	}
-	var (
-		cert *tls.Certificate
-		err  error
-	)
-	switch {
-	case cfg.GetCertificate != nil: // files (hot reload), passphrase
-		// probeConn: a config released meanwhile (a reload replaced it)
-		// is no longer known as acme, and certmagic reads the addresses.
-		cert, err = cfg.GetCertificate(&tls.ClientHelloInfo{Conn: probeConn{}})
-	case cfg.GetClientCertificate != nil:
-		cert, err = cfg.GetClientCertificate(&tls.CertificateRequestInfo{})
-	case len(cfg.Certificates) > 0: // self-signed, or files with hot reload off
-		cert = &cfg.Certificates[0]
-	}
+	cert, err := presentedCertificate(cfg)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -59,6 +46,23 @@ func (m *Manager) IdentityExpiry(cfg *tls.Config) (time.Time, error) {
 		}
 	}
 	return leaf.NotAfter, nil
+}
+
+// presentedCertificate is the certificate cfg presents at a handshake right
+// now (nil if none), for configs whose certificate does not depend on the
+// ClientHello: every kind but ACME.
+func presentedCertificate(cfg *tls.Config) (*tls.Certificate, error) {
+	switch {
+	case cfg.GetCertificate != nil: // files (hot reload), passphrase
+		// probeConn: a config released meanwhile (a reload replaced it)
+		// is no longer known as acme, and certmagic reads the addresses.
+		return cfg.GetCertificate(&tls.ClientHelloInfo{Conn: probeConn{}})
+	case cfg.GetClientCertificate != nil:
+		return cfg.GetClientCertificate(&tls.CertificateRequestInfo{})
+	case len(cfg.Certificates) > 0: // self-signed, or files with hot reload off
+		return &cfg.Certificates[0], nil
+	}
+	return nil, nil
 }
 
 // acmeServing is the ACME state whose certificates cfg serves, or nil.

@@ -177,22 +177,10 @@ func (m *Manager) followServer(t *config.Tunnel, cfg *tls.Config, err error) (*t
 		return nil, err
 	}
 	if cfg.ClientAuth != tls.NoClientCert {
-		resumeGuard{own: ownCertificate(cfg), sameOwn: true, margin: fileResumeMargin, now: m.now}.apply(cfg, nil, nil)
+		own := func() (*tls.Certificate, error) { return presentedCertificate(cfg) }
+		resumeGuard{own: own, sameOwn: true, margin: fileResumeMargin, now: m.now}.apply(cfg, nil, nil)
 	}
 	return cfg, nil
-}
-
-// ownCertificate returns how to read the certificate a server config
-// presents, when that does not depend on the ClientHello.
-func ownCertificate(cfg *tls.Config) func() (*tls.Certificate, error) {
-	if get := cfg.GetCertificate; get != nil {
-		return func() (*tls.Certificate, error) { return get(nil) }
-	}
-	if len(cfg.Certificates) > 0 {
-		c := &cfg.Certificates[0]
-		return func() (*tls.Certificate, error) { return c, nil }
-	}
-	return nil
 }
 
 // fileClientTLSConfig is ClientTLSConfig with hot reload of its files.

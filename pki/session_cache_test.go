@@ -73,7 +73,7 @@ func TestSelfSignedServerResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	cert, key := ca.issueFiles(t, "client", clientSpec("client"))
-	own, err := ownCertificate(srv)()
+	own, err := presentedCertificate(srv)
 	if err != nil {
 		t.Fatal(err)
 	}
