@@ -4,9 +4,104 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"os/signal"
+	"sync"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/pki"
+	"github.com/passtunnel/passtunnel/proxy"
 )
+
+// fleet is the set of running tunnels of one process.
+type fleet struct {
+	log     *slog.Logger
+	level   *slog.LevelVar
+	pki     *pki.Manager
+	tunnels []runningTunnel
+	done    chan error // an accept loop that ended
+	sigs    chan os.Signal
+
+	// Reload state. cfg is the config last applied (nil when the caller
+	// starts tunnels by hand, as demo does); format is the log format in
+	// use, which only a restart changes.
+	cfg     *config.Config
+	format  string
+	watch   *fileWatcher // nil: no config file, or it cannot be watched
+	reloads reloadStats
+
+	// The admin endpoint (nil in demo) reads view and draining.
+	admin    *admin
+	view     atomic.Pointer[fleetView]
+	draining atomic.Bool
+
+	// Tunnels a reload removed drain in the background; ctx ends their
+	// drains early (a second SIGTERM), and the final drain waits for them.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	retiring sync.WaitGroup
+}
+
+type runningTunnel struct {
+	cfg    *config.Tunnel
+	tunnel *proxy.Tunnel
+}
+
+func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*fleet, error) {
+	m, err := newPKI(log, stateDir)
+	if err != nil {
+		return nil, err
+	}
+	f := &fleet{log: log, level: level, pki: m, done: make(chan error, 64), sigs: make(chan os.Signal, 2)}
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+	// Subscribed before any tunnel listens, so a signal that arrives while
+	// tunnels start is not lost (or fatal by default).
+	signal.Notify(f.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	return f, nil
+}
+
+// start builds every tunnel of cfg before binding any, so that a bad
+// certificate in one tunnel stops the start instead of half of it running;
+// then it listens and serves them all.
+func (f *fleet) start(cfg *config.Config) error {
+	opts := make([]proxy.Options, len(cfg.Tunnels))
+	for i := range cfg.Tunnels {
+		o, err := buildTunnel(f.pki, &cfg.Tunnels[i], f.log)
+		if err != nil {
+			return err
+		}
+		opts[i] = o
+	}
+	var started []runningTunnel
+	for i, o := range opts {
+		t, err := proxy.Listen(o)
+		if err != nil {
+			closeAll(started)
+			return err
+		}
+		started = append(started, runningTunnel{cfg: &cfg.Tunnels[i], tunnel: t})
+		// Bound, not yet serving: an acme tunnel starts getting its
+		// certificate, which the CA validates on this listener.
+		if err := f.pki.Listening(&cfg.Tunnels[i], t.Addr()); err != nil {
+			closeAll(started)
+			return located{err}
+		}
+	}
+	for _, t := range started {
+		f.serveTunnel(t.tunnel)
+	}
+	f.tunnels = append(f.tunnels, started...)
+	f.publish()
+	return nil
+}
+
+// serveTunnel runs t's accept loop; wait learns when it ends.
+func (f *fleet) serveTunnel(t *proxy.Tunnel) {
+	go func() { f.done <- t.Serve() }()
+}
 
 // wait runs reloads until a signal asks to stop, then drains every tunnel.
 // Reloads run here, one at a time, and never during the drain.
