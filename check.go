@@ -123,6 +123,9 @@ func writeTLSPlan(b *strings.Builder, t *config.Tunnel) {
 	if len(c.Curves) > 0 {
 		fmt.Fprintf(b, ", curves %s", strings.Join(c.Curves, ","))
 	}
+	if c.SessionResumptionDisabled {
+		b.WriteString(", session_resumption false")
+	}
 	b.WriteString("\n")
 }
 

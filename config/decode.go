@@ -18,7 +18,7 @@ var (
 	}
 	tlsSchema = &hcl.BodySchema{Attributes: attrs("cert", "key", "ca", "client_auth", "server_name",
 		"pin", "system_roots", "insecure_skip_verify", "self_signed", "min_version", "max_version",
-		"cipher_suites", "curves", "alpn")}
+		"cipher_suites", "curves", "alpn", "session_resumption")}
 	acmeSchema   = &hcl.BodySchema{Attributes: attrs("domains", "email", "ca", "storage", "trusted_roots")}
 	allowSchema  = &hcl.BodySchema{Attributes: attrs("cn", "dns", "uri", "ou")}
 	limitsSchema = &hcl.BodySchema{Attributes: attrs("max_connections", "accept_rate", "per_source_rate",
@@ -132,6 +132,9 @@ func (s *blockDecoder) tls(t *TLS) Pos {
 	s.list("cipher_suites", &t.CipherSuites)
 	s.list("curves", &t.Curves)
 	s.list("alpn", &t.ALPN)
+	resume := true // left out: on
+	s.boolean("session_resumption", &resume)
+	t.SessionResumptionDisabled = !resume
 	return s.pos
 }
 

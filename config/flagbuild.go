@@ -92,6 +92,7 @@ func (b *flagBuilder) tls(t *Tunnel) {
 		SystemRoots: *b.f.b["system-roots"], InsecureSkipVerify: *b.f.b["insecure-skip-verify"],
 		SelfSigned: *b.f.b["self-signed"], MinVersion: *s["min-version"], MaxVersion: *s["max-version"],
 		CipherSuites: l["cipher-suites"].vals, Curves: l["curves"].vals, ALPN: l["alpn"].vals,
+		SessionResumptionDisabled: !*b.f.b["session-resumption"],
 	}
 }
 

@@ -36,6 +36,11 @@ func (f *flagValues) boolean(fs *flag.FlagSet, name, help string) {
 	f.b[name] = fs.Bool(name, false, help)
 }
 
+// booleanOn registers a flag that is on unless given as -name=false.
+func (f *flagValues) booleanOn(fs *flag.FlagSet, name, help string) {
+	f.b[name] = fs.Bool(name, true, help)
+}
+
 func (f *flagValues) list(fs *flag.FlagSet, name string, comma bool, help string) {
 	f.l[name] = &listFlag{comma: comma}
 	fs.Var(f.l[name], name, help)
@@ -74,6 +79,8 @@ func (f *flagValues) registerTLS(fs *flag.FlagSet, mode Mode) {
 	f.list(fs, "cipher-suites", true, "comma-separated TLS 1.2 cipher suite `NAMES` (crypto/tls spelling)")
 	f.list(fs, "curves", true, "comma-separated key exchange `NAMES`: "+CurveNames())
 	f.list(fs, "alpn", true, "comma-separated ALPN `PROTOCOLS` to offer or accept")
+	f.booleanOn(fs, "session-resumption", "resume TLS sessions (server: session tickets; client: a session cache); "+
+		"-session-resumption=false makes every connection a full handshake")
 }
 
 func (f *flagValues) registerLimits(fs *flag.FlagSet) {

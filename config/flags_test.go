@@ -180,10 +180,56 @@ func TestFlagUsageShowsDefaults(t *testing.T) {
 		"-handshake-timeout DURATION", `(default "10s")`, `(default "1024")`, `-client-auth MODE`,
 		`(default "require")`, "-cert FILE", "-pin FINGERPRINT",
 		"-previous-passphrase-file FILE", "-previous-passphrase-env VARIABLE",
+		"-session-resumption\n", "full handshake (default true)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("usage lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// --session-resumption is on by default and =false turns it off, for
+// certificate files and passphrases alike; given, it is the position of
+// tls.session_resumption.
+func TestFlagsSessionResumption(t *testing.T) {
+	secretDir(t)
+	cases := []struct {
+		mode Mode
+		args []string
+		off  bool
+	}{
+		{ModeClient, []string{"--ca", "ca.crt"}, false},
+		{ModeClient, []string{"--ca", "ca.crt", "--session-resumption"}, false},
+		{ModeClient, []string{"--ca", "ca.crt", "--session-resumption=false"}, true},
+		{ModeServer, []string{"--cert", "c.pem", "--ca", "ca.crt", "--session-resumption=false"}, true},
+		{ModeServer, []string{"--passphrase-env", "PT_TEST_SECRET", "--session-resumption=false"}, true},
+		{ModeClient, []string{"--passphrase-env", "PT_TEST_SECRET", "--session-resumption=false"}, true},
+	}
+	for _, tc := range cases {
+		args := append([]string{"--listen", "127.0.0.1:0", "--target", "db:6380"}, tc.args...)
+		c, err := fromFlags(t, tc.mode, args...)
+		if err != nil {
+			t.Errorf("%s %v: %v", tc.mode, tc.args, err)
+			continue
+		}
+		tu := c.Tunnels[0]
+		if tu.TLS == nil || tu.TLS.SessionResumptionDisabled != tc.off {
+			t.Errorf("%s %v: tls %+v, want resumption disabled %v", tc.mode, tc.args, tu.TLS, tc.off)
+			continue
+		}
+		p, given := tu.Fields["tls.session_resumption"]
+		if want := strings.Contains(strings.Join(tc.args, " "), "session-resumption"); given != want || given && p != (Pos{Flag: "session-resumption"}) {
+			t.Errorf("%s %v: position %v (given %v)", tc.mode, tc.args, p, given)
+		}
+	}
+	// The flag alone is a tls setting: a passphrase tunnel gets a tls block
+	// with the other defaults.
+	c, err := fromFlags(t, ModeServer, "--listen", ":0", "--target", "h:1", "--passphrase-env", "PT_TEST_SECRET", "--session-resumption=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tl := c.Tunnels[0].TLS; tl.ClientAuth != "require" || tl.MinVersion != "1.2" || tl.MaxVersion != "1.3" {
+		t.Errorf("tls = %+v", tl)
 	}
 }
 

@@ -23,6 +23,7 @@ var flagFields = []struct{ flag, field string }{
 	{"cipher-suites", "tls.cipher_suites"},
 	{"curves", "tls.curves"},
 	{"alpn", "tls.alpn"},
+	{"session-resumption", "tls.session_resumption"},
 	{"max-connections", "limits.max_connections"},
 	{"accept-rate", "limits.accept_rate"},
 	{"per-source-rate", "limits.per_source_rate"},

@@ -48,7 +48,8 @@ func TestLoadFullConfig(t *testing.T) {
 		TLS: &TLS{
 			Cert: "/etc/client/client.crt", CA: "/etc/passtunnel/ca.crt", ServerName: "db.internal",
 			MinVersion: "1.2", MaxVersion: "1.3",
-			CipherSuites: []string{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+			CipherSuites:              []string{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+			SessionResumptionDisabled: true,
 		},
 		Limits:        DefaultLimits(),
 		ProxyProtocol: ProxyProtocol{Accept: "none", Send: "none"},
@@ -154,12 +155,82 @@ func TestDefaults(t *testing.T) {
 	if tu.Limits != DefaultLimits() || tu.Cluster != "passtunnel" || tu.ProxyProtocol.Accept != "none" || tu.ProxyProtocol.Send != "none" {
 		t.Errorf("tunnel defaults = %+v %q %+v", tu.Limits, tu.Cluster, tu.ProxyProtocol)
 	}
-	if tu.TLS.ClientAuth != "require" || tu.TLS.MinVersion != "1.2" || tu.TLS.MaxVersion != "1.3" {
+	if tu.TLS.ClientAuth != "require" || tu.TLS.MinVersion != "1.2" || tu.TLS.MaxVersion != "1.3" || tu.TLS.SessionResumptionDisabled {
 		t.Errorf("tls defaults = %+v", tu.TLS)
 	}
-	if d := DefaultTLS(ModeClient); d.ClientAuth != "" || d.MinVersion != "1.2" || d.MaxVersion != "1.3" {
+	if d := DefaultTLS(ModeClient); d.ClientAuth != "" || d.MinVersion != "1.2" || d.MaxVersion != "1.3" || d.SessionResumptionDisabled {
 		t.Errorf("DefaultTLS(client) = %+v", d)
 	}
+}
+
+// TestSessionResumption: tls.session_resumption is on unless set to false,
+// for every identity, a passphrase included (its tls block holds the
+// settings of the handshake), and takes only a bool.
+func TestSessionResumption(t *testing.T) {
+	dir := secretDir(t)
+	src := `tunnel "default" {
+  mode   = "server"
+  listen = "127.0.0.1:6380"
+  target = "127.0.0.1:6379"
+  tls {
+    cert = "c.pem"
+    ca   = "ca.pem"
+  }
+}
+tunnel "on" {
+  mode   = "client"
+  listen = "127.0.0.1:6381"
+  target = "db:6380"
+  tls {
+    ca                 = "ca.pem"
+    session_resumption = true
+  }
+}
+tunnel "off" {
+  mode   = "server"
+  listen = "127.0.0.1:6382"
+  target = "127.0.0.1:6379"
+  tls {
+    cert               = "c.pem"
+    ca                 = "ca.pem"
+    session_resumption = false
+  }
+}
+tunnel "pass-server" {
+  mode       = "server"
+  listen     = "127.0.0.1:6383"
+  target     = "127.0.0.1:6379"
+  passphrase = file("p")
+  tls { session_resumption = false }
+}
+tunnel "pass-client" {
+  mode       = "client"
+  listen     = "127.0.0.1:6384"
+  target     = "db:6380"
+  passphrase = file("p")
+  tls { session_resumption = false }
+}`
+	c, err := Parse([]byte(src), filepath.Join(dir, "ok.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, off := range []bool{false, false, true, true, true} {
+		tu := c.Tunnels[i]
+		if tu.TLS.SessionResumptionDisabled != off {
+			t.Errorf("tunnel %q: resumption disabled %v, want %v", tu.Name, tu.TLS.SessionResumptionDisabled, off)
+		}
+		_, given := tu.Fields["tls.session_resumption"]
+		if want := tu.Name != "default"; given != want {
+			t.Errorf("tunnel %q: position recorded %v, want %v", tu.Name, given, want)
+		}
+	}
+	if tl := c.Tunnels[3].TLS; tl.ClientAuth != "require" || tl.MinVersion != "1.2" || tl.MaxVersion != "1.3" {
+		t.Errorf("pass-server: the other tls defaults changed: %+v", tl)
+	}
+
+	runBrokenConfigs(t, []brokenConfig{{"not a bool", strings.Replace(okServer, "  tls {", "  tls {\n    session_resumption = \"no\"", 1), []string{
+		`bad.hcl:6:5: tunnel "redis": tls.session_resumption: must be true or false`,
+	}}})
 }
 
 func TestLoadMissingFile(t *testing.T) {

@@ -151,6 +151,10 @@ type TLS struct {
 	CipherSuites       []string
 	Curves             []string
 	ALPN               []string
+	// SessionResumptionDisabled is session_resumption = false. It is
+	// stored negated so that the zero value, which pki reads as the
+	// default like every other field here, keeps resumption on.
+	SessionResumptionDisabled bool
 }
 
 // ACME is the acme { } block.

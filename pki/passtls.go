@@ -35,8 +35,12 @@ func (m *Manager) ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 	// resumed sessions: a ticket never bypasses the CA check.
 	cfg.ClientAuth = tls.RequireAnyClientCert
 	cfg.VerifyConnection = allOf(verifyPeer(id.roots, x509.ExtKeyUsageClientAuth, m.now), id.allow)
-	resumeGuard{own: id.node.certificate, margin: resumeMargin(m.validity), now: m.now}.
-		apply(cfg, id.tickets.wrap, id.tickets.unwrap)
+	if resumes(t) {
+		// Without resumption no ticket is made or opened, so the keys
+		// derived from the seed are never needed.
+		resumeGuard{own: id.node.certificate, margin: resumeMargin(m.validity), now: m.now}.
+			apply(cfg, id.tickets.wrap, id.tickets.unwrap)
+	}
 	return cfg, nil
 }
 
@@ -62,7 +66,9 @@ func (m *Manager) ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Con
 	// resumed or not, and fails it otherwise: nothing is skipped.
 	cfg.InsecureSkipVerify = true
 	cfg.VerifyConnection = allOf(verifyPeer(id.roots, x509.ExtKeyUsageServerAuth, m.now), id.allow)
-	cfg.ClientSessionCache = newSessionCache(id.node.certificate)
+	if resumes(t) {
+		cfg.ClientSessionCache = newSessionCache(id.node.certificate)
+	}
 	// The session cache is keyed by ServerName: a stable one lets each
 	// client -> server pair resume.
 	cfg.ServerName = verifyHost(targetHost)

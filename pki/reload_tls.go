@@ -176,7 +176,7 @@ func (m *Manager) followServer(t *config.Tunnel, cfg *tls.Config, err error) (*t
 		m.Release(cfg)
 		return nil, err
 	}
-	if cfg.ClientAuth != tls.NoClientCert {
+	if cfg.ClientAuth != tls.NoClientCert && resumes(t) {
 		own := func() (*tls.Certificate, error) { return presentedCertificate(cfg) }
 		resumeGuard{own: own, sameOwn: true, margin: fileResumeMargin, now: m.now}.apply(cfg, nil, nil)
 	}
@@ -193,7 +193,7 @@ func (m *Manager) fileClientTLSConfig(t *config.Tunnel, targetHost string) (*tls
 		m.Release(cfg)
 		return nil, err
 	}
-	if get := cfg.GetClientCertificate; get != nil {
+	if get := cfg.GetClientCertificate; get != nil && resumes(t) {
 		cfg.ClientSessionCache = newSessionCache(func() (*tls.Certificate, error) { return get(nil) })
 	}
 	return cfg, nil

@@ -143,7 +143,9 @@ func ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
 	// One cache per tunnel: its connections all go to one target, and a
 	// resumed session skips the certificate work on both ends.
 	// VerifyConnection still runs on resumed sessions.
-	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(0)
+	if resumes(t) {
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(0)
+	}
 	return cfg, nil
 }
 
@@ -210,7 +212,19 @@ func errNeedsManager(t *config.Tunnel) error {
 	return fmt.Errorf("%s: passphrase tunnels are built by pki.Manager, not by the package-level functions", tunnelPrefix(t, "passphrase"))
 }
 
-// baseConfig holds what both modes share: versions, suites, curves, ALPN.
+// resumes reports whether t's connections may resume TLS sessions
+// (tls.session_resumption, on unless turned off). SessionTicketsDisabled
+// alone would stop resumption; the builders also leave out their session
+// caches and ticket hooks, so that a tunnel that never resumes keeps no
+// session state and derives no ticket keys.
+func resumes(t *config.Tunnel) bool {
+	return t.TLS == nil || !t.TLS.SessionResumptionDisabled
+}
+
+// baseConfig holds what both modes share: versions, suites, curves, ALPN,
+// and whether sessions resume. Every kind of identity starts from it, so
+// SessionTicketsDisabled reaches them all: a server then neither issues
+// nor accepts tickets, a client neither offers nor keeps them.
 func baseConfig(t *config.Tunnel) (*tls.Config, error) {
 	minV, maxV, err := versions(t)
 	if err != nil {
@@ -230,5 +244,7 @@ func baseConfig(t *config.Tunnel) (*tls.Config, error) {
 		CipherSuites:     suites,
 		CurvePreferences: curveIDs,
 		NextProtos:       slices.Clone(t.TLS.ALPN),
+
+		SessionTicketsDisabled: !resumes(t),
 	}, nil
 }

@@ -64,5 +64,6 @@ tunnel "redis-client" {
     insecure_skip_verify = false
     min_version          = "1.2"
     cipher_suites        = ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]
+    session_resumption   = false
   }
 }

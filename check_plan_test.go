@@ -1,0 +1,57 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/passtunnel/passtunnel/config"
+)
+
+// TestPlanShowsSessionResumptionOff: check's plan names
+// session_resumption when it is turned off, on the protocol line with the
+// other handshake settings, for a passphrase tunnel too; the default adds
+// nothing.
+func TestPlanShowsSessionResumptionOff(t *testing.T) {
+	src := `tunnel "on" {
+  mode   = "server"
+  listen = "127.0.0.1:6380"
+  target = "127.0.0.1:6379"
+  tls {
+    cert = "c.pem"
+    ca   = "ca.pem"
+  }
+}
+tunnel "off" {
+  mode   = "client"
+  listen = "127.0.0.1:6381"
+  target = "db:6380"
+  tls {
+    ca                 = "ca.pem"
+    session_resumption = false
+  }
+}
+tunnel "pass" {
+  mode       = "server"
+  listen     = "127.0.0.1:6382"
+  target     = "127.0.0.1:6379"
+  passphrase = "alpha bravo charlie delta echo"
+  tls { session_resumption = false }
+}`
+	c, err := config.Parse([]byte(src), "p.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, off := range []bool{false, true, true} {
+		p := plan(&c.Tunnels[i])
+		var protocol string
+		for _, l := range strings.Split(p, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "protocol") {
+				protocol = l
+			}
+		}
+		if got := strings.Contains(protocol, ", session_resumption false"); got != off {
+			t.Errorf("tunnel %q: protocol line %q shows session_resumption false: %v, want %v\n%s",
+				c.Tunnels[i].Name, protocol, got, off, p)
+		}
+	}
+}
