@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -122,31 +120,17 @@ func (h *harness) handshakes(p *proxy, n, conc int) (perSec, cpuMs float64, err 
 		return 0, 0, err
 	}
 	start := time.Now()
-	var next atomic.Int64
-	var firstErr error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range conc {
-		wg.Go(func() {
-			buf := make([]byte, 1)
-			for next.Add(1) <= int64(n) {
-				c, err := dialTLS(p.addrs[0], cfg)
-				if err == nil {
-					err = echoOnce(c, []byte{'x'}, buf)
-					c.Close()
-				}
-				if err != nil {
-					mu.Lock()
-					firstErr = cmp(firstErr, err)
-					mu.Unlock()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return 0, 0, firstErr
+	buf := make([]byte, conc)
+	err = inParallel(conc, n, func(w int) error {
+		c, err := dialTLS(p.addrs[0], cfg)
+		if err == nil {
+			err = echoOnce(c, []byte{'x'}, buf[w:w+1])
+			c.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return 0, 0, err
 	}
 	elapsed := time.Since(start).Seconds()
 	cpu1, err := cpuSeconds(p.pid())
@@ -156,37 +140,35 @@ func (h *harness) handshakes(p *proxy, n, conc int) (perSec, cpuMs float64, err 
 	return float64(n) / elapsed, (cpu1 - cpu0) * 1000 / float64(n), nil
 }
 
+// inParallel calls one n times in all, from conc goroutines (one gets its
+// worker number w), and stops at the first error, which it returns.
+func inParallel(conc, n int, one func(w int) error) error {
+	var next atomic.Int64
+	errs := make(chan error, conc)
+	for w := range conc {
+		go func() {
+			for next.Add(1) <= int64(n) {
+				if err := one(w); err != nil {
+					next.Store(int64(n)) // the others stop too
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for range conc {
+		first = cmp(first, <-errs)
+	}
+	return first
+}
+
 func cmp(first, err error) error {
 	if first != nil {
 		return first
 	}
 	return err
-}
-
-// rtt times n 64-byte echo round trips on one connection after warm ones,
-// and returns the 50th and 99th percentiles in microseconds.
-func (h *harness) rtt(p *proxy, warm, n int) (p50, p99 float64, err error) {
-	c, err := dialTLS(p.addrs[0], h.clientTLS(true))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer c.Close()
-	msg, buf := make([]byte, 64), make([]byte, 64)
-	for i := range msg {
-		msg[i] = byte('a' + i%26)
-	}
-	lat := make([]float64, 0, n)
-	for i := range warm + n {
-		t0 := time.Now()
-		if err := echoOnce(c, msg, buf); err != nil {
-			return 0, 0, err
-		}
-		if i >= warm {
-			lat = append(lat, float64(time.Since(t0).Nanoseconds())/1e3)
-		}
-	}
-	slices.Sort(lat)
-	return percentile(lat, 0.50), percentile(lat, 0.99), nil
 }
 
 // percentile of sorted xs, nearest rank.

@@ -115,58 +115,60 @@ func readServerHello(r io.Reader) (raw []byte, resumed bool, err error) {
 	return all.Bytes(), false, errors.New("no ServerHello in 4 records")
 }
 
+// pairFigures is one pair measurement.
+type pairFigures struct {
+	perSec     float64 // connections per second
+	resumedPct float64 // share of handshakes that resumed
+	cpuMs      float64 // the proxy's CPU per connection, both tunnels
+}
+
 // pairRate runs one pair variant of kind: after a warm-up that primes any
 // session cache, n cleartext connections (connect, 16-byte echo, close) by
-// conc dialers through client side -> relay -> server side -> echo. It
-// returns connections per second and the share of resumed handshakes.
-func (h *harness) pairRate(kind, variant string, n, conc int) (perSec, resumedPct float64, err error) {
+// conc dialers through client side -> relay -> server side -> echo.
+func (h *harness) pairRate(kind, variant string, n, conc int) (pairFigures, error) {
 	r, err := startRelay()
 	if err != nil {
-		return 0, 0, err
+		return pairFigures{}, err
 	}
 	defer r.ln.Close()
 	p, err := h.startPair(kind, variant, r.ln.Addr().String(), h.echo.Addr().String(), r.setTarget)
 	if err != nil {
-		return 0, 0, err
+		return pairFigures{}, err
 	}
 	defer p.stop()
-	run := func(count int) error {
-		var next atomic.Int64
-		errs := make(chan error, conc)
-		for range conc {
-			go func() {
-				msg, buf := []byte("pair-round-trip!"), make([]byte, 16)
-				for next.Add(1) <= int64(count) {
-					c, err := net.DialTimeout("tcp", p.addrs[0], ioBound)
-					if err == nil {
-						err = echoOnce(c, msg, buf)
-						c.Close()
-					}
-					if err != nil {
-						errs <- err
-						return
-					}
-				}
-				errs <- nil
-			}()
+	msg := []byte("pair-round-trip!")
+	buf := make([]byte, conc*len(msg))
+	one := func(w int) error {
+		c, err := net.DialTimeout("tcp", p.addrs[0], ioBound)
+		if err != nil {
+			return err
 		}
-		var first error
-		for range conc {
-			first = cmp(first, <-errs)
-		}
-		return first
+		defer c.Close()
+		return echoOnce(c, msg, buf[w*len(msg):(w+1)*len(msg)])
 	}
-	if err := run(max(20, conc*4)); err != nil {
-		return 0, 0, err
+	if err := inParallel(conc, max(20, conc*4), one); err != nil {
+		return pairFigures{}, err
 	}
 	r.reset()
+	cpu0, err := cpuSeconds(p.pid())
+	if err != nil {
+		return pairFigures{}, err
+	}
 	start := time.Now()
-	if err := run(n); err != nil {
-		return 0, 0, err
+	if err := inParallel(conc, n, one); err != nil {
+		return pairFigures{}, err
 	}
 	elapsed := time.Since(start).Seconds()
-	if r.total.Load() == 0 {
-		return 0, 0, errors.New("relay saw no ServerHello")
+	cpu1, err := cpuSeconds(p.pid())
+	if err != nil {
+		return pairFigures{}, err
 	}
-	return float64(n) / elapsed, 100 * float64(r.resumed.Load()) / float64(r.total.Load()), nil
+	if r.total.Load() == 0 {
+		return pairFigures{}, errors.New("relay saw no ServerHello")
+	}
+	return pairFigures{
+		perSec:     float64(n) / elapsed,
+		resumedPct: 100 * float64(r.resumed.Load()) / float64(r.total.Load()),
+		cpuMs:      (cpu1 - cpu0) * 1000 / float64(n),
+	}, nil
 }

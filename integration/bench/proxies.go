@@ -15,16 +15,11 @@ const (
 	kindHAProxy    = "haproxy"
 )
 
-// Pair variants: the proxy's defaults, resumption turned off where the
-// proxy has a switch for it, and passtunnel's passphrase mode.
+// Pair variants: the proxy's defaults, and resumption turned off.
 const (
-	variantDefault    = "default"
-	variantNoResume   = "no-resume"
-	variantPassphrase = "passphrase"
+	variantDefault  = "default"
+	variantNoResume = "no-resume"
 )
-
-// benchPassphrase is handed to passtunnel through the environment only.
-const passphraseEnv = "BENCH_PASSPHRASE"
 
 // proxy is one running proxy process and the addresses it listens on, in
 // the order its config asked for them.
@@ -71,7 +66,6 @@ func (h *harness) startProxy(kind string, nports int, render func([]string) stri
 		switch kind {
 		case kindPasstunnel:
 			args = []string{"run", "-config", cfgPath}
-			env = []string{passphraseEnv + "=" + h.passphrase}
 		case kindStunnel:
 			args = []string{cfgPath}
 		case kindHAProxy:
@@ -106,19 +100,19 @@ func (h *harness) render(kind string, ts []tunnel, variant string) string {
 	switch kind {
 	case kindPasstunnel:
 		for i, t := range ts {
-			mode := map[bool]string{true: "server", false: "client"}[t.server]
-			fmt.Fprintf(&b, "tunnel \"t%d\" {\n  mode = %q\n  listen = %q\n  target = %q\n", i, mode, t.listen, t.target)
-			switch {
-			case variant == variantPassphrase:
-				fmt.Fprintf(&b, "  passphrase = env(%q)\n  tls {\n    min_version = \"1.3\"\n  }\n", passphraseEnv)
-			case t.server:
-				fmt.Fprintf(&b, "  tls {\n    cert = %q\n    key = %q\n    ca = %q\n    client_auth = \"require\"\n    min_version = \"1.3\"\n  }\n",
-					c.srvCert, c.srvKey, c.ca)
-			default:
-				fmt.Fprintf(&b, "  tls {\n    cert = %q\n    key = %q\n    ca = %q\n    server_name = \"localhost\"\n    min_version = \"1.3\"\n  }\n",
-					c.cliCert, c.cliKey, c.ca)
+			mode, cert, key, side := "client", c.cliCert, c.cliKey, "    server_name = \"localhost\"\n"
+			if t.server {
+				mode, cert, key, side = "server", c.srvCert, c.srvKey, "    client_auth = \"require\"\n"
 			}
-			b.WriteString("  limits {\n    max_connections = 20000\n  }\n}\n\n")
+			fmt.Fprintf(&b, "tunnel \"t%d\" {\n  mode = %q\n  listen = %q\n  target = %q\n", i, mode, t.listen, t.target)
+			fmt.Fprintf(&b, "  tls {\n    cert = %q\n    key = %q\n    ca = %q\n%s    min_version = \"1.3\"\n", cert, key, c.ca, side)
+			// The others' OpenSSL offers X25519 alone; passtunnel's default
+			// prefers the costlier post-quantum hybrid (see README).
+			b.WriteString("    curves = [\"X25519\"]\n")
+			if variant == variantNoResume {
+				b.WriteString("    session_resumption = false\n")
+			}
+			b.WriteString("  }\n  limits {\n    max_connections = 20000\n  }\n}\n\n")
 		}
 	case kindStunnel:
 		// Debian's stunnel4 runs a thread per connection; it derives its
@@ -157,14 +151,4 @@ func (h *harness) render(kind string, ts []tunnel, variant string) string {
 		}
 	}
 	return b.String()
-}
-
-// pairVariants lists what the pair test runs for kind. passtunnel has no
-// switch to turn resumption off; its passphrase mode is tried only when
-// the default (certificate files) does not resume.
-func pairVariants(kind string) []string {
-	if kind == kindPasstunnel {
-		return []string{variantDefault, variantPassphrase}
-	}
-	return []string{variantDefault, variantNoResume}
 }

@@ -32,19 +32,17 @@ var columns = []column{
 
 // results gathers every run's figures and the reasons for missing ones.
 type results struct {
-	mu       sync.Mutex
-	kinds    []string
-	vals     map[string]map[string][]float64 // kind -> key -> one per run
-	notes    map[string][]string
-	variants map[string]map[string][]string // kind -> pair column -> variants used
+	mu    sync.Mutex
+	kinds []string
+	vals  map[string]map[string][]float64 // kind -> key -> one per run
+	notes map[string][]string
 }
 
 func newResults(kinds []string) *results {
 	r := &results{kinds: kinds, vals: map[string]map[string][]float64{},
-		notes: map[string][]string{}, variants: map[string]map[string][]string{}}
+		notes: map[string][]string{}}
 	for _, k := range kinds {
 		r.vals[k] = map[string][]float64{}
-		r.variants[k] = map[string][]string{}
 	}
 	return r
 }
@@ -63,12 +61,6 @@ func (r *results) note(kind, msg string) {
 	defer r.mu.Unlock()
 	if !slices.Contains(r.notes[kind], msg) {
 		r.notes[kind] = append(r.notes[kind], msg)
-	}
-}
-
-func (r *results) variant(kind, col, v string) {
-	if !slices.Contains(r.variants[kind][col], v) {
-		r.variants[kind][col] = append(r.variants[kind][col], v)
 	}
 }
 
@@ -108,12 +100,12 @@ func (r *results) cell(kind, key string) string {
 
 // variantDesc says what each pair config variant is.
 var variantDesc = map[string]string{
-	kindPasstunnel + "/" + variantDefault:    "certificate files, as in every other test",
-	kindPasstunnel + "/" + variantPassphrase: "passphrase mode (derived Ed25519 certificates, derived ticket keys)",
-	kindStunnel + "/" + variantDefault:       "stunnel's defaults",
-	kindStunnel + "/" + variantNoResume:      "sessionResume = no and options = NO_TICKET on both services",
-	kindHAProxy + "/" + variantDefault:       "haproxy's defaults",
-	kindHAProxy + "/" + variantNoResume:      "no-ssl-reuse on the client side's server line",
+	kindPasstunnel + "/" + variantDefault:  "passtunnel's defaults, curves = [\"X25519\"] as the others offer",
+	kindPasstunnel + "/" + variantNoResume: "session_resumption = false on both tunnels",
+	kindStunnel + "/" + variantDefault:     "stunnel's defaults",
+	kindStunnel + "/" + variantNoResume:    "sessionResume = no and options = NO_TICKET on both services",
+	kindHAProxy + "/" + variantDefault:     "haproxy's defaults",
+	kindHAProxy + "/" + variantNoResume:    "no-ssl-reuse on the client side's server line",
 }
 
 func (r *results) print(w io.Writer, runs int, s sizes, versions []string) {
@@ -134,29 +126,18 @@ func (r *results) print(w io.Writer, runs int, s sizes, versions []string) {
 	}
 	fmt.Fprintf(w, "\nMedian of %d run(s). Throughput: 1 x %d MiB and %d x %d MiB into a discard sink; "+
 		"handshakes: %d full mTLS handshakes (no resumption, X25519, each with a 1-byte echo), %d dialers; "+
-		"RTT: %d x 64-byte echoes after %d warm-up; idle: (RSS_N - RSS_0) / N; "+
+		"RTT: %d x 64-byte echoes after %d warm-up, one connection per proxy, all proxies running and taking turns echo by echo; idle: (RSS_N - RSS_0) / N; "+
 		"pair: %d x (connect, 16-byte echo, close), %d dialers, both sides in one process, resumption observed in each ServerHello. "+
 		"CPU = utime+stime of the proxy process; MB and GB are 10^6 and 10^9 bytes.\n",
 		runs, s.single>>20, s.multi, s.multiEach>>20, s.hsCount, s.hsCon, s.rttN, s.rttWarm, s.pairN, s.pairCon)
 	r.printRatios(w)
 	fmt.Fprintf(w, "\nNotes:\n")
 	for _, k := range r.kinds {
-		for _, col := range []string{"pairWith", "pairWithout"} {
-			head := columns[slices.IndexFunc(columns, func(c column) bool { return c.key == col })].head
-			var ds []string
-			for _, v := range r.variants[k][col] {
-				ds = append(ds, variantDesc[k+"/"+v])
+		for _, p := range pairColumns {
+			if len(r.vals[k][p.col]) > 0 {
+				head := columns[slices.IndexFunc(columns, func(c column) bool { return c.key == p.col })].head
+				fmt.Fprintf(w, "- %s, %s: %s\n", k, head, variantDesc[k+"/"+p.variant])
 			}
-			switch {
-			case len(ds) > 0:
-				fmt.Fprintf(w, "- %s, %s: %s\n", k, head, strings.Join(ds, " / "))
-			case k == kindPasstunnel && col == "pairWithout" && len(r.variants[k]["pairWith"]) > 0:
-				fmt.Fprintf(w, "- %s, %s: n/a, passtunnel has no switch that turns resumption off\n", k, head)
-			}
-		}
-		if slices.Contains(r.variants[k]["pairWithout"], variantDefault) && k == kindPasstunnel {
-			fmt.Fprintf(w, "- %s: a client tunnel with certificate files did not resume (no pre_shared_key in any ServerHello); "+
-				"the resumed figure comes from passphrase mode, so its speed-up also reflects the other certificate type\n", k)
 		}
 		for _, n := range r.notes[k] {
 			fmt.Fprintf(w, "- %s: %s\n", k, n)
@@ -172,22 +153,44 @@ func (r *results) printRatios(w io.Writer) {
 	fmt.Fprintf(w, "\npasstunnel / best of the others (lower is better, < 1 means passtunnel is ahead):\n")
 	for _, key := range []string{"cpu1", "cpu8", "hscpu", "p99", "mem2000", "mem8000"} {
 		c := columns[slices.IndexFunc(columns, func(c column) bool { return c.key == key })]
-		best, bestKind := math.NaN(), ""
-		for _, k := range r.kinds {
-			if v := r.median(k, key); k != pt && !math.IsNaN(v) && (math.IsNaN(best) || v < best) {
-				best, bestKind = v, k
-			}
-		}
-		ratio := r.median(pt, key) / best
-		if bestKind == "" {
+		mine := r.median(pt, key)
+		best, bestKind := r.bestOther(key, func(a, b float64) bool { return a < b })
+		switch {
+		case math.IsNaN(mine): // not measured this time (-measure)
+		case bestKind == "":
 			fmt.Fprintf(w, "- %s: n/a (no other proxy measured)\n", c.head)
-			continue
+		default:
+			fmt.Fprintf(w, "- %s: %s (passtunnel %s, best %s %s)\n", c.head, num(mine/best), num(mine), bestKind, num(best))
 		}
-		fmt.Fprintf(w, "- %s: %s (passtunnel %s, best %s %s)\n", c.head, num(ratio), num(r.median(pt, key)), bestKind, num(best))
 	}
-	var parts []string
+	if !math.IsNaN(r.median(pt, "pairWith")) {
+		r.printPairRatios(w)
+	}
+}
+
+// printPairRatios compares each proxy's pair figures with and without
+// resumption, and passtunnel's resumed rate with the others' full one.
+func (r *results) printPairRatios(w io.Writer) {
+	var rates, cpus []string
 	for _, k := range r.kinds {
-		parts = append(parts, fmt.Sprintf("%s %s", k, num(r.median(k, "pairWith")/r.median(k, "pairWithout"))))
+		rates = append(rates, fmt.Sprintf("%s %s", k, num(r.median(k, "pairWith")/r.median(k, "pairWithout"))))
+		full, resumed := r.median(k, "pairWithoutCPU"), r.median(k, "pairWithCPU")
+		cpus = append(cpus, fmt.Sprintf("%s %s / %s = %s", k, num(full), num(resumed), num(full/resumed)))
 	}
-	fmt.Fprintf(w, "- resumption speed-up (pair conn/s resumed / full): %s\n", strings.Join(parts, ", "))
+	fmt.Fprintf(w, "- resumption speed-up (pair conn/s resumed / full): %s\n", strings.Join(rates, ", "))
+	fmt.Fprintf(w, "- proxy CPU ms per pair connection, full / resumed: %s\n", strings.Join(cpus, ", "))
+	best, _ := r.bestOther("pairWithout", func(a, b float64) bool { return a > b })
+	fmt.Fprintf(w, "- passtunnel pair conn/s resumed / best of the others' with full handshakes: %s\n",
+		num(r.median(kindPasstunnel, "pairWith")/best))
+}
+
+// bestOther is the best median of key among the proxies but passtunnel.
+func (r *results) bestOther(key string, better func(a, b float64) bool) (float64, string) {
+	best, bestKind := math.NaN(), ""
+	for _, k := range r.kinds {
+		if v := r.median(k, key); k != kindPasstunnel && !math.IsNaN(v) && (bestKind == "" || better(v, best)) {
+			best, bestKind = v, k
+		}
+	}
+	return best, bestKind
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -41,16 +39,16 @@ type certFiles struct {
 }
 
 type harness struct {
-	dir        string
-	bins       map[string]string
-	certs      certFiles
-	size       sizes
-	sink       *sink
-	echo       net.Listener
-	nofile     uint64
-	passphrase string
-	seq        int
-	verbose    bool
+	dir     string
+	bins    map[string]string
+	certs   certFiles
+	size    sizes
+	sink    *sink
+	echo    net.Listener
+	nofile  uint64
+	seq     int
+	verbose bool
+	measure map[string]bool // -measure
 }
 
 func (h *harness) logf(format string, args ...any) {
@@ -189,9 +187,6 @@ func (h *harness) makeCerts() error {
 	c.pool = x509.NewCertPool()
 	c.pool.AddCert(ca.Cert)
 	c.client = cli
-	secret := make([]byte, 24)
-	rand.Read(secret)
-	h.passphrase = "bench-" + hex.EncodeToString(secret)
 	return nil
 }
 
