@@ -180,28 +180,37 @@ func refuseWithPassphrase(t *config.Tunnel) error {
 // knows (see nodeIdentity). Nothing else of the chain is used, so there
 // are no intermediates either: cluster CAs have path length zero.
 func verifyPeer(roots *x509.CertPool, usage x509.ExtKeyUsage, now func() time.Time) func(tls.ConnectionState) error {
+	cache := newVerifyCache()
 	return func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) == 0 {
 			return errors.New("peer sent no certificate (both ends of a passphrase tunnel must present one)")
 		}
-		leaf := cs.PeerCertificates[0]
-		opts := x509.VerifyOptions{Roots: roots, CurrentTime: now(), KeyUsages: []x509.ExtKeyUsage{usage}}
-		var firstErr error
-		for _, c := range cs.PeerCertificates {
-			if !bytes.Equal(c.RawSubjectPublicKeyInfo, leaf.RawSubjectPublicKeyInfo) {
-				continue
-			}
-			_, err := c.Verify(opts)
-			if err == nil {
-				return nil
-			}
-			var unknown x509.UnknownAuthorityError
-			if firstErr == nil || !errors.As(err, &unknown) {
-				firstErr = err // a reason other than "unknown CA" says more
-			}
-		}
-		return peerError(leaf, firstErr)
+		at := now()
+		return cache.check(roots, cs.PeerCertificates, at, func() ([]*x509.Certificate, error) {
+			return verifyNodeChain(cs.PeerCertificates, x509.VerifyOptions{Roots: roots, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{usage}})
+		})
 	}
+}
+
+// verifyNodeChain returns the first chain that one of certs with the
+// leaf's key builds to a root.
+func verifyNodeChain(certs []*x509.Certificate, opts x509.VerifyOptions) ([]*x509.Certificate, error) {
+	leaf := certs[0]
+	var firstErr error
+	for _, c := range certs {
+		if !bytes.Equal(c.RawSubjectPublicKeyInfo, leaf.RawSubjectPublicKeyInfo) {
+			continue
+		}
+		chains, err := c.Verify(opts)
+		if err == nil {
+			return chains[0], nil
+		}
+		var unknown x509.UnknownAuthorityError
+		if firstErr == nil || !errors.As(err, &unknown) {
+			firstErr = err // a reason other than "unknown CA" says more
+		}
+	}
+	return nil, peerError(leaf, firstErr)
 }
 
 func peerError(leaf *x509.Certificate, err error) error {

@@ -103,6 +103,7 @@ func (m *Manager) followClientFiles(t *config.Tunnel, cfg *tls.Config) error {
 // or an IP address). A peer without a certificate passes: whether one is
 // required was decided by ClientAuth before this runs.
 func verifyChain(roots func() *x509.CertPool, name string, usage x509.ExtKeyUsage, now func() time.Time) peerCheck {
+	cache := newVerifyCache()
 	return func(cs tls.ConnectionState) error {
 		certs := cs.PeerCertificates
 		if len(certs) == 0 {
@@ -111,21 +112,25 @@ func verifyChain(roots func() *x509.CertPool, name string, usage x509.ExtKeyUsag
 			}
 			return nil
 		}
-		opts := x509.VerifyOptions{
-			Roots:         roots(),
-			Intermediates: x509.NewCertPool(),
-			CurrentTime:   now(),
-			DNSName:       name,
-			KeyUsages:     []x509.ExtKeyUsage{usage},
-		}
-		for _, c := range certs[1:] {
-			opts.Intermediates.AddCert(c)
-		}
-		if _, err := certs[0].Verify(opts); err != nil {
-			// The type crypto/tls returns, so failures are classified alike.
-			return &tls.CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
-		}
-		return nil
+		pool, at := roots(), now()
+		return cache.check(pool, certs, at, func() ([]*x509.Certificate, error) {
+			opts := x509.VerifyOptions{
+				Roots:         pool,
+				Intermediates: x509.NewCertPool(),
+				CurrentTime:   at,
+				DNSName:       name,
+				KeyUsages:     []x509.ExtKeyUsage{usage},
+			}
+			for _, c := range certs[1:] {
+				opts.Intermediates.AddCert(c)
+			}
+			chains, err := certs[0].Verify(opts)
+			if err != nil {
+				// The type crypto/tls returns, so failures are classified alike.
+				return nil, &tls.CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+			}
+			return chains[0], nil
+		})
 	}
 }
 
