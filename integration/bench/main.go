@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -40,6 +41,9 @@ func main() {
 	}
 	var err error
 	if h.dir, err = os.MkdirTemp("", "passtunnel-bench-"); err != nil {
+		fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(h.dir, "logs"), 0o700); err != nil {
 		fatal(err)
 	}
 	cleanup := func() {

@@ -71,7 +71,9 @@ func (h *harness) startProxy(kind string, nports int, render func([]string) stri
 		case kindHAProxy:
 			args = []string{"-db", "-f", cfgPath} // foreground, one process: its pid is the worker
 		}
-		logPath := strings.TrimSuffix(cfgPath, ".conf") + ".log"
+		// Logs go to a directory of their own: passtunnel watches its
+		// config's directory, and its own log lines would wake the watcher.
+		logPath := filepath.Join(h.dir, "logs", strings.TrimSuffix(filepath.Base(cfgPath), ".conf")+".log")
 		c, err := startChild(kind, h.bins[kind], args, logPath, env)
 		if err != nil {
 			return nil, err
