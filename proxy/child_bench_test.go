@@ -18,14 +18,16 @@ import (
 	"testing"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/pki"
 )
 
 // The benchmarks run the tunnel under test in a child process (this test
 // binary, re-executed), as integration/bench runs the binary: its CPU time
 // and memory are then the tunnel's alone, and every hop crosses processes
 // and wakes the runtime the way it does in production. The child serves one
-// server tunnel (TLS 1.3 only, client certificates required, an INFO
-// logger whose one line per connection is part of the cost), prints its
+// server tunnel with certificate files, its TLS config made by pki.Manager
+// as the binary makes it (TLS 1.3 only, client certificates required; the
+// log is discarded), prints its
 // address, answers each "mem" line on stdin with its memory figures, and
 // exits when stdin closes.
 //
@@ -139,22 +141,22 @@ func TestBenchTunnelChild(t *testing.T) {
 		}
 		pprof.StartCPUProfile(f)
 	}
-	kp, err := tls.LoadX509KeyPair(filepath.Join(dir, "srv.pem"), filepath.Join(dir, "key.pem"))
+	// The server config comes from pki.Manager, as the binary builds it
+	// (chain check in VerifyConnection, resumption guard, hot reload).
+	m := pki.NewManager(pki.Options{})
+	defer m.Close()
+	srvTLS, err := m.ServerTLSConfig(&config.Tunnel{Name: "bench", Mode: config.ModeServer, TLS: &config.TLS{
+		Cert: filepath.Join(dir, "srv.pem"), Key: filepath.Join(dir, "key.pem"), CA: filepath.Join(dir, "ca.pem"),
+		ClientAuth: "require", MinVersion: "1.3", MaxVersion: "1.3",
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(caPEM)
 	limits := testLimits()
 	limits.MaxConnections = 20000 // as the harness configures every proxy
 	tun, _ := startTunnel(t, Options{
 		Mode: config.ModeServer, Target: tcpAddr(os.Getenv("PASSTUNNEL_BENCH_TARGET")), Limits: limits,
-		TLS: &tls.Config{Certificates: []tls.Certificate{kp}, ClientAuth: tls.RequireAndVerifyClientCert,
-			ClientCAs: pool, MinVersion: tls.VersionTLS13},
+		TLS:    srvTLS,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	fmt.Printf("addr %s\n", tun.Addr())
