@@ -32,7 +32,7 @@ type collector struct {
 	configReloads func() map[string]uint64 // by result
 
 	buildInfo, accepted, refused, active, handshakes, hsFailures,
-	bytes, certExpiry, certReloadsD, configReloadsD *prometheus.Desc
+	bytes, acceptErrors, certExpiry, certReloadsD, configReloadsD *prometheus.Desc
 }
 
 func newCollector(f *fleet) *collector {
@@ -57,6 +57,8 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 		hsFailures: d("handshake_failures_total", "Failed TLS handshakes, by reason.", "tunnel", "reason"),
 		bytes: d("bytes_total",
 			`Bytes carried: direction "in" from the accepted peer to the target, "out" back.`, "tunnel", "direction"),
+		acceptErrors: d("accept_errors_total",
+			"Failed accept calls on the tunnel's listener, each retried after a pause.", "tunnel"),
 		certExpiry: d("cert_expiry_timestamp_seconds",
 			"NotAfter (Unix time) of the certificate the tunnel presents now.", "tunnel"),
 		certReloadsD: d("cert_reloads_total",
@@ -68,7 +70,7 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.buildInfo, c.accepted, c.refused, c.active, c.handshakes,
-		c.hsFailures, c.bytes, c.certExpiry, c.certReloadsD, c.configReloadsD} {
+		c.hsFailures, c.bytes, c.acceptErrors, c.certExpiry, c.certReloadsD, c.configReloadsD} {
 		ch <- d
 	}
 }
@@ -91,6 +93,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.bytes, counter, float64(s.BytesIn), t.name, "in")
 		ch <- prometheus.MustNewConstMetric(c.bytes, counter, float64(s.BytesOut), t.name, "out")
+		ch <- prometheus.MustNewConstMetric(c.acceptErrors, counter, float64(s.AcceptErrors), t.name)
 		h := s.Handshakes
 		buckets := make(map[float64]uint64, len(h.Bounds))
 		for i, b := range h.Bounds {

@@ -17,7 +17,7 @@ import (
 func TestCollectorExposesStats(t *testing.T) {
 	expiry := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 	redis := tunnelSample{name: "redis", certExpiry: expiry, stats: proxy.Stats{
-		Accepted: 7, Active: 2, BytesIn: 100, BytesOut: 2500,
+		Accepted: 7, Active: 2, BytesIn: 100, BytesOut: 2500, AcceptErrors: 4,
 		// A reason this file has never heard of is exposed as it comes.
 		Refused:           map[string]uint64{"max_connections": 3, "per_source_rate": 1},
 		HandshakeFailures: map[string]uint64{"no_client_cert": 1, "not_tls": 2},
@@ -40,6 +40,10 @@ func TestCollectorExposesStats(t *testing.T) {
 	reg.MustRegister(c)
 
 	want := `
+# HELP passtunnel_accept_errors_total Failed accept calls on the tunnel's listener, each retried after a pause.
+# TYPE passtunnel_accept_errors_total counter
+passtunnel_accept_errors_total{tunnel="plain"} 0
+passtunnel_accept_errors_total{tunnel="redis"} 4
 # HELP passtunnel_build_info Always 1; the version label is the running passtunnel version.
 # TYPE passtunnel_build_info gauge
 passtunnel_build_info{version="1.2.3"} 1

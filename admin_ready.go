@@ -35,8 +35,9 @@ func (f *fleet) publish() {
 }
 
 // notReady lists why the process should not get new connections now; an
-// empty list means ready: every configured tunnel listens with a
-// certificate it can present and that has not expired, and no drain runs.
+// empty list means ready: every configured tunnel listens, its listener
+// accepts, it has a certificate it can present and that has not expired,
+// and no drain runs.
 func (f *fleet) notReady(now time.Time) []string {
 	if f.draining.Load() {
 		return []string{"draining: no new connections are accepted"}
@@ -50,6 +51,9 @@ func (f *fleet) notReady(now time.Time) []string {
 		out = append(out, fmt.Sprintf("tunnel %q: not listening: the last config reload could not start it (see the log)", name))
 	}
 	for _, t := range v.tunnels {
+		if err := t.tunnel.AcceptFailing(); err != nil {
+			out = append(out, fmt.Sprintf("tunnel %q: listener failing: %v", t.cfg.Name, err))
+		}
 		exp, err := f.pki.IdentityExpiry(t.tunnel.TLS())
 		switch {
 		case err != nil:

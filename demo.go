@@ -68,7 +68,8 @@ func cmdDemo(stdout, stderr io.Writer) error {
 		closeAll(f.tunnels)
 		return err
 	}
-	return f.wait()
+	f.wait()
+	return nil
 }
 
 // randomPassphrase is 32 characters of base64 from 24 random bytes: well

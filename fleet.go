@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -22,7 +21,6 @@ type fleet struct {
 	level   *slog.LevelVar
 	pki     *pki.Manager
 	tunnels []runningTunnel
-	done    chan error // an accept loop that ended
 	sigs    chan os.Signal
 
 	// Reload state. cfg is the config last applied (nil when the caller
@@ -55,7 +53,7 @@ func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*fleet, 
 	if err != nil {
 		return nil, err
 	}
-	f := &fleet{log: log, level: level, pki: m, done: make(chan error, 64), sigs: make(chan os.Signal, 2)}
+	f := &fleet{log: log, level: level, pki: m, sigs: make(chan os.Signal, 2)}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	// Subscribed before any tunnel listens, so a signal that arrives while
 	// tunnels start is not lost (or fatal by default).
@@ -98,25 +96,25 @@ func (f *fleet) start(cfg *config.Config) error {
 	return nil
 }
 
-// serveTunnel runs t's accept loop; wait learns when it ends.
+// serveTunnel runs t's accept loop in the background; nothing waits for it.
+// Serve retries failed accepts itself, as one tunnel's broken listener must
+// leave the others running, and returns once a reload, the drain or Close
+// stopped the tunnel.
 func (f *fleet) serveTunnel(t *proxy.Tunnel) {
-	go func() { f.done <- t.Serve() }()
+	go func() {
+		if err := t.Serve(); err != nil {
+			f.log.Error("accept loop ended", "error", err)
+		}
+	}()
 }
 
 // wait runs reloads until a signal asks to stop, then drains every tunnel.
 // Reloads run here, one at a time, and never during the drain.
-func (f *fleet) wait() error {
+func (f *fleet) wait() {
 	defer signal.Stop(f.sigs)
 	defer f.cancel()
 	for {
 		select {
-		case err := <-f.done:
-			if err == nil {
-				continue // a tunnel a reload removed or moved
-			}
-			// An accept loop only ends by itself on a listener failure.
-			closeAll(f.tunnels)
-			return fmt.Errorf("a tunnel stopped: %w", err)
 		case <-f.watch.changes():
 			f.reload("file change")
 		case sig := <-f.sigs:
@@ -128,7 +126,7 @@ func (f *fleet) wait() error {
 			f.draining.Store(true) // /readyz turns 503 while connections finish
 			f.drain()
 			f.log.Info("drained, exiting")
-			return nil
+			return
 		}
 	}
 }

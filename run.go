@@ -141,7 +141,8 @@ func serve(cfg *config.Config, stateDir string, stderr io.Writer) error {
 	if err := f.start(cfg); err != nil {
 		return err
 	}
-	return f.wait()
+	f.wait()
+	return nil
 }
 
 // newPKI makes the process's one pki.Manager. The node name and the node
@@ -149,15 +150,25 @@ func serve(cfg *config.Config, stateDir string, stderr io.Writer) error {
 // describe the host (a pod's name arrives through the downward API as an
 // environment variable), not a tunnel. stateDir is the --state-dir value.
 func newPKI(log *slog.Logger, stateDir string) (*pki.Manager, error) {
+	opts, err := pkiOptions(log, stateDir)
+	if err != nil {
+		return nil, err
+	}
+	return pki.NewManager(opts), nil
+}
+
+// pkiOptions are the pki.Manager options of the command line and the
+// environment.
+func pkiOptions(log *slog.Logger, stateDir string) (pki.Options, error) {
 	opts := pki.Options{NodeName: os.Getenv("PASSTUNNEL_NODE_NAME"), Logger: log, StateDir: stateDir}
 	if v := os.Getenv("PASSTUNNEL_NODE_CERT_VALIDITY"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("PASSTUNNEL_NODE_CERT_VALIDITY: invalid duration %q", v)
+			return opts, fmt.Errorf("PASSTUNNEL_NODE_CERT_VALIDITY: invalid duration %q", v)
 		}
 		opts.NodeValidity = d
 	}
-	return pki.NewManager(opts), nil
+	return opts, nil
 }
 
 // configFlag registers -config and returns what loads the config it names,

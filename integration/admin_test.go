@@ -78,6 +78,7 @@ func TestAdminMetrics(t *testing.T) {
 		`passtunnel_handshake_duration_seconds_count{tunnel="metered"}`:                   5,
 		`passtunnel_bytes_total{direction="in",tunnel="metered"}`:                         float64(carried),
 		`passtunnel_bytes_total{direction="out",tunnel="metered"}`:                        float64(carried),
+		`passtunnel_accept_errors_total{tunnel="metered"}`:                                0,
 		`passtunnel_cert_expiry_timestamp_seconds{tunnel="metered"}`:                      float64(f.server.tls.Leaf.NotAfter.Unix()),
 		`passtunnel_cert_reloads_total{result="ok",tunnel="metered"}`:                     0,
 		`passtunnel_cert_reloads_total{result="failed",tunnel="metered"}`:                 0,

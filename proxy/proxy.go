@@ -8,15 +8,12 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
-	"time"
 
 	"github.com/passtunnel/passtunnel/config"
 )
@@ -63,6 +60,9 @@ type Tunnel struct {
 	warn  *throttledLogger
 	stats counters
 	lim   atomic.Pointer[limiters] // accept_rate and per_source_rate state
+	// failing is what Serve last published about accept failures; nil
+	// once an accept succeeded (see AcceptFailing).
+	failing atomic.Pointer[acceptFailure]
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when the listener is closed
@@ -104,41 +104,26 @@ func (t *Tunnel) Addr() net.Addr { return t.ln.Addr() }
 // Stats returns a snapshot of the tunnel's counters.
 func (t *Tunnel) Stats() Stats { return t.stats.snapshot() }
 
-// Serve accepts connections until Shutdown or Close, then returns nil.
+// Serve accepts connections until Shutdown or Close, then returns nil. An
+// accept that fails, for whatever reason, is retried after a pause (see
+// acceptFailed): one tunnel's listener in trouble must not end the process,
+// and with it every other tunnel and connection.
 func (t *Tunnel) Serve() error {
-	var backoff time.Duration
+	var fails acceptFailures
 	for {
 		raw, err := t.ln.Accept()
 		if err == nil {
-			backoff = 0
+			t.acceptResumed(&fails)
 			t.admit(raw)
 			continue
 		}
 		if t.isStopped() {
 			return nil
 		}
-		if !isResourceExhaustion(err) {
-			return fmt.Errorf("tunnel %q: accept on %s: %w", t.name(), t.opts.Load().Listen, err)
-		}
-		// Out of file descriptors or memory: pause instead of spinning,
-		// as the condition usually clears when connections close.
-		backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-		t.warn.Warn("accept failed, retrying", "error", err, "retry_in", backoff)
-		select {
-		case <-time.After(backoff):
-		case <-t.stopped:
+		if !t.pause(t.acceptFailed(err, &fails)) {
 			return nil
 		}
 	}
-}
-
-func isResourceExhaustion(err error) bool {
-	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // admit starts handling raw, or closes it at once when a rate limit or the

@@ -29,15 +29,19 @@ type Stats struct {
 	// Handshakes holds the durations of TLS handshakes that succeeded or
 	// failed (see conn.timedHandshake).
 	Handshakes Histogram
+	// AcceptErrors counts failed accept calls on the listener, each one
+	// retried after a pause (see Tunnel.Serve).
+	AcceptErrors uint64
 }
 
 // counters is every number a tunnel records. It is deliberately one small
 // type so that a later Prometheus recorder can replace it behind an interface.
 type counters struct {
-	accepted atomic.Uint64
-	active   atomic.Int64
-	bytesIn  atomic.Uint64
-	bytesOut atomic.Uint64
+	accepted     atomic.Uint64
+	active       atomic.Int64
+	bytesIn      atomic.Uint64
+	bytesOut     atomic.Uint64
+	acceptErrors atomic.Uint64
 	// handshakes is read without mu: it is atomics only.
 	handshakes histogram
 
@@ -70,6 +74,7 @@ func (c *counters) snapshot() Stats {
 		BytesIn:           c.bytesIn.Load(),
 		BytesOut:          c.bytesOut.Load(),
 		Handshakes:        c.handshakes.snapshot(),
+		AcceptErrors:      c.acceptErrors.Load(),
 	}
 }
 
