@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/filewatch"
 	"github.com/passtunnel/passtunnel/proxy"
 )
 
@@ -71,10 +72,7 @@ func (f *fleet) reported(trigger string, plan reloadPlan, failed int) {
 // Digests are taken before the load, so that an edit racing with it makes
 // the watcher reload once more instead of being missed.
 func (f *fleet) load(path string) (*config.Config, error) {
-	before := make(map[string]digest)
-	for _, p := range append(f.watch.paths(), path) {
-		before[p] = digestOf(p)
-	}
+	before := filewatch.SumAll(append(f.watch.paths(), path))
 	cfg, err := config.Load(path)
 	deps := f.watch.paths() // a config that does not load keeps the files it had
 	if err == nil {

@@ -4,8 +4,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/passtunnel/passtunnel/filewatch"
 )
 
 func startWatcher(t *testing.T, paths ...string) *fileWatcher {
@@ -28,33 +31,40 @@ func renameOver(t *testing.T, path, content string) {
 	}
 }
 
-func TestWatcherSeesRenameOver(t *testing.T) {
-	dir := t.TempDir()
-	cfg, secret := filepath.Join(dir, "c.hcl"), filepath.Join(t.TempDir(), "secret")
-	writeFile(t, cfg, "one")
-	writeFile(t, secret, "s1")
-	w := startWatcher(t, cfg, secret)
-
-	// Same content again, and a file nobody reads: no change to report.
-	// check is what the debounce runs; calling it here needs no waiting.
-	renameOver(t, cfg, "one")
-	writeFile(t, filepath.Join(dir, "unrelated"), "x")
-	w.check()
-	select {
-	case <-w.changes():
-		t.Fatal("change reported for identical content")
-	default:
-	}
-
-	// A file() dependency in another directory is watched too.
-	renameOver(t, secret, "s2")
+func waitChange(t *testing.T, w *fileWatcher, what string) {
+	t.Helper()
 	select {
 	case <-w.changes():
 	case <-time.After(5 * time.Second):
-		t.Fatal("no change reported for a replaced dependency")
+		t.Fatalf("no change reported for %s", what)
 	}
-	if got := w.paths(); len(got) != 2 {
-		t.Errorf("watched paths = %q, want both files", got)
+}
+
+// A file() dependency in another directory than the config is watched too.
+func TestWatcherSeesRenameOver(t *testing.T) {
+	cfg, secret := filepath.Join(t.TempDir(), "c.hcl"), filepath.Join(t.TempDir(), "secret")
+	writeFile(t, cfg, "one")
+	writeFile(t, secret, "s1")
+	w := startWatcher(t, cfg, secret)
+	if got, want := w.paths(), slices.Sorted(slices.Values([]string{cfg, secret})); !slices.Equal(got, want) {
+		t.Errorf("watched paths = %q, want %q", got, want)
+	}
+	renameOver(t, secret, "s2")
+	waitChange(t, w, "a replaced dependency")
+}
+
+// An edit while the config was being loaded leaves no event once track
+// runs; the digests taken before the load still make it a change.
+func TestWatcherTrackSeesEditDuringLoad(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.hcl")
+	writeFile(t, cfg, "one")
+	w := startWatcher(t)
+	before := filewatch.SumAll([]string{cfg})
+	writeFile(t, cfg, "two") // the edit racing with the load
+	w.track([]string{cfg}, before)
+	waitChange(t, w, "an edit during the load")
+	if got := w.paths(); !slices.Equal(got, []string{cfg}) {
+		t.Errorf("watched paths = %q, want only %q", got, cfg)
 	}
 }
 

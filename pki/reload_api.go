@@ -3,6 +3,8 @@ package pki
 import (
 	"crypto/tls"
 	"crypto/x509"
+
+	"github.com/passtunnel/passtunnel/filewatch"
 )
 
 // Close stops the Manager's background work: watching certificate, key
@@ -31,15 +33,17 @@ func (m *Manager) ReloadStats() map[string]ReloadCounts { return m.reload.snapsh
 
 // sharePair loads the pair of tunnel for cfg and keeps it current.
 func (r *reloader) sharePair(cfg *tls.Config, tunnel, certFile, keyFile string) (*pairSource, error) {
+	known := filewatch.SumAll(pairPaths(certFile, keyFile)) // before the load: a change during it is seen
 	fresh, err := loadPair(tunnel, certFile, keyFile, r.log, r.counter(tunnel))
 	if err != nil {
 		return nil, err
 	}
-	return r.share(cfg, "pair\x00"+tunnel+"\x00"+certFile+"\x00"+keyFile, fresh).(*pairSource), nil
+	return r.share(cfg, "pair\x00"+tunnel+"\x00"+certFile+"\x00"+keyFile, fresh, known).(*pairSource), nil
 }
 
 // sharePool loads the CA bundle of tunnel for cfg and keeps it current.
 func (r *reloader) sharePool(cfg *tls.Config, tunnel, file string, base *x509.CertPool) (*poolSource, error) {
+	known := filewatch.SumAll([]string{file}) // before the load: a change during it is seen
 	fresh, err := loadPool(tunnel, file, base, r.log, r.counter(tunnel))
 	if err != nil {
 		return nil, err
@@ -48,5 +52,5 @@ func (r *reloader) sharePool(cfg *tls.Config, tunnel, file string, base *x509.Ce
 	if base != nil {
 		key += "\x00system"
 	}
-	return r.share(cfg, key, fresh).(*poolSource), nil
+	return r.share(cfg, key, fresh, known).(*poolSource), nil
 }

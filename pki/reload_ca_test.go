@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -144,19 +145,25 @@ func TestReloadSharedAndReleased(t *testing.T) {
 		t.Errorf("%d reload lines for one change of one pair, want 1", n)
 	}
 	m.Release(first)
-	if dirs, n := watched(m); dirs != 1 || n != 2 {
-		t.Errorf("%d directories, %d sources after releasing one of two configs; want 1, 2", dirs, n)
+	// The mount, and the timestamped directory ..data leads to now.
+	resolved, err := filepath.EvalSymlinks(dir.path("tls.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{dir.dir, filepath.Dir(resolved)}
+	if dirs, n := watched(m); !slices.Equal(dirs, want) || n != 2 {
+		t.Errorf("directories %q, %d sources after releasing one of two configs; want %q, 2", dirs, n, want)
 	}
 	m.Release(second)
-	if dirs, n := watched(m); dirs != 0 || n != 0 {
-		t.Errorf("%d directories, %d sources after releasing every config; want none", dirs, n)
+	if dirs, n := watched(m); len(dirs) != 0 || n != 0 {
+		t.Errorf("directories %q, %d sources after releasing every config; want none", dirs, n)
 	}
 }
 
-func watched(m *Manager) (dirs, sources int) {
+func watched(m *Manager) (dirs []string, sources int) {
 	m.reload.mu.Lock()
 	defer m.reload.mu.Unlock()
-	return len(m.reload.dirs), len(m.reload.entries)
+	return m.reload.w.Dirs(), len(m.reload.entries)
 }
 
 func issueCert(t *testing.T, ca testCA, spec LeafSpec) tls.Certificate {

@@ -163,3 +163,17 @@ func serverTunnel(cert, key, ca string) *config.Tunnel {
 	}
 	return tunnel(config.ModeServer, c)
 }
+
+// checkAll re-reads every source at once, as a check after a file event
+// does.
+func (r *reloader) checkAll() {
+	r.mu.Lock()
+	srcs := make([]source, 0, len(r.entries))
+	for _, e := range r.entries {
+		srcs = append(srcs, e.src)
+	}
+	r.mu.Unlock()
+	for _, s := range srcs {
+		s.check()
+	}
+}

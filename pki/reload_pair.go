@@ -91,11 +91,15 @@ func loadPair(tunnel, certFile, keyFile string, log *slog.Logger, count *reloadC
 	return s, nil
 }
 
-func (s *pairSource) files() []string {
-	if s.keyFile == "" {
-		return []string{s.certFile}
+func (s *pairSource) files() []string { return pairPaths(s.certFile, s.keyFile) }
+
+// pairPaths are the files of a pair; keyFile is empty when the key is in
+// the certificate file.
+func pairPaths(certFile, keyFile string) []string {
+	if keyFile == "" {
+		return []string{certFile}
 	}
-	return []string{s.certFile, s.keyFile}
+	return []string{certFile, keyFile}
 }
 
 // certificate is the pair in use; crypto/tls asks for it on every

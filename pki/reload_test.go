@@ -128,7 +128,7 @@ func TestReloadPeriodicWithoutEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.reload.fsw != nil {
+	if m.reload.w.Events() {
 		t.Fatal("file events are on; this test is about the re-check alone")
 	}
 	dir.update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
@@ -144,7 +144,7 @@ func TestReloadOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(srv.Certificates) != 1 || srv.GetCertificate != nil || m.reload.started {
+	if len(srv.Certificates) != 1 || srv.GetCertificate != nil || m.reload.w != nil {
 		t.Errorf("hot reload off, yet the config follows files (or a watcher runs)")
 	}
 }

@@ -1,0 +1,37 @@
+package filewatch
+
+import (
+	"crypto/sha256"
+	"os"
+)
+
+// Digest identifies what one read of a file gave: the SHA-256 of its
+// content, or of the error that kept it from being read, so that a file
+// that goes from missing to unreadable is a change too.
+type Digest [sha256.Size]byte
+
+// Sum reads path through its symlinks, as a caller opening it does.
+func Sum(path string) Digest {
+	data, err := os.ReadFile(path)
+	h := sha256.New()
+	// A tag byte first, so that no content hashes like an error.
+	if err != nil {
+		h.Write([]byte{1})
+		h.Write([]byte(err.Error()))
+	} else {
+		h.Write([]byte{0})
+		h.Write(data)
+	}
+	var d Digest
+	h.Sum(d[:0])
+	return d
+}
+
+// SumAll is the Digest of each of paths.
+func SumAll(paths []string) map[string]Digest {
+	sums := make(map[string]Digest, len(paths))
+	for _, p := range paths {
+		sums[p] = Sum(p)
+	}
+	return sums
+}
