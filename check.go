@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/pki"
 )
 
 // cmdCheck validates a config and prints what each tunnel will do. Unless
@@ -31,12 +32,16 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	if !*skipFiles {
 		var errs []error
-		quiet := slog.New(slog.DiscardHandler)
-		m, err := newPKI(quiet, *stateDir)
+		opts, err := pkiOptions(slog.New(slog.DiscardHandler), *stateDir)
 		if err != nil {
 			return err
 		}
+		// A check writes nothing (no state directory, no self-signed
+		// certificate) and reads each file once.
+		opts.ReadOnly, opts.ReloadInterval = true, -1
+		m := pki.NewManager(opts)
 		defer m.Close()
+		quiet := opts.Logger
 		for i := range cfg.Tunnels {
 			if _, err := buildTunnel(m, &cfg.Tunnels[i], quiet); err != nil {
 				errs = append(errs, err)

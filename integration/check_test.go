@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -136,6 +138,25 @@ func TestCheckAccepts(t *testing.T) {
 	}
 	if out := p.stdout.String(); !strings.Contains(out, "good") || !strings.Contains(out, "good-client") {
 		t.Errorf("plan does not name both tunnels:\n%s", out)
+	}
+}
+
+// TestCheckWritesNothing: checking a self-signed tunnel neither makes the
+// state directory nor a certificate (made by whoever runs check, it could
+// be unreadable to the service user, and its fingerprint is the one
+// clients would pin); `run` makes them.
+func TestCheckWritesNothing(t *testing.T) {
+	t.Parallel()
+	state := filepath.Join(t.TempDir(), "state")
+	cfg := "tunnel \"web\" {\n  mode   = \"server\"\n  listen = \"127.0.0.1:7001\"\n  target = \"127.0.0.1:7002\"\n" +
+		"  tls {\n    self_signed = true\n    client_auth = \"none\"\n  }\n}\n"
+	path := writeFile(t, t.TempDir(), "self.hcl", []byte(cfg))
+	p, code := runCheck(t, nil, "-config", path, "-state-dir", state)
+	if code != 0 {
+		t.Fatalf("check exit code %d, want 0; stderr:\n%s", code, p.stderr.String())
+	}
+	if _, err := os.Stat(state); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("check made %s (stat: %v)", state, err)
 	}
 }
 

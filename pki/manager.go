@@ -33,6 +33,10 @@ type Options struct {
 	// are kept. It is resolved by ResolveStateDir when a tunnel first needs
 	// it, so configs without one create no directory. Default: DefaultStateDir.
 	StateDir string
+	// ReadOnly makes a Manager that writes nothing and makes no
+	// directory, for checking a config (passtunnel check): a self-signed
+	// tunnel without its kept certificate gets one in memory instead.
+	ReadOnly bool
 }
 
 // Manager builds the TLS configs of every tunnel of the process. It derives
@@ -57,9 +61,11 @@ type Manager struct {
 	warned   map[string]bool                            // tunnel+field: weak passphrase warned once
 	reload   *reloader                                  // hot reload of tls.cert, tls.key, tls.ca
 
-	stateDir func() (string, error) // sync.OnceValues of ResolveStateDir
-	selfMu   sync.Mutex             // one self-signed certificate made at a time
-	acme     acmeRegistry           // certmagic state of acme tunnels; guarded by mu
+	stateDir     func() (string, error) // sync.OnceValues of ResolveStateDir
+	stateDirFlag string                 // Options.StateDir, for peekSelfSigned
+	readOnly     bool
+	selfMu       sync.Mutex   // one self-signed certificate made at a time
+	acme         acmeRegistry // certmagic state of acme tunnels; guarded by mu
 }
 
 // clusterState is what every tunnel of one (passphrase, cluster) shares.
@@ -71,14 +77,16 @@ type clusterState struct {
 // NewManager resolves the defaults of opts.
 func NewManager(opts Options) *Manager {
 	m := &Manager{
-		validity: opts.NodeValidity,
-		log:      opts.Logger,
-		now:      opts.Now,
-		derive:   DeriveClusterCA,
-		clusters: map[[32]byte]func() (*clusterState, error){},
-		nodes:    map[string]*nodeIdentity{},
-		warned:   map[string]bool{},
-		stateDir: sync.OnceValues(func() (string, error) { return ResolveStateDir(opts.StateDir) }),
+		validity:     opts.NodeValidity,
+		log:          opts.Logger,
+		now:          opts.Now,
+		derive:       DeriveClusterCA,
+		clusters:     map[[32]byte]func() (*clusterState, error){},
+		nodes:        map[string]*nodeIdentity{},
+		warned:       map[string]bool{},
+		stateDir:     sync.OnceValues(func() (string, error) { return ResolveStateDir(opts.StateDir) }),
+		stateDirFlag: opts.StateDir,
+		readOnly:     opts.ReadOnly,
 	}
 	if m.validity <= 0 {
 		m.validity = DefaultNodeValidity

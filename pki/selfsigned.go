@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -35,6 +36,9 @@ var hostName = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
 func (m *Manager) selfSigned(t *config.Tunnel) (tls.Certificate, error) {
 	fail := func(err error) (tls.Certificate, error) {
 		return tls.Certificate{}, fieldError(t, "tls.self_signed", err)
+	}
+	if m.readOnly {
+		return m.peekSelfSigned(t, fail)
 	}
 	state, err := m.stateDir()
 	if err != nil {
@@ -71,11 +75,58 @@ func (m *Manager) selfSigned(t *config.Tunnel) (tls.Certificate, error) {
 	return cert, nil
 }
 
-// makeSelfSigned makes an ECDSA P-256 certificate for this host's names and
-// loopback addresses and writes it. The key goes first: a crash before the
-// certificate is written leaves a pair that does not load, which is made
-// again.
+// peekSelfSigned is selfSigned for a Manager that writes nothing (check):
+// the kept pair, when there is one where run looks for it, or else one
+// made in memory and forgotten, so that the rest of the tunnel's config is
+// still checked. No state directory is made.
+func (m *Manager) peekSelfSigned(t *config.Tunnel, fail func(error) (tls.Certificate, error)) (tls.Certificate, error) {
+	dirs := []string{m.stateDirFlag}
+	if m.stateDirFlag == "" || m.stateDirFlag == DefaultStateDir {
+		dirs = []string{DefaultStateDir}
+		if user, err := userStateDir(); err == nil {
+			dirs = append(dirs, user)
+		}
+	}
+	for _, state := range dirs {
+		dir := filepath.Join(state, "self-signed")
+		certPath, keyPath := filepath.Join(dir, t.Name+".crt"), filepath.Join(dir, t.Name+".key")
+		cert, err := LoadKeyPair(certPath, keyPath)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			return fail(fmt.Errorf("%w (delete %s and %s to make a new certificate; its fingerprint will change)",
+				err, certPath, keyPath))
+		}
+		return cert, nil
+	}
+	return m.newSelfSigned()
+}
+
+// makeSelfSigned makes a self-signed certificate and writes it. The key
+// goes first: a crash before the certificate is written leaves a pair that
+// does not load, which is made again.
 func (m *Manager) makeSelfSigned(certPath, keyPath string) (tls.Certificate, error) {
+	cert, err := m.newSelfSigned()
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := KeyPEM(cert.PrivateKey.(crypto.Signer)) // newSelfSigned made an *ecdsa.PrivateKey
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := writeFileAtomic(certPath, CertPEM(cert.Certificate[0]), 0o644); err != nil {
+		return tls.Certificate{}, err
+	}
+	return cert, nil
+}
+
+// newSelfSigned makes an ECDSA P-256 certificate for this host's names and
+// loopback addresses, in memory.
+func (m *Manager) newSelfSigned() (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("generate key: %w", err)
@@ -110,18 +161,7 @@ func (m *Manager) makeSelfSigned(certPath, keyPath string) (tls.Certificate, err
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("parse self-signed certificate: %w", err)
 	}
-	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-	keyPEM, err := KeyPEM(key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
-		return tls.Certificate{}, err
-	}
-	if err := writeFileAtomic(certPath, CertPEM(der), 0o644); err != nil {
-		return tls.Certificate{}, err
-	}
-	return cert, nil
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 // DefaultStateDir is where passtunnel keeps what it makes and must find

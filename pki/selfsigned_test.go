@@ -149,3 +149,27 @@ func TestResolveStateDir(t *testing.T) {
 		t.Errorf("nothing usable: %v", err)
 	}
 }
+
+// A read-only Manager (passtunnel check) makes no state directory and no
+// file: without a kept pair it uses one made in memory; with one, that one.
+func TestSelfSignedReadOnly(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	check := NewManager(Options{StateDir: state, ReadOnly: true})
+	if _, err := check.ServerTLSConfig(selfSignedTunnel("web")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Fatalf("a read-only Manager made %s (stat: %v)", state, err)
+	}
+	kept, err := NewManager(Options{StateDir: state}).selfSigned(selfSignedTunnel("web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, err := check.selfSigned(selfSignedTunnel("web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Fingerprint(seen.Leaf.Raw), Fingerprint(kept.Leaf.Raw); got != want {
+		t.Fatalf("read-only Manager presents %s, the kept certificate is %s", got, want)
+	}
+}
