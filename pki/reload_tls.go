@@ -182,8 +182,7 @@ func (m *Manager) followServer(t *config.Tunnel, cfg *tls.Config, err error) (*t
 		return nil, err
 	}
 	if cfg.ClientAuth != tls.NoClientCert && resumes(t) {
-		own := func() (*tls.Certificate, error) { return presentedCertificate(cfg) }
-		resumeGuard{own: own, sameOwn: true, margin: fileResumeMargin, now: m.now}.apply(cfg, nil, nil)
+		guardEachHandshake(cfg, resumeGuard{sameOwn: true, margin: fileResumeMargin, now: m.now})
 	}
 	return cfg, nil
 }
