@@ -3,6 +3,7 @@ package pki
 import (
 	"crypto/tls"
 	"errors"
+	"sync/atomic"
 )
 
 // guardEachHandshake applies g, a resumeGuard with sameOwn, to a server
@@ -19,10 +20,14 @@ import (
 // old certificate, on every connection from then on.
 //
 // The tickets are sealed with cfg's keys, not the per-handshake config's,
-// so sessions resume from one handshake to the next.
+// so sessions resume from one handshake to the next. Every handshake that
+// starts under the same certificate (and CA snapshot) shares one config:
+// a connection keeps its config for life, and one each would add a
+// kilobyte to every idle connection.
 func guardEachHandshake(cfg *tls.Config, g resumeGuard) {
 	inner := cfg.GetConfigForClient // the current CA names, when tls.ca is followed
 	wrap, unwrap := cfg.EncryptTicket, cfg.DecryptTicket
+	var snap atomic.Pointer[certSnapshot]
 	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		base := cfg
 		if inner != nil {
@@ -38,14 +43,25 @@ func guardEachHandshake(cfg *tls.Config, g resumeGuard) {
 		if err != nil {
 			return nil, err
 		}
+		if s := snap.Load(); s != nil && s.base == base && s.own == own {
+			return s.cfg, nil
+		}
 		c := base.Clone()
 		c.GetConfigForClient = nil
 		c.Certificates = nil
 		c.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return own, nil }
 		g.own = func() (*tls.Certificate, error) { return own, nil }
 		g.apply(c, wrap, unwrap)
+		snap.Store(&certSnapshot{base: base, own: own, cfg: c})
 		return c, nil
 	}
+}
+
+// certSnapshot is the per-handshake config of one certificate.
+type certSnapshot struct {
+	base *tls.Config
+	own  *tls.Certificate
+	cfg  *tls.Config
 }
 
 // certificateFor is the certificate cfg presents to hello.
