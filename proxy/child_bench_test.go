@@ -60,7 +60,7 @@ func startBenchChild(b *testing.B, target string) *benchChild {
 	}
 	writePEM(b, filepath.Join(dir, "key.pem"), "PRIVATE KEY", key)
 
-	args := []string{os.Args[0], "-test.run=^TestBenchTunnelChild$", "-test.bench=^$"}
+	args := []string{os.Args[0], "-test.run=^$", "-test.bench=^$"}
 	if wrap := os.Getenv("PASSTUNNEL_BENCH_WRAP"); wrap != "" {
 		args = append(strings.Fields(wrap), args...) // "strace -f -c -o file", "perf record -g -o file"
 	}
@@ -125,54 +125,57 @@ func (c *benchChild) cpu(b *testing.B) float64 {
 	return (ut + st) / 100 // USER_HZ
 }
 
-// TestBenchTunnelChild is the child's main; it skips in a normal test run.
-func TestBenchTunnelChild(t *testing.T) {
-	dir := os.Getenv("PASSTUNNEL_BENCH_CHILD")
-	if dir == "" {
-		t.Skip("only run by the benchmarks")
-	}
+// runBenchChild is the child's main (see TestMain): it returns the exit
+// code.
+func runBenchChild(dir string) int {
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, "bench child:", err); return 1 }
 	if os.Getenv("PASSTUNNEL_BENCH_HEAPPROFILE") != "" {
 		runtime.MemProfileRate = 4096 // the default misses most small objects
 	}
 	if path := os.Getenv("PASSTUNNEL_BENCH_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
-			t.Fatal(err)
+			return fail(err)
 		}
 		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	// The server config comes from pki.Manager, as the binary builds it
 	// (chain check in VerifyConnection, resumption guard, hot reload).
 	m := pki.NewManager(pki.Options{})
-	defer m.Close()
 	srvTLS, err := m.ServerTLSConfig(&config.Tunnel{Name: "bench", Mode: config.ModeServer, TLS: &config.TLS{
 		Cert: filepath.Join(dir, "srv.pem"), Key: filepath.Join(dir, "key.pem"), CA: filepath.Join(dir, "ca.pem"),
 		ClientAuth: "require", MinVersion: "1.3", MaxVersion: "1.3",
 	}})
 	if err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
 	limits := testLimits()
 	limits.MaxConnections = 20000 // as the harness configures every proxy
-	tun, _ := startTunnel(t, Options{
-		Mode: config.ModeServer, Target: tcpAddr(os.Getenv("PASSTUNNEL_BENCH_TARGET")), Limits: limits,
-		TLS:    srvTLS,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	tun, err := Listen(Options{
+		Name: "bench", Mode: config.ModeServer, Listen: tcpAddr("127.0.0.1:0"),
+		Target: tcpAddr(os.Getenv("PASSTUNNEL_BENCH_TARGET")), Limits: limits, TLS: srvTLS,
+		Logger: slog.New(slog.DiscardHandler),
 	})
+	if err != nil {
+		return fail(err)
+	}
+	go tun.Serve()
 	fmt.Printf("addr %s\n", tun.Addr())
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		rss := selfRSS()
 		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		fmt.Printf("mem %d %d %d %d\n", rss, m.HeapInuse, m.StackInuse, runtime.NumGoroutine())
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Printf("mem %d %d %d %d\n", rss, ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine())
 		if path := os.Getenv("PASSTUNNEL_BENCH_HEAPPROFILE"); path != "" {
 			writeProfile(path, "heap")
 		}
 	}
-	pprof.StopCPUProfile()
-	os.Exit(0) // no leak check: the parent's connections may still be open
+	// stdin closed: the parent is done. The exit closes the tunnel and
+	// whatever connections the parent left open, without a drain.
+	return 0
 }
 
 func writeProfile(path, name string) {

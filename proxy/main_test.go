@@ -10,7 +10,13 @@ import (
 
 // TestMain fails the run if goroutines outlive the tests: every tunnel,
 // backend and pump started by a test must have been cleaned up.
+//
+// With PASSTUNNEL_BENCH_CHILD set, the test binary is instead the child
+// tunnel of a benchmark (see startBenchChild) and runs no test.
 func TestMain(m *testing.M) {
+	if dir := os.Getenv("PASSTUNNEL_BENCH_CHILD"); dir != "" {
+		os.Exit(runBenchChild(dir))
+	}
 	base := runtime.NumGoroutine()
 	code := m.Run()
 	deadline := time.Now().Add(waitLimit)
