@@ -30,15 +30,7 @@ const acceptTestWait = 10 * time.Second
 func TestBrokenListenerLeavesFleetServing(t *testing.T) {
 	server, roots := echoServerTunnel(t, "healthy", startEchoBackend(t))
 	f := startTestFleet(t, "admin = \"127.0.0.1:0\"\n"+server+clientTunnel("broken", "127.0.0.1:0"))
-	if err := f.startAdmin(f.cfg.Admin); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.admin.close)
-	m := adminListening.FindStringSubmatch(f.logs.String())
-	if m == nil {
-		t.Fatalf("no admin listening line in:\n%s", f.logs)
-	}
-	admin := "http://" + m[1]
+	admin := startTestAdmin(t, f)
 	healthy, broken := f.addr(t, "healthy"), f.addr(t, "broken")
 	exited := runFleet(t, f)
 
@@ -176,26 +168,14 @@ func metricValue(t *testing.T, text, series string) float64 {
 	return v
 }
 
-// startEchoBackend is a cleartext echo server for the test's tunnels.
+// startEchoBackend is the demo's echo backend, closed when the test ends.
 func startEchoBackend(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := startEcho()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
 	return ln.Addr().String()
 }
 

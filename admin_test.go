@@ -17,15 +17,7 @@ var adminListening = regexp.MustCompile(`msg="admin listening" listen=(\S+)`)
 func TestAdminServesDuringReloads(t *testing.T) {
 	base := "admin = \"127.0.0.1:0\"\n" + clientTunnel("a", "127.0.0.1:0")
 	f := startTestFleet(t, base)
-	if err := f.startAdmin(f.cfg.Admin); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.admin.close)
-	m := adminListening.FindStringSubmatch(f.logs.String())
-	if m == nil {
-		t.Fatalf("no admin listening line in:\n%s", f.logs)
-	}
-	url := "http://" + m[1]
+	url := startTestAdmin(t, f)
 
 	stop := make(chan struct{})
 	errs := make(chan string, 100)
@@ -68,4 +60,19 @@ func TestAdminServesDuringReloads(t *testing.T) {
 	if got := f.reloads.succeeded.Load(); got != 10 {
 		t.Errorf("%d reloads succeeded, want 10", got)
 	}
+}
+
+// startTestAdmin starts f's admin server and returns its base URL, read
+// from the log line that announces it.
+func startTestAdmin(t *testing.T, f *testFleet) string {
+	t.Helper()
+	if err := f.startAdmin(f.cfg.Admin); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.admin.close)
+	m := adminListening.FindStringSubmatch(f.logs.String())
+	if m == nil {
+		t.Fatalf("no admin listening line in:\n%s", f.logs)
+	}
+	return "http://" + m[1]
 }
