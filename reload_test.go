@@ -1,37 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net"
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testlog"
 )
-
-// syncBuffer is a log sink that tunnels' goroutines may write to at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // clientTunnel is a tunnel block that needs no certificate files.
 func clientTunnel(name, listen string) string {
@@ -44,7 +25,7 @@ func clientTunnel(name, listen string) string {
 type testFleet struct {
 	*fleet
 	path string
-	logs *syncBuffer
+	logs *testlog.Buffer
 }
 
 func startTestFleet(t *testing.T, text string) *testFleet {
@@ -55,7 +36,7 @@ func startTestFleet(t *testing.T, text string) *testFleet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log, level := newLogger(cfg, logs)
 	f, err := newFleet(log, level, t.TempDir())
 	if err != nil {

@@ -2,13 +2,13 @@ package main
 
 import (
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/passtunnel/passtunnel/filewatch"
+	"github.com/passtunnel/passtunnel/internal/testfs"
 )
 
 func startWatcher(t *testing.T, paths ...string) *fileWatcher {
@@ -20,15 +20,6 @@ func startWatcher(t *testing.T, paths ...string) *fileWatcher {
 	t.Cleanup(w.close)
 	w.track(paths, nil)
 	return w
-}
-
-// renameOver replaces path the way editors do.
-func renameOver(t *testing.T, path, content string) {
-	t.Helper()
-	writeFile(t, path+".tmp", content)
-	if err := os.Rename(path+".tmp", path); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func waitChange(t *testing.T, w *fileWatcher, what string) {
@@ -49,7 +40,7 @@ func TestWatcherSeesRenameOver(t *testing.T) {
 	if got, want := w.paths(), slices.Sorted(slices.Values([]string{cfg, secret})); !slices.Equal(got, want) {
 		t.Errorf("watched paths = %q, want %q", got, want)
 	}
-	renameOver(t, secret, "s2")
+	testfs.RenameOver(t, secret, []byte("s2"))
 	waitChange(t, w, "a replaced dependency")
 }
 

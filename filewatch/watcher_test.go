@@ -4,11 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/passtunnel/passtunnel/internal/testfs"
+	"github.com/passtunnel/passtunnel/internal/testwait"
 )
 
 // hour is an interval no test waits for: what it sees, events made it see.
@@ -28,24 +30,24 @@ func TestRenameOver(t *testing.T) {
 	write(t, file, "one")
 	c := newCalls()
 	newWatcher(t, Options{Interval: hour}).Watch([]string{file}, nil, c.onChange)
-	renameOver(t, file, "two")
+	testfs.RenameOver(t, file, []byte("two"))
 	c.next(t, "a file renamed over the old one")
 }
 
 // The kubelet never writes the files a tunnel names: it swaps ..data. Two
 // swaps in a row show the watch follows the new timestamped directory too.
 func TestKubernetesSwap(t *testing.T) {
-	k := newK8sDir(t, map[string]string{"tls.crt": "a", "tls.key": "a"})
+	k := testfs.NewK8sDir(t, map[string][]byte{"tls.crt": []byte("a"), "tls.key": []byte("a")})
 	c := newCalls()
 	w := newWatcher(t, Options{Interval: hour})
-	w.Watch([]string{k.path("tls.crt"), k.path("tls.key")}, nil, c.onChange)
+	w.Watch([]string{k.Path("tls.crt"), k.Path("tls.key")}, nil, c.onChange)
 	for _, v := range []string{"b", "c"} {
-		k.update(t, map[string]string{"tls.crt": v, "tls.key": v})
+		k.Update(t, map[string][]byte{"tls.crt": []byte(v), "tls.key": []byte(v)})
 		c.next(t, "swap "+v)
 	}
 	// The watch of the directory ..data led to follows it to the new one.
-	want := sorted([]string{k.dir, filepath.Join(k.dir, k.cur)})
-	waitFor(t, "the new timestamped directory watched", func() bool { return slices.Equal(w.Dirs(), want) })
+	want := sorted([]string{k.Dir, k.Current()})
+	testwait.Until(t, wait, "the new timestamped directory watched", func() bool { return slices.Equal(w.Dirs(), want) })
 }
 
 // A symlink into another directory: a file rewritten in place there makes
@@ -79,7 +81,7 @@ func TestSameContentIsNoChange(t *testing.T) {
 	w.Watch([]string{file}, nil, c.onChange)
 
 	write(t, file, "same")
-	renameOver(t, file, "same")
+	testfs.RenameOver(t, file, []byte("same"))
 	later := time.Now().Add(time.Minute)
 	if err := os.Chtimes(file, later, later); err != nil {
 		t.Fatal(err)
@@ -98,14 +100,14 @@ func TestSameContentIsNoChange(t *testing.T) {
 // With no file events at all (NFS and the like), the periodic re-check
 // alone finds a change.
 func TestPeriodicRecheckWithoutEvents(t *testing.T) {
-	k := newK8sDir(t, map[string]string{"passtunnel.hcl": "one"})
+	k := testfs.NewK8sDir(t, map[string][]byte{"passtunnel.hcl": []byte("one")})
 	c := newCalls()
 	w := newWatcher(t, Options{NoEvents: true, Interval: 20 * time.Millisecond})
 	if w.Events() {
 		t.Fatal("file events are on; this test is about the re-check alone")
 	}
-	w.Watch([]string{k.path("passtunnel.hcl")}, nil, c.onChange)
-	k.update(t, map[string]string{"passtunnel.hcl": "two"})
+	w.Watch([]string{k.Path("passtunnel.hcl")}, nil, c.onChange)
+	k.Update(t, map[string][]byte{"passtunnel.hcl": []byte("two")})
 	c.next(t, "the re-check to find the swap")
 }
 
@@ -138,7 +140,7 @@ func TestMissingFileAppears(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "later")
 	c := newCalls()
 	newWatcher(t, Options{Interval: hour}).Watch([]string{file}, nil, c.onChange)
-	renameOver(t, file, "here")
+	testfs.RenameOver(t, file, []byte("here"))
 	c.next(t, "the file to appear")
 }
 
@@ -160,22 +162,8 @@ func TestMaxDelayBoundsABusyDirectory(t *testing.T) {
 	c := newCalls()
 	newWatcher(t, Options{Debounce: 50 * time.Millisecond, MaxDelay: 200 * time.Millisecond, Interval: hour}).
 		Watch([]string{file}, nil, c.onChange)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				_ = os.WriteFile(filepath.Join(dir, "noise.log"), []byte{byte(i)}, 0o600)
-			}
-		}
-	})
-	defer func() { close(stop); wg.Wait() }()
-	renameOver(t, file, "two")
+	testfs.Churn(t, filepath.Join(dir, "noise.log"), 5*time.Millisecond)
+	testfs.RenameOver(t, file, []byte("two"))
 	// Without the bound, and with an hour between re-checks, this waits
 	// in vain.
 	c.next(t, "a check despite the noise")
@@ -273,15 +261,3 @@ func TestSum(t *testing.T) {
 }
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
-
-// waitFor polls cond every 10 ms until it holds, for at most wait.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v waiting for: %s", wait, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

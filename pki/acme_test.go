@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testlog"
 )
 
 // acmeTunnel is a server tunnel with an acme block requiring client
@@ -119,7 +120,7 @@ func TestACMERefusals(t *testing.T) {
 // certmagic's chatter goes to DEBUG, its warnings and errors to WARN (the
 // ERROR line of a failure is passtunnel's own), with sorted fields.
 func TestZapToSlog(t *testing.T) {
-	var buf syncBuffer
+	var buf testlog.Buffer
 	zl := zapToSlog(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})).Named("obtain")
 	zl.With(zap.String("b", "2")).Info("obtaining certificate", zap.String("a", "1"))
 	zl.Error("could not get certificate", zap.Int("attempt", 3))
@@ -132,7 +133,7 @@ func TestZapToSlog(t *testing.T) {
 			t.Errorf("log lacks %s:\n%s", want, out)
 		}
 	}
-	var infoBuf syncBuffer
+	var infoBuf testlog.Buffer
 	quiet := zapToSlog(slog.NewTextHandler(&infoBuf, nil)) // INFO and up
 	quiet.Info("chatter")
 	if infoBuf.String() != "" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testfs"
 )
 
 // IdentityExpiry reads what each kind of config presents now.
@@ -23,14 +24,14 @@ func TestIdentityExpiry(t *testing.T) {
 
 	// Files, followed by hot reload: the pair in use, after a reload too.
 	a, b := ca.issuePEM(t, serverSpec()), ca.issuePEM(t, serverSpec())
-	dir := newK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key})
-	srv, err := m.ServerTLSConfig(serverTunnel(dir.path("tls.crt"), dir.path("tls.key"), ""))
+	dir := testfs.NewK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key})
+	srv, err := m.ServerTLSConfig(serverTunnel(dir.Path("tls.crt"), dir.Path("tls.key"), ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := m.IdentityExpiry(srv)
 	check("file server", got, err, a.notAfter)
-	dir.update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
+	dir.Update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
 	waitServed(t, srv, ca, b.fp)
 	got, err = m.IdentityExpiry(srv)
 	check("file server after a reload", got, err, b.notAfter)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testlog"
 )
 
 func TestCheckPassphrase(t *testing.T) {
@@ -71,7 +72,7 @@ func TestWeakPassphraseTunnelErrors(t *testing.T) {
 // tunnel and the rule, once, however often the config is built.
 func TestWeakPassphraseOptIn(t *testing.T) {
 	const weak = "weak-pass-12"
-	var logs syncBuffer
+	var logs testlog.Buffer
 	m := newTestManager(Options{NodeName: "n", Logger: textLogger(&logs)})
 	tun := ptunnel(config.ModeServer, weak, "correct horse battery staple")
 	tun.AllowWeakPassphrase = true

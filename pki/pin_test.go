@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testlog"
 )
 
 // pinFixture is two unrelated CAs and leaves from them, as files.
@@ -189,7 +190,7 @@ func checkRefusal(t *testing.T, refuserErr error, r result, refusal string) {
 // A client pinned to a server's self-signed certificate connects; the
 // fingerprint is the one the Manager logged.
 func TestSelfSignedPinnedHandshake(t *testing.T) {
-	var log syncBuffer
+	var log testlog.Buffer
 	m := NewManager(Options{StateDir: t.TempDir(), Logger: textLogger(&log)})
 	srv, err := m.ServerTLSConfig(selfSignedTunnel("web"))
 	if err != nil {

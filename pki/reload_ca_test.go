@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testfs"
+	"github.com/passtunnel/passtunnel/internal/testwait"
 )
 
 // Rewriting a server's tls.ca changes which clients get in, the CA names
@@ -40,8 +42,8 @@ func TestReloadClientCABundle(t *testing.T) {
 	if r := handshake(t, srv, cliB); r.ok() || !strings.Contains(errText(r.serverErr), "unknown authority") {
 		t.Fatalf("client of CA b accepted before b is trusted (server error %v)", r.serverErr)
 	}
-	renameOver(t, bundle, append(caA.CertPEM(), caB.CertPEM()...))
-	waitFor(t, "client of CA b accepted", func() bool { return handshake(t, srv, cliB).ok() })
+	testfs.RenameOver(t, bundle, append(caA.CertPEM(), caB.CertPEM()...))
+	testwait.Until(t, reloadWait, "client of CA b accepted", func() bool { return handshake(t, srv, cliB).ok() })
 	// A handshake that straddled the swap may have seen the old names:
 	// look at a full handshake that started after it.
 	full := cliB.Clone()
@@ -55,8 +57,8 @@ func TestReloadClientCABundle(t *testing.T) {
 	if r := handshake(t, srv, cliB); !r.ok() || !r.client.DidResume {
 		t.Fatalf("session did not resume (ok %v): the test needs a resumption", r.ok())
 	}
-	renameOver(t, bundle, caA.CertPEM())
-	waitFor(t, "client of CA b refused again", func() bool { return !handshake(t, srv, cliB).ok() })
+	testfs.RenameOver(t, bundle, caA.CertPEM())
+	testwait.Until(t, reloadWait, "client of CA b refused again", func() bool { return !handshake(t, srv, cliB).ok() })
 	cliA := mustClient(t, &config.TLS{CA: srvCA.file}, "127.0.0.1")
 	cliA.Certificates = []tls.Certificate{issueCert(t, caA, clientSpec("a"))}
 	if r := handshake(t, srv, cliA); !r.ok() {
@@ -81,8 +83,8 @@ func TestReloadServerCABundle(t *testing.T) {
 	if r := handshake(t, srv, cli); r.ok() || !strings.Contains(errText(r.clientErr), "unknown authority") {
 		t.Fatalf("server of CA b accepted before b is trusted (client error %v)", r.clientErr)
 	}
-	renameOver(t, bundle, caB.CertPEM())
-	waitFor(t, "server of CA b accepted", func() bool { return handshake(t, srv, cli).ok() })
+	testfs.RenameOver(t, bundle, caB.CertPEM())
+	testwait.Until(t, reloadWait, "server of CA b accepted", func() bool { return handshake(t, srv, cli).ok() })
 	var hostErr x509.HostnameError
 	if r := handshake(t, wrongName, cli); r.ok() || !errors.As(r.clientErr, &hostErr) {
 		t.Fatalf("server certificate for another name accepted (client error %v)", r.clientErr)
@@ -95,9 +97,9 @@ func TestReloadClientCertificate(t *testing.T) {
 	sc, sk := srvCA.issueFiles(t, "server", serverSpec())
 	srv := mustServer(t, &config.TLS{Cert: sc, Key: sk, CA: cliCA.file})
 	a, b := cliCA.issuePEM(t, clientSpec("a")), cliCA.issuePEM(t, clientSpec("b"))
-	dir := newK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key})
+	dir := testfs.NewK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key})
 	m, _ := reloadManager(t, time.Hour, true)
-	c := &config.TLS{CA: srvCA.file, Cert: dir.path("tls.crt"), Key: dir.path("tls.key")}
+	c := &config.TLS{CA: srvCA.file, Cert: dir.Path("tls.crt"), Key: dir.Path("tls.key")}
 	cli, err := m.ClientTLSConfig(tunnel(config.ModeClient, c), "127.0.0.1:6380")
 	if err != nil {
 		t.Fatal(err)
@@ -112,8 +114,8 @@ func TestReloadClientCertificate(t *testing.T) {
 	if got := presented(); got != a.fp {
 		t.Fatalf("presented %s, want %s", got, a.fp)
 	}
-	dir.update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
-	waitFor(t, "the new client certificate presented", func() bool { return presented() == b.fp })
+	dir.Update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
+	testwait.Until(t, reloadWait, "the new client certificate presented", func() bool { return presented() == b.fp })
 }
 
 // Building the same tunnel again (a config reload) shares the files'
@@ -121,9 +123,9 @@ func TestReloadClientCertificate(t *testing.T) {
 func TestReloadSharedAndReleased(t *testing.T) {
 	ca := newTestCA(t, "shared")
 	a, b := ca.issuePEM(t, serverSpec()), ca.issuePEM(t, serverSpec())
-	dir := newK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key, "ca.crt": ca.CertPEM()})
+	dir := testfs.NewK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key, "ca.crt": ca.CertPEM()})
 	m, logs := reloadManager(t, time.Hour, true)
-	tun := serverTunnel(dir.path("tls.crt"), dir.path("tls.key"), dir.path("ca.crt"))
+	tun := serverTunnel(dir.Path("tls.crt"), dir.Path("tls.key"), dir.Path("ca.crt"))
 	first, err := m.ServerTLSConfig(tun)
 	if err != nil {
 		t.Fatal(err)
@@ -132,11 +134,11 @@ func TestReloadSharedAndReleased(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir.update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key, "ca.crt": ca.CertPEM()})
+	dir.Update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key, "ca.crt": ca.CertPEM()})
 	for _, cfg := range []*tls.Config{first, second} {
 		cli := mustClient(t, &config.TLS{CA: ca.file}, "127.0.0.1")
 		cli.Certificates = []tls.Certificate{issueCert(t, ca, clientSpec("c"))}
-		waitFor(t, "new pair served", func() bool {
+		testwait.Until(t, reloadWait, "new pair served", func() bool {
 			r := handshake(t, cfg, cli)
 			return r.ok() && Fingerprint(r.client.PeerCertificates[0].Raw) == b.fp
 		})
@@ -146,11 +148,11 @@ func TestReloadSharedAndReleased(t *testing.T) {
 	}
 	m.Release(first)
 	// The mount, and the timestamped directory ..data leads to now.
-	resolved, err := filepath.EvalSymlinks(dir.path("tls.crt"))
+	resolved, err := filepath.EvalSymlinks(dir.Path("tls.crt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{dir.dir, filepath.Dir(resolved)}
+	want := []string{dir.Dir, filepath.Dir(resolved)}
 	if dirs, n := watched(m); !slices.Equal(dirs, want) || n != 2 {
 		t.Errorf("directories %q, %d sources after releasing one of two configs; want %q, 2", dirs, n, want)
 	}

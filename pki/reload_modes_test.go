@@ -2,13 +2,12 @@ package pki
 
 import (
 	"crypto/tls"
-	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testfs"
 )
 
 // Moving the client verification into VerifyConnection keeps what each
@@ -68,25 +67,9 @@ func TestReloadBusyDirectoryNotStarved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(testDebounce / 5)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				_ = os.WriteFile(filepath.Join(dir, "noise.log"), []byte{byte(i)}, 0o600)
-			}
-		}
-	}()
-	defer func() { close(stop); wg.Wait() }()
-	renameOver(t, key, b.key)
-	renameOver(t, cert, b.cert)
+	testfs.Churn(t, filepath.Join(dir, "noise.log"), testDebounce/5)
+	testfs.RenameOver(t, key, b.key)
+	testfs.RenameOver(t, cert, b.cert)
 	// Without the bound, and with an hour between re-checks, this waits
 	// in vain.
 	waitServed(t, srv, ca, b.fp)

@@ -5,21 +5,24 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/passtunnel/passtunnel/internal/testfs"
+	"github.com/passtunnel/passtunnel/internal/testwait"
 )
 
 func TestReloadKubernetesSecretSwap(t *testing.T) {
 	ca := newTestCA(t, "k8s")
 	a, b := ca.issuePEM(t, serverSpec()), ca.issuePEM(t, serverSpec())
-	dir := newK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key})
+	dir := testfs.NewK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key})
 	m, logs := reloadManager(t, time.Hour, true)
-	srv, err := m.ServerTLSConfig(serverTunnel(dir.path("tls.crt"), dir.path("tls.key"), ""))
+	srv, err := m.ServerTLSConfig(serverTunnel(dir.Path("tls.crt"), dir.Path("tls.key"), ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := served(t, srv, ca); got != a.fp {
 		t.Fatalf("served %s, want the first pair %s", got, a.fp)
 	}
-	dir.update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
+	dir.Update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
 	waitServed(t, srv, ca, b.fp)
 	if got, err := m.IdentityExpiry(srv); err != nil || !got.Equal(b.notAfter) {
 		t.Errorf("IdentityExpiry = %v, %v, want %v", got, err, b.notAfter)
@@ -42,7 +45,7 @@ func TestReloadEditorRenameOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	renameOver(t, file, append(b.cert, b.key...))
+	testfs.RenameOver(t, file, append(b.cert, b.key...))
 	waitServed(t, srv, ca, b.fp)
 }
 
@@ -58,15 +61,15 @@ func TestReloadCertBeforeKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	renameOver(t, cert, b.cert)
-	waitFor(t, "the mismatch counted", func() bool { return m.ReloadStats()["redis"].Failed == 1 })
+	testfs.RenameOver(t, cert, b.cert)
+	testwait.Until(t, reloadWait, "the mismatch counted", func() bool { return m.ReloadStats()["redis"].Failed == 1 })
 	if got := served(t, srv, ca); got != a.fp {
 		t.Fatalf("served %s with a mismatched key file, want the last good pair %s", got, a.fp)
 	}
 	if l := logs.String(); !strings.Contains(l, "certificate reload failed") || !strings.Contains(l, "does not match") {
 		t.Errorf("no failure line naming the mismatch in:\n%s", l)
 	}
-	renameOver(t, key, b.key)
+	testfs.RenameOver(t, key, b.key)
 	waitServed(t, srv, ca, b.fp)
 	if s := m.ReloadStats()["redis"]; s.OK != 1 || s.Failed != 1 {
 		t.Errorf("ReloadStats = %+v, want one ok and one failed", s)
@@ -85,15 +88,15 @@ func TestReloadBadFileKeepsLastGoodPair(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	renameOver(t, cert, []byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"))
-	waitFor(t, "the bad file counted", func() bool { return m.ReloadStats()["redis"].Failed == 1 })
+	testfs.RenameOver(t, cert, []byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"))
+	testwait.Until(t, reloadWait, "the bad file counted", func() bool { return m.ReloadStats()["redis"].Failed == 1 })
 	if got := served(t, srv, ca); got != a.fp {
 		t.Fatalf("served %s after a bad file, want the last good pair %s", got, a.fp)
 	}
 	if err := os.Remove(cert); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the missing file counted", func() bool { return m.ReloadStats()["redis"].Failed == 2 })
+	testwait.Until(t, reloadWait, "the missing file counted", func() bool { return m.ReloadStats()["redis"].Failed == 2 })
 	if got := served(t, srv, ca); got != a.fp {
 		t.Fatalf("served %s after the file disappeared, want the last good pair %s", got, a.fp)
 	}
@@ -112,8 +115,8 @@ func TestReloadBadFileKeepsLastGoodPair(t *testing.T) {
 	if strings.Contains(l, "PRIVATE KEY") {
 		t.Errorf("key material in the log:\n%s", l)
 	}
-	renameOver(t, key, b.key)
-	renameOver(t, cert, b.cert)
+	testfs.RenameOver(t, key, b.key)
+	testfs.RenameOver(t, cert, b.cert)
 	waitServed(t, srv, ca, b.fp)
 }
 
@@ -122,16 +125,16 @@ func TestReloadBadFileKeepsLastGoodPair(t *testing.T) {
 func TestReloadPeriodicWithoutEvents(t *testing.T) {
 	ca := newTestCA(t, "poll")
 	a, b := ca.issuePEM(t, serverSpec()), ca.issuePEM(t, serverSpec())
-	dir := newK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key})
+	dir := testfs.NewK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key})
 	m, _ := reloadManager(t, 50*time.Millisecond, false)
-	srv, err := m.ServerTLSConfig(serverTunnel(dir.path("tls.crt"), dir.path("tls.key"), ""))
+	srv, err := m.ServerTLSConfig(serverTunnel(dir.Path("tls.crt"), dir.Path("tls.key"), ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.reload.w.Events() {
 		t.Fatal("file events are on; this test is about the re-check alone")
 	}
-	dir.update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
+	dir.Update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
 	waitServed(t, srv, ca, b.fp)
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testfs"
+	"github.com/passtunnel/passtunnel/internal/testwait"
 )
 
 // gatedConn holds every write after the first (the client's second flight:
@@ -82,9 +84,9 @@ func TestReloadMidHandshakeTagsTheOldCertificate(t *testing.T) {
 		t.Fatal("the client never got to its second flight")
 	}
 	newSrv := ca.issuePEM(t, serverSpec())
-	renameOver(t, srvKey, newSrv.key)
-	renameOver(t, srvCert, newSrv.cert)
-	waitFor(t, "the server holding its new certificate", func() bool {
+	testfs.RenameOver(t, srvKey, newSrv.key)
+	testfs.RenameOver(t, srvCert, newSrv.cert)
+	testwait.Until(t, reloadWait, "the server holding its new certificate", func() bool {
 		own, err := presentedCertificate(srv)
 		return err == nil && Fingerprint(own.Leaf.Raw) == newSrv.fp
 	})

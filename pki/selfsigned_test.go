@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testlog"
 )
 
 func selfSignedTunnel(name string) *config.Tunnel {
@@ -29,7 +30,7 @@ func mode(t *testing.T, path string) os.FileMode {
 
 func TestSelfSignedIsKeptAndReused(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state")
-	var log1, log2 syncBuffer
+	var log1, log2 testlog.Buffer
 	m1 := NewManager(Options{StateDir: state, Logger: textLogger(&log1)})
 	c1, err := m1.selfSigned(selfSignedTunnel("web"))
 	if err != nil {
@@ -52,7 +53,7 @@ func TestSelfSignedIsKeptAndReused(t *testing.T) {
 			t.Errorf("%s: mode %v, want %v", path, got, want)
 		}
 	}
-	for _, l := range []*syncBuffer{&log1, &log2} {
+	for _, l := range []*testlog.Buffer{&log1, &log2} {
 		for _, want := range []string{`msg="self-signed certificate"`, "tunnel=web", "fingerprint=" + fp, "file=" + crt} {
 			if !strings.Contains(l.String(), want) {
 				t.Errorf("log %q lacks %s", l.String(), want)
@@ -99,7 +100,7 @@ func TestSelfSignedBrokenFileIsNotReplaced(t *testing.T) {
 func TestSelfSignedRenewedWhenExpired(t *testing.T) {
 	state := t.TempDir()
 	clock := &fakeClock{now: time.Now()}
-	var log syncBuffer
+	var log testlog.Buffer
 	m := NewManager(Options{StateDir: state, Now: clock.Now, Logger: textLogger(&log)})
 	c1, err := m.selfSigned(selfSignedTunnel("web"))
 	if err != nil {

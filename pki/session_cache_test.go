@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testfs"
+	"github.com/passtunnel/passtunnel/internal/testwait"
 )
 
 // TestFilePairResumesUntilACertificateChanges: a client tunnel and a server
@@ -35,17 +37,17 @@ func TestFilePairResumesUntilACertificateChanges(t *testing.T) {
 	}
 
 	newSrv := ca.issuePEM(t, serverSpec())
-	renameOver(t, srvKey, newSrv.key)
-	renameOver(t, srvCert, newSrv.cert)
-	waitFor(t, "the new server certificate on a full handshake", func() bool {
+	testfs.RenameOver(t, srvKey, newSrv.key)
+	testfs.RenameOver(t, srvCert, newSrv.cert)
+	testwait.Until(t, reloadWait, "the new server certificate on a full handshake", func() bool {
 		r := handshake(t, srv, cli)
 		return r.ok() && !r.client.DidResume && Fingerprint(r.client.PeerCertificates[0].Raw) == newSrv.fp
 	})
 
 	newCli := ca.issuePEM(t, clientSpec("client-2"))
-	renameOver(t, cliKey, newCli.key)
-	renameOver(t, cliCert, newCli.cert)
-	waitFor(t, "the client tunnel holding its new certificate", func() bool {
+	testfs.RenameOver(t, cliKey, newCli.key)
+	testfs.RenameOver(t, cliCert, newCli.cert)
+	testwait.Until(t, reloadWait, "the client tunnel holding its new certificate", func() bool {
 		c, err := cli.GetClientCertificate(nil)
 		return err == nil && c.Leaf.Subject.CommonName == "client-2"
 	})
