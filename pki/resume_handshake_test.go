@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
-	"github.com/passtunnel/passtunnel/internal/testfs"
 	"github.com/passtunnel/passtunnel/internal/testwait"
 )
 
@@ -39,19 +37,9 @@ func (g *gatedConn) Write(p []byte) (int, error) {
 // let that session resume under the new certificate: the client would see
 // the replaced certificate on every resumed connection from then on.
 func TestReloadMidHandshakeTagsTheOldCertificate(t *testing.T) {
-	m, _ := reloadManager(t, time.Hour, true)
-	ca := newTestCA(t, "pair CA")
-	srvCert, srvKey := ca.issueFiles(t, "server", serverSpec())
-	cliCert, cliKey := ca.issueFiles(t, "client", clientSpec("client"))
-	srv, err := m.ServerTLSConfig(serverTunnel(srvCert, srvKey, ca.file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := m.ClientTLSConfig(tunnel(config.ModeClient, &config.TLS{CA: ca.file, Cert: cliCert, Key: cliKey}), "127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := LoadKeyPair(srvCert, srvKey)
+	p := newFilePair(t, "client")
+	srv, cli := p.srv, p.cli
+	old, err := LoadKeyPair(p.srvCert, p.srvKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +71,7 @@ func TestReloadMidHandshakeTagsTheOldCertificate(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the client never got to its second flight")
 	}
-	newSrv := ca.issuePEM(t, serverSpec())
-	testfs.RenameOver(t, srvKey, newSrv.key)
-	testfs.RenameOver(t, srvCert, newSrv.cert)
+	newSrv := p.replaceServer(t)
 	testwait.Until(t, reloadWait, "the server holding its new certificate", func() bool {
 		own, err := presentedCertificate(srv)
 		return err == nil && Fingerprint(own.Leaf.Raw) == newSrv.fp

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto/tls"
 	"testing"
 	"time"
 
@@ -15,18 +16,8 @@ import (
 // handshake that shows the new certificate, and once the client's is, the
 // server sees the new client certificate.
 func TestFilePairResumesUntilACertificateChanges(t *testing.T) {
-	m, _ := reloadManager(t, time.Hour, true)
-	ca := newTestCA(t, "pair CA")
-	srvCert, srvKey := ca.issueFiles(t, "server", serverSpec())
-	cliCert, cliKey := ca.issueFiles(t, "client", clientSpec("client-1"))
-	srv, err := m.ServerTLSConfig(serverTunnel(srvCert, srvKey, ca.file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := m.ClientTLSConfig(tunnel(config.ModeClient, &config.TLS{CA: ca.file, Cert: cliCert, Key: cliKey}), "127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newFilePair(t, "client-1")
+	srv, cli := p.srv, p.cli
 	if r := handshake(t, srv, cli); !r.ok() || r.client.DidResume {
 		t.Fatalf("first: ok %v resumed %v (server %v, client %v)", r.ok(), r.client.DidResume, r.serverErr, r.clientErr)
 	}
@@ -36,17 +27,13 @@ func TestFilePairResumesUntilACertificateChanges(t *testing.T) {
 		}
 	}
 
-	newSrv := ca.issuePEM(t, serverSpec())
-	testfs.RenameOver(t, srvKey, newSrv.key)
-	testfs.RenameOver(t, srvCert, newSrv.cert)
+	newSrv := p.replaceServer(t)
 	testwait.Until(t, reloadWait, "the new server certificate on a full handshake", func() bool {
 		r := handshake(t, srv, cli)
 		return r.ok() && !r.client.DidResume && Fingerprint(r.client.PeerCertificates[0].Raw) == newSrv.fp
 	})
 
-	newCli := ca.issuePEM(t, clientSpec("client-2"))
-	testfs.RenameOver(t, cliKey, newCli.key)
-	testfs.RenameOver(t, cliCert, newCli.cert)
+	p.replaceClient(t, "client-2")
 	testwait.Until(t, reloadWait, "the client tunnel holding its new certificate", func() bool {
 		c, err := cli.GetClientCertificate(nil)
 		return err == nil && c.Leaf.Subject.CommonName == "client-2"
@@ -90,4 +77,49 @@ func TestSelfSignedServerResumes(t *testing.T) {
 	if r := handshake(t, srv, cli); !r.ok() || !r.server.DidResume {
 		t.Fatalf("second: ok %v resumed %v", r.ok(), r.server.DidResume)
 	}
+}
+
+// filePair is a server tunnel and a client tunnel of one manager that
+// reloads on file events, each with certificate files of a test CA that
+// the test may replace.
+type filePair struct {
+	ca                               testCA
+	srv, cli                         *tls.Config
+	srvCert, srvKey, cliCert, cliKey string
+}
+
+func newFilePair(t *testing.T, client string) *filePair {
+	t.Helper()
+	m, _ := reloadManager(t, time.Hour, true)
+	p := &filePair{ca: newTestCA(t, "pair CA")}
+	p.srvCert, p.srvKey = p.ca.issueFiles(t, "server", serverSpec())
+	p.cliCert, p.cliKey = p.ca.issueFiles(t, "client", clientSpec(client))
+	var err error
+	if p.srv, err = m.ServerTLSConfig(serverTunnel(p.srvCert, p.srvKey, p.ca.file)); err != nil {
+		t.Fatal(err)
+	}
+	cliTLS := &config.TLS{CA: p.ca.file, Cert: p.cliCert, Key: p.cliKey}
+	if p.cli, err = m.ClientTLSConfig(tunnel(config.ModeClient, cliTLS), "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// replaceServer renames a new server certificate and key over the files,
+// key first, as a tool that writes both does.
+func (p *filePair) replaceServer(t *testing.T) pemPair {
+	return p.replace(t, p.srvCert, p.srvKey, serverSpec())
+}
+
+// replaceClient does the same for the client, with a new common name.
+func (p *filePair) replaceClient(t *testing.T, cn string) pemPair {
+	return p.replace(t, p.cliCert, p.cliKey, clientSpec(cn))
+}
+
+func (p *filePair) replace(t *testing.T, certFile, keyFile string, spec LeafSpec) pemPair {
+	t.Helper()
+	next := p.ca.issuePEM(t, spec)
+	testfs.RenameOver(t, keyFile, next.key)
+	testfs.RenameOver(t, certFile, next.cert)
+	return next
 }

@@ -13,28 +13,6 @@ import (
 	"github.com/passtunnel/passtunnel/config"
 )
 
-// serveUntilCleanup listens and serves opts like startTunnel, but hands the
-// test Serve's result so that it can check Serve did not end early.
-func serveUntilCleanup(t *testing.T, opts Options) (*Tunnel, *logBuf, <-chan error) {
-	t.Helper()
-	logs := &logBuf{}
-	opts.Logger = logs.logger()
-	tun, err := Listen(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- tun.Serve() }()
-	t.Cleanup(func() {
-		tun.Close()
-		eventually(t, func() bool { return len(served) == 1 }, "Serve to return after Close")
-		if err := <-served; err != nil {
-			t.Errorf("Serve after Close: %v", err)
-		}
-	})
-	return tun, logs, served
-}
-
 // onListenerFD runs fn on the tunnel's listening socket.
 func onListenerFD(t *testing.T, tun *Tunnel, fn func(fd int) error) {
 	t.Helper()
@@ -81,7 +59,7 @@ func TestBrokenListenerKeepsServing(t *testing.T) {
 		return Options{Name: name, Mode: config.ModeClient, Listen: tcpAddr("127.0.0.1:0"), Target: be.addr(),
 			Limits: testLimits(), TLS: p.clientTLS(t)}
 	}
-	broken, logs, served := serveUntilCleanup(t, opts("broken"))
+	broken, logs, served := serveTunnel(t, opts("broken"))
 	healthy, _ := startTunnel(t, opts("healthy"))
 
 	breakListener(t, broken)
@@ -92,8 +70,8 @@ func TestBrokenListenerKeepsServing(t *testing.T) {
 	logs.waitLine(t, "level=WARN", `msg="accept failed, retrying"`, "tunnel=broken",
 		"listen="+broken.Addr().String(), "invalid argument", "retry_in=")
 	select {
-	case err := <-served:
-		t.Fatalf("Serve returned on an accept failure: %v", err)
+	case <-served.done:
+		t.Fatalf("Serve returned on an accept failure: %v", served.err)
 	default:
 	}
 

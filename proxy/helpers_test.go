@@ -95,6 +95,21 @@ func testLimits() config.Limits {
 // startTunnel listens and serves opts, closing it when the test ends.
 func startTunnel(t testing.TB, opts Options) (*Tunnel, *logBuf) {
 	t.Helper()
+	tun, logs, _ := serveTunnel(t, opts)
+	return tun, logs
+}
+
+// serving is a tunnel's Serve running in the background: done closes when
+// it returns, and err is then what it returned.
+type serving struct {
+	done chan struct{}
+	err  error
+}
+
+// serveTunnel is startTunnel that also hands the test Serve's progress, so
+// that it can check Serve did not end early.
+func serveTunnel(t testing.TB, opts Options) (*Tunnel, *logBuf, *serving) {
+	t.Helper()
 	logs := &logBuf{}
 	if opts.Logger == nil {
 		opts.Logger = logs.logger()
@@ -109,20 +124,20 @@ func startTunnel(t testing.TB, opts Options) (*Tunnel, *logBuf) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- tun.Serve() }()
+	s := &serving{done: make(chan struct{})}
+	go func() { s.err = tun.Serve(); close(s.done) }()
 	t.Cleanup(func() {
 		tun.Close()
 		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
+		case <-s.done:
+			if s.err != nil {
+				t.Errorf("Serve: %v", s.err)
 			}
 		case <-time.After(waitLimit):
 			t.Error("Serve did not return after Close")
 		}
 	})
-	return tun, logs
+	return tun, logs, s
 }
 
 // backend is a target server running handler on every connection.
