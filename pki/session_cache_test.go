@@ -108,12 +108,14 @@ func newFilePair(t *testing.T, client string) *filePair {
 // replaceServer renames a new server certificate and key over the files,
 // key first, as a tool that writes both does.
 func (p *filePair) replaceServer(t *testing.T) pemPair {
+	t.Helper()
 	return p.replace(t, p.srvCert, p.srvKey, serverSpec())
 }
 
 // replaceClient does the same for the client, with a new common name.
-func (p *filePair) replaceClient(t *testing.T, cn string) pemPair {
-	return p.replace(t, p.cliCert, p.cliKey, clientSpec(cn))
+func (p *filePair) replaceClient(t *testing.T, cn string) {
+	t.Helper()
+	p.replace(t, p.cliCert, p.cliKey, clientSpec(cn))
 }
 
 func (p *filePair) replace(t *testing.T, certFile, keyFile string, spec LeafSpec) pemPair {

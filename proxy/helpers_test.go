@@ -3,6 +3,7 @@ package proxy
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/passtunnel/passtunnel/config"
 	"github.com/passtunnel/passtunnel/internal/testlog"
+	"github.com/passtunnel/passtunnel/internal/testwait"
 )
 
 // waitLimit bounds every wait in these tests; on a loaded box things are
@@ -58,13 +60,7 @@ func containsAll(s string, parts []string) bool {
 // eventually polls cond until it holds or waitLimit passes.
 func eventually(t testing.TB, cond func() bool, format string, args ...any) {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for "+format, args...)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, waitLimit, fmt.Sprintf(format, args...), cond)
 }
 
 func tcpAddr(s string) config.Address  { return config.Address{Network: config.NetTCP, Addr: s} }
