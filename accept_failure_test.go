@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passtunnel/passtunnel/internal/testwait"
 	"github.com/passtunnel/passtunnel/pki"
 )
 
@@ -132,9 +133,8 @@ func mendListener(t *testing.T, fd int, addr string) {
 func waitProbe(t *testing.T, url string, code int, want string) string {
 	t.Helper()
 	client := &http.Client{Timeout: acceptTestWait}
-	deadline := time.Now().Add(acceptTestWait)
-	var last string
-	for time.Now().Before(deadline) {
+	var body string
+	testwait.Poll(t, acceptTestWait, func() error {
 		resp, err := client.Get(url)
 		if err != nil {
 			t.Fatal(err)
@@ -144,14 +144,12 @@ func waitProbe(t *testing.T, url string, code int, want string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		last = fmt.Sprintf("%d %s", resp.StatusCode, b)
-		if resp.StatusCode == code && strings.Contains(string(b), want) {
-			return string(b)
+		if body = string(b); resp.StatusCode != code || !strings.Contains(body, want) {
+			return fmt.Errorf("GET %s: want %d with %q; last answer: %d %s", url, code, want, resp.StatusCode, body)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("GET %s: want %d with %q; last answer: %s", url, code, want, last)
-	return ""
+		return nil
+	})
+	return body
 }
 
 // metricValue reads one series from a Prometheus text exposition.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passtunnel/passtunnel/internal/testwait"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -77,17 +78,15 @@ func (a adminClient) expect(t testing.TB, path string, code int, want string) st
 // waitStatus polls GET path until it answers code, within limit.
 func (a adminClient) waitStatus(t testing.TB, path string, code int, limit time.Duration) string {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		got, body := a.get(t, path)
-		if got == code {
-			return body
+	var body string
+	testwait.Poll(t, limit, func() error {
+		var got int
+		if got, body = a.get(t, path); got != code {
+			return fmt.Errorf("GET %s still %d %q, want %d", path, got, body, code)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s still %d %q after %v, want %d", path, got, body, limit, code)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval, bounded by deadline
-	}
+		return nil
+	})
+	return body
 }
 
 // metrics scrapes /metrics and flattens every passtunnel_ series to
@@ -142,17 +141,15 @@ func labelString(pairs []*dto.LabelPair) string {
 // returns that scrape.
 func (a adminClient) waitMetric(t testing.TB, series string, value float64, limit time.Duration) map[string]float64 {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		m := a.metrics(t)
-		if v, ok := m[series]; ok && v == value {
-			return m
+	var m map[string]float64
+	testwait.Poll(t, limit, func() error {
+		m = a.metrics(t)
+		if v, ok := m[series]; !ok || v != value {
+			return fmt.Errorf("%s = %v, want %v; all: %v", series, m[series], value, m)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s = %v after %v, want %v; all: %v", series, m[series], limit, value, m)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval, bounded by deadline
-	}
+		return nil
+	})
+	return m
 }
 
 // diffMetrics describes how got differs from want, series by series.

@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/passtunnel/passtunnel/internal/testwait"
 )
 
 // TestAdminAcrossReloads: a reload moves the admin endpoint (TCP to a unix
@@ -92,8 +93,8 @@ func echoTLS(t *testing.T, f *fixture, addr, line string) {
 // counts come from the log, not from the number of edits.
 func (r *reloadable) reloadMetrics(t *testing.T, admin adminClient) map[string]float64 {
 	t.Helper()
-	deadline := time.Now().Add(reloadTimeout)
-	for {
+	var m map[string]float64
+	testwait.Poll(t, reloadTimeout, func() error {
 		want := map[string]float64{"ok": 0, "partial": 0, "refused": 0}
 		for _, e := range r.logs(isReloadResult) {
 			switch {
@@ -105,17 +106,13 @@ func (r *reloadable) reloadMetrics(t *testing.T, admin adminClient) map[string]f
 				want["ok"]++
 			}
 		}
-		m := admin.metrics(t)
-		same := true
+		m = admin.metrics(t)
 		for result, n := range want {
-			same = same && m[`passtunnel_config_reloads_total{result="`+result+`"}`] == n
+			if m[`passtunnel_config_reloads_total{result="`+result+`"}`] != n {
+				return fmt.Errorf("config_reloads_total does not match the logged results %v: %v", want, m)
+			}
 		}
-		if same {
-			return m
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("config_reloads_total never matched the logged results %v: %v", want, m)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval, bounded by deadline
-	}
+		return nil
+	})
+	return m
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/passtunnel/passtunnel/internal/testwait"
 )
 
 // reloadTimeout bounds one reload, from the trigger to its result line.
@@ -137,18 +140,14 @@ func (s *session) echo(t *testing.T, line string) {
 func unixGone(t *testing.T, addr string) {
 	t.Helper()
 	path := strings.TrimPrefix(addr, "unix:")
-	deadline := time.Now().Add(reloadTimeout)
-	for {
+	testwait.Poll(t, reloadTimeout, func() error {
 		c, err := net.DialTimeout("unix", path, time.Second)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
-			return
+			return nil
 		}
 		if err == nil {
 			c.Close()
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still accepts connections", addr)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval, bounded by deadline
-	}
+		return fmt.Errorf("%s still accepts connections (dial: %v)", addr, err)
+	})
 }

@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/passtunnel/passtunnel/internal/testwait"
 )
 
 // TestMaxConnections: with max_connections = 2 the third connection is
@@ -141,12 +144,11 @@ func TestSIGTERMDrains(t *testing.T) {
 // refusedWithin polls until a TCP dial to addr is refused.
 func refusedWithin(t *testing.T, addr string, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
+	testwait.Poll(t, limit, func() error {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):
-			return
+			return nil
 		case errors.Is(err, syscall.ECONNRESET):
 			// Queued in the backlog as the listener closed: poll again.
 		case err != nil:
@@ -154,9 +156,6 @@ func refusedWithin(t *testing.T, addr string, limit time.Duration) {
 		default:
 			c.Close()
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still accepts connections %v after SIGTERM", addr, limit)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval, bounded by deadline
-	}
+		return fmt.Errorf("%s still accepts connections after SIGTERM", addr)
+	})
 }
