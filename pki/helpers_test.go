@@ -158,7 +158,7 @@ func serveOnce(ctx context.Context, ln net.Listener, cfg *tls.Config) (tls.Conne
 }
 
 func dialOnce(ctx context.Context, addr string, cfg *tls.Config) (tls.ConnectionState, error) {
-	d := tls.Dialer{Config: cfg}
+	d := tls.Dialer{Config: ForHandshake(cfg)} // as a client tunnel dials
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return tls.ConnectionState{}, err

@@ -61,7 +61,7 @@ func TestReloadMidHandshakeTagsTheOldCertificate(t *testing.T) {
 	defer raw.Close()
 	raw.SetDeadline(time.Now().Add(handshakeTimeout))
 	gate := &gatedConn{Conn: raw, reached: make(chan struct{}), open: make(chan struct{})}
-	c := tls.Client(gate, cli)
+	c := tls.Client(gate, ForHandshake(cli))
 	hs := make(chan error, 1)
 	go func() { hs <- c.Handshake() }()
 	select {

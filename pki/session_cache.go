@@ -10,55 +10,99 @@ import (
 // a resumed session keeps proving the identity of the certificate it was
 // first made with, long after the operator replaced it.
 //
-// A handshake that began before the change can deliver its ticket after it.
-// crypto/tls calls Get when a handshake starts and Put when a ticket
-// arrives, with the same key, so a Put whose key was last taken under
-// another certificate is dropped: it belongs to the old identity. (Two
-// handshakes to the same target straddling the change at once can still
-// let one old session through; it then lives at most as long as the
-// server's ticket lifetime.)
+// A handshake that began before the change can deliver its ticket after it,
+// and crypto/tls's Get and Put say nothing of which handshake calls them.
+// So each handshake runs on a config of its own certificate (see
+// ForHandshake): it presents that certificate whatever reloads meanwhile,
+// and its view of the cache (boundSessions) resumes and stores a session
+// only while that certificate is still the tunnel's own. The cache itself,
+// on the tunnel's shared config, neither resumes nor stores: a handshake
+// not bound to a certificate cannot say which identity its ticket proves.
 type sessionCache struct {
-	own func() (*tls.Certificate, error) // nil: a tunnel without a certificate
+	own func() (*tls.Certificate, error) // the tunnel's certificate now
 
-	mu     sync.Mutex
-	lru    tls.ClientSessionCache
-	made   *tls.Certificate            // own certificate when lru was made
-	gotten map[string]*tls.Certificate // own certificate at each key's last Get
+	mu    sync.Mutex
+	lru   tls.ClientSessionCache
+	made  *tls.Certificate // own certificate when lru was made
+	bound *tls.Config      // the handshake config for made, once asked for
 }
 
 func newSessionCache(own func() (*tls.Certificate, error)) *sessionCache {
-	return &sessionCache{own: own, lru: tls.NewLRUClientSessionCache(0), gotten: map[string]*tls.Certificate{}}
+	return &sessionCache{own: own, lru: tls.NewLRUClientSessionCache(0)}
 }
 
-// sync starts the cache over if the own certificate changed; c.mu held.
+// sync starts the cache over if the own certificate changed, and returns
+// it (nil while there is none); c.mu held.
 func (c *sessionCache) sync() *tls.Certificate {
-	var cert *tls.Certificate
-	if c.own != nil {
-		cert, _ = c.own() // an error leaves the cache as it is
+	if c.own == nil {
+		return nil
 	}
-	if cert != nil && cert != c.made {
+	cert, err := c.own()
+	if err != nil || cert == nil {
+		return c.made // an error leaves the cache as it is
+	}
+	if cert != c.made {
 		if c.made != nil {
 			c.lru = tls.NewLRUClientSessionCache(0)
-			clear(c.gotten)
 		}
-		c.made = cert
+		c.made, c.bound = cert, nil
 	}
 	return c.made
 }
 
-func (c *sessionCache) Get(key string) (*tls.ClientSessionState, bool) {
+// Get and Put of the shared config: see sessionCache.
+func (c *sessionCache) Get(string) (*tls.ClientSessionState, bool) { return nil, false }
+func (c *sessionCache) Put(string, *tls.ClientSessionState)        {}
+
+// handshakeConfig is base for one handshake under the certificate current
+// now, made once per certificate.
+func (c *sessionCache) handshakeConfig(base *tls.Config) *tls.Config {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gotten[key] = c.sync()
-	return c.lru.Get(key)
+	cert := c.sync()
+	if cert == nil {
+		return base // nothing to present yet: the handshake will fail or go without
+	}
+	if c.bound == nil {
+		cfg := base.Clone()
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+		cfg.ClientSessionCache = &boundSessions{c: c, cert: cert}
+		c.bound = cfg
+	}
+	return c.bound
 }
 
-func (c *sessionCache) Put(key string, cs *tls.ClientSessionState) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cur := c.sync()
-	if got, ok := c.gotten[key]; !ok || got != cur {
-		return // the handshake began under another certificate
+// boundSessions is the cache as one certificate's handshakes see it.
+type boundSessions struct {
+	c    *sessionCache
+	cert *tls.Certificate
+}
+
+func (b *boundSessions) Get(key string) (*tls.ClientSessionState, bool) {
+	b.c.mu.Lock()
+	defer b.c.mu.Unlock()
+	if b.c.sync() != b.cert {
+		return nil, false // replaced since the handshake took its config
 	}
-	c.lru.Put(key, cs)
+	return b.c.lru.Get(key)
+}
+
+func (b *boundSessions) Put(key string, cs *tls.ClientSessionState) {
+	b.c.mu.Lock()
+	defer b.c.mu.Unlock()
+	if b.c.sync() != b.cert {
+		return // the ticket proves a certificate replaced meanwhile
+	}
+	b.c.lru.Put(key, cs)
+}
+
+// ForHandshake returns the config one client handshake is to run with.
+// For a config of this package whose tunnel presents a certificate and
+// resumes sessions, that is one bound to the certificate current now (see
+// sessionCache); any other config is returned as it is.
+func ForHandshake(cfg *tls.Config) *tls.Config {
+	if c, ok := cfg.ClientSessionCache.(*sessionCache); ok {
+		return c.handshakeConfig(cfg)
+	}
+	return cfg
 }

@@ -1,7 +1,10 @@
 package pki
 
 import (
+	"context"
 	"crypto/tls"
+	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -46,6 +49,54 @@ func TestFilePairResumesUntilACertificateChanges(t *testing.T) {
 	if r.server.PeerCertificates[0].Subject.CommonName != "client-2" {
 		t.Fatalf("after the client's reload the server saw %q (resumed %v)",
 			r.server.PeerCertificates[0].Subject.CommonName, r.server.DidResume)
+	}
+}
+
+// TestTicketFromBeforeAClientReloadIsDropped: two handshakes straddle a
+// reload of the client tunnel's certificate, and the one begun under
+// client-1 takes in its ticket (crypto/tls stores it when the connection
+// next reads) after the one under client-2 began. Stored, that ticket would
+// let the next connection resume as client-1.
+func TestTicketFromBeforeAClientReloadIsDropped(t *testing.T) {
+	p := newFilePair(t, "client-1")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { _, err := serveOnce(ctx, ln, p.srv); served <- err }()
+	d := tls.Dialer{Config: ForHandshake(p.cli)}
+	c, err := d.DialContext(ctx, "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := <-served; err != nil { // its ticket and "ok" wait unread
+		t.Fatal(err)
+	}
+
+	p.replaceClient(t, "client-2")
+	testwait.Until(t, reloadWait, "the client tunnel holding its new certificate", func() bool {
+		c, err := p.cli.GetClientCertificate(nil)
+		return err == nil && c.Leaf.Subject.CommonName == "client-2"
+	})
+	if r := handshake(t, p.srv, p.cli); !r.ok() || r.server.PeerCertificates[0].Subject.CommonName != "client-2" {
+		t.Fatalf("after the reload: server %v, client %v, state %+v", r.serverErr, r.clientErr, r.server)
+	}
+	c.SetDeadline(time.Now().Add(handshakeTimeout))
+	if _, err := io.ReadFull(c, make([]byte, 2)); err != nil { // takes in client-1's ticket now
+		t.Fatal(err)
+	}
+
+	r := handshake(t, p.srv, p.cli)
+	if !r.ok() {
+		t.Fatalf("next: server %v, client %v", r.serverErr, r.clientErr)
+	}
+	if cn := r.server.PeerCertificates[0].Subject.CommonName; cn != "client-2" || !r.server.DidResume {
+		t.Fatalf("next connection: the server saw %q, resumed %v; want client-2 on client-2's session", cn, r.server.DidResume)
 	}
 }
 

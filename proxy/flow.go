@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/pki"
 )
 
 // outcome is how a connection ended, for its closing log line.
@@ -84,7 +85,9 @@ func (c *conn) runClient(peer string) outcome {
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, "")
 	}
-	tc := tls.Client(withRecords(raw), o.TLS) // see recordConn
+	// A config of the tunnel's certificate now, which its session ticket
+	// will prove (see pki.ForHandshake).
+	tc := tls.Client(withRecords(raw), pki.ForHandshake(o.TLS)) // see recordConn
 	if err := c.timedHandshake(tc, raw, o.Limits.HandshakeTimeout, o.AfterHandshake); err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
