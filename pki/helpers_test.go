@@ -115,19 +115,26 @@ type result struct {
 func (r result) ok() bool { return r.serverErr == nil && r.clientErr == nil }
 
 // handshake runs one real TLS handshake over loopback TCP.
-func handshake(t *testing.T, srv, cli *tls.Config) result {
+// boundedListener listens on loopback for a test's handshakes. The
+// context, and accepting, end after handshakeTimeout; done closes both.
+func boundedListener(t *testing.T) (net.Listener, context.Context, func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
-	defer cancel()
 	deadline, _ := ctx.Deadline()
 	if err := ln.(*net.TCPListener).SetDeadline(deadline); err != nil {
 		t.Fatal(err)
 	}
+	return ln, ctx, func() { cancel(); ln.Close() }
+}
+
+func handshake(t *testing.T, srv, cli *tls.Config) result {
+	t.Helper()
+	ln, ctx, stop := boundedListener(t)
+	defer stop()
 	var r result
 	done := make(chan struct{})
 	go func() {

@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"context"
 	"crypto/tls"
 	"io"
 	"net"
@@ -45,13 +44,8 @@ func TestReloadMidHandshakeTagsTheOldCertificate(t *testing.T) {
 	}
 	oldFP := Fingerprint(old.Leaf.Raw)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
-	defer cancel()
+	ln, ctx, stop := boundedListener(t)
+	defer stop()
 	done := make(chan error, 1)
 	go func() { _, err := serveOnce(ctx, ln, srv); done <- err }()
 	raw, err := net.DialTimeout("tcp", ln.Addr().String(), handshakeTimeout)

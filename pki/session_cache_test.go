@@ -1,10 +1,8 @@
 package pki
 
 import (
-	"context"
 	"crypto/tls"
 	"io"
-	"net"
 	"testing"
 	"time"
 
@@ -59,13 +57,8 @@ func TestFilePairResumesUntilACertificateChanges(t *testing.T) {
 // let the next connection resume as client-1.
 func TestTicketFromBeforeAClientReloadIsDropped(t *testing.T) {
 	p := newFilePair(t, "client-1")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
-	defer cancel()
+	ln, ctx, stop := boundedListener(t)
+	defer stop()
 	served := make(chan error, 1)
 	go func() { _, err := serveOnce(ctx, ln, p.srv); served <- err }()
 	d := tls.Dialer{Config: ForHandshake(p.cli)}
