@@ -19,7 +19,7 @@ import (
 // on the tunnel's shared config, neither resumes nor stores: a handshake
 // not bound to a certificate cannot say which identity its ticket proves.
 type sessionCache struct {
-	own func() (*tls.Certificate, error) // the tunnel's certificate now
+	own func() (*tls.Certificate, error) // the tunnel's certificate now; required
 
 	mu    sync.Mutex
 	lru   tls.ClientSessionCache
@@ -32,14 +32,12 @@ func newSessionCache(own func() (*tls.Certificate, error)) *sessionCache {
 }
 
 // sync starts the cache over if the own certificate changed, and returns
-// it (nil while there is none); c.mu held.
+// it; c.mu held. An error from own leaves the cache as it is and returns
+// nil, as does a tunnel with no certificate yet.
 func (c *sessionCache) sync() *tls.Certificate {
-	if c.own == nil {
-		return nil
-	}
 	cert, err := c.own()
 	if err != nil || cert == nil {
-		return c.made // an error leaves the cache as it is
+		return nil
 	}
 	if cert != c.made {
 		if c.made != nil {
@@ -47,7 +45,7 @@ func (c *sessionCache) sync() *tls.Certificate {
 		}
 		c.made, c.bound = cert, nil
 	}
-	return c.made
+	return cert
 }
 
 // Get and Put of the shared config: see sessionCache.
@@ -61,7 +59,7 @@ func (c *sessionCache) handshakeConfig(base *tls.Config) *tls.Config {
 	defer c.mu.Unlock()
 	cert := c.sync()
 	if cert == nil {
-		return base // nothing to present yet: the handshake will fail or go without
+		return base // nothing to present: the handshake fails, or goes without, as it would have
 	}
 	if c.bound == nil {
 		cfg := base.Clone()
