@@ -51,6 +51,8 @@ type recordConn struct {
 	// err ends the stream once the bytes before it are handed over.
 	err error
 	w   writeBatch // see batch_write.go
+	// out writes to the socket; nil: through Conn.Write (see sockWriter).
+	out *sockWriter
 }
 
 // withRecords puts a recordConn under the tls.Conn about to be made on c,
@@ -71,7 +73,7 @@ func withRecords(c net.Conn) net.Conn {
 		s.buf = getBuf(s.size)
 		s.end = copy(*s.buf, early)
 	}
-	return &recordConn{Conn: nc, s: s}
+	return &recordConn{Conn: nc, s: s, out: newSockWriter(nc)}
 }
 
 func (r *recordConn) Read(p []byte) (int, error) {

@@ -37,7 +37,7 @@ type sockReader struct {
 // newSockReader returns nil when c is not a socket it can read directly.
 func newSockReader(c net.Conn) *sockReader {
 	sc, ok := c.(syscall.Conn)
-	if !sockReadSupported || !ok {
+	if !rawSockSupported || !ok {
 		return nil
 	}
 	rc, err := sc.SyscallConn()

@@ -19,6 +19,7 @@ type direction struct {
 	touch    func()         // marks activity for idle_timeout; may be nil
 	n        int64          // bytes written to dst
 	sock     *sockReader    // src as copySock reads it, once made
+	out      io.Writer      // dst as write writes it, once chosen
 }
 
 // pumpState runs both directions of a connection, each on a goroutine of
@@ -157,7 +158,7 @@ func (d *direction) write(p []byte) error {
 			err = ferr
 		}
 	} else {
-		n, err = d.dst.Write(p)
+		n, err = d.writer().Write(p)
 	}
 	d.n += int64(n)
 	d.total.Add(uint64(n))
@@ -165,6 +166,20 @@ func (d *direction) write(p []byte) error {
 		d.touch()
 	}
 	return err
+}
+
+// writer is what write hands bytes to: a cleartext socket's sockWriter
+// where there is one, else dst.
+func (d *direction) writer() io.Writer {
+	if d.out == nil {
+		d.out = d.dst
+		if _, isTLS := d.dst.(*tls.Conn); !isTLS {
+			if w := newSockWriter(d.dst); w != nil {
+				d.out = w
+			}
+		}
+	}
+	return d.out
 }
 
 // closeWrite tells dst's peer that no more bytes will come. For TLS that is a

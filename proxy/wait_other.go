@@ -4,10 +4,12 @@ package proxy
 
 import "errors"
 
-// sockReadSupported: no direct socket reads here. The pump then blocks in
+// rawSockSupported: no direct socket reads or writes here. The pump then blocks in
 // Read holding a pool buffer, which is correct but costs memory when idle.
-const sockReadSupported = false
+const rawSockSupported = false
 
 func rawRead(uintptr, []byte) (int, error) { return 0, errors.ErrUnsupported }
+
+func rawWrite(uintptr, []byte) (int, error) { return 0, errors.ErrUnsupported }
 
 func errAgain(error) bool { return false }

@@ -1,0 +1,25 @@
+package proxy
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// rawIO makes a read or write system call that the Go runtime does not
+// hear of (see sockWriter for why). The socket is non-blocking, as every
+// socket of the net package is, so the call returns at once.
+func rawIO(trap, fd uintptr, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	for {
+		n, _, errno := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+		switch errno {
+		case 0:
+			return int(n), nil
+		case syscall.EINTR:
+			continue
+		}
+		return 0, errno
+	}
+}
