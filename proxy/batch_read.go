@@ -36,12 +36,8 @@ type sockReader struct {
 
 // newSockReader returns nil when c is not a socket it can read directly.
 func newSockReader(c net.Conn) *sockReader {
-	sc, ok := c.(syscall.Conn)
-	if !rawSockSupported || !ok {
-		return nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	rc := rawConnOf(c)
+	if rc == nil {
 		return nil
 	}
 	s := &sockReader{conn: c, rc: rc, size: bulkBufSize}
@@ -127,14 +123,32 @@ func (s *sockReader) release() {
 
 // readError shapes err like the errors of net.Conn.Read, which the logs
 // and close reasons were written against ("raw-read" becomes "read").
-func readError(c net.Conn, err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) {
-		e := *op
-		e.Op = "read"
+func readError(c net.Conn, err error) error { return opError(c, "read", err) }
+
+// opError is err as a *net.OpError of op on c: RawConn's own errors are
+// relabelled ("raw-read" becomes "read"), others wrapped.
+func opError(c net.Conn, op string, err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		e := *oe
+		e.Op = op
 		return &e
 	}
-	return &net.OpError{Op: "read", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+}
+
+// rawConnOf is c's syscall.RawConn, or nil when c is no socket the pump
+// can read or write directly.
+func rawConnOf(c net.Conn) syscall.RawConn {
+	sc, ok := c.(syscall.Conn)
+	if !rawSockSupported || !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
 }
 
 // copySock forwards a socket source: sockReader waits holding no buffer,

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"errors"
 	"net"
 	"os"
 	"syscall"
@@ -31,12 +30,8 @@ type sockWriter struct {
 
 // newSockWriter returns nil when c is not a socket it can write directly.
 func newSockWriter(c net.Conn) *sockWriter {
-	sc, ok := c.(syscall.Conn)
-	if !rawSockSupported || !ok {
-		return nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	rc := rawConnOf(c)
+	if rc == nil {
 		return nil
 	}
 	w := &sockWriter{conn: c, rc: rc}
@@ -55,7 +50,7 @@ func (w *sockWriter) Write(p []byte) (int, error) {
 		err = w.err
 	}
 	if err != nil {
-		return n, writeError(w.conn, err)
+		return n, opError(w.conn, "write", err)
 	}
 	return n, nil
 }
@@ -74,16 +69,4 @@ func (w *sockWriter) attempt(fd uintptr) bool {
 		w.p = w.p[n:]
 	}
 	return true
-}
-
-// writeError shapes err like the errors of net.Conn.Write, as readError
-// does for reads.
-func writeError(c net.Conn, err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) {
-		e := *op
-		e.Op = "write"
-		return &e
-	}
-	return &net.OpError{Op: "write", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }

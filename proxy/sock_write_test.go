@@ -14,11 +14,7 @@ import (
 // A write much larger than the socket buffers fills them, parks on EAGAIN
 // and carries on as the peer reads, delivering every byte in order.
 func TestSockWriterBackpressure(t *testing.T) {
-	a, b := tcpPair(t)
-	w := newSockWriter(a)
-	if w == nil {
-		t.Skip("no direct socket writes on this platform")
-	}
+	w, a, b := sockWriterPair(t)
 	msg := make([]byte, 16<<20)
 	for i := range msg {
 		msg[i] = byte(i * 7 >> 3)
@@ -55,11 +51,7 @@ func TestSockWriterBackpressure(t *testing.T) {
 
 // A write deadline applies as it does to net.Conn.Write.
 func TestSockWriterDeadline(t *testing.T) {
-	a, _ := tcpPair(t)
-	w := newSockWriter(a)
-	if w == nil {
-		t.Skip("no direct socket writes on this platform")
-	}
+	w, a, _ := sockWriterPair(t)
 	a.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	done := make(chan error, 1)
 	go func() {
@@ -80,11 +72,7 @@ func TestSockWriterDeadline(t *testing.T) {
 // Writing to a peer that is gone fails as net.Conn.Write does: an
 // *net.OpError "write" around the errno, which closeReason classifies.
 func TestSockWriterPeerGone(t *testing.T) {
-	a, b := tcpPair(t)
-	w := newSockWriter(a)
-	if w == nil {
-		t.Skip("no direct socket writes on this platform")
-	}
+	w, _, b := sockWriterPair(t)
 	b.(*net.TCPConn).SetLinger(0) // close with a reset
 	b.Close()
 	var err error
@@ -111,13 +99,20 @@ func assertWriteOpError(t *testing.T, err error) {
 
 // A closed socket fails the write at once, as net.Conn.Write does.
 func TestSockWriterClosed(t *testing.T) {
-	a, _ := tcpPair(t)
-	w := newSockWriter(a)
-	if w == nil {
-		t.Skip("no direct socket writes on this platform")
-	}
+	w, a, _ := sockWriterPair(t)
 	a.Close()
 	if _, err := w.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Write on a closed socket: %v", err)
 	}
+}
+
+// sockWriterPair is a loopback TCP connection with a sockWriter on its
+// first end.
+func sockWriterPair(t *testing.T) (*sockWriter, net.Conn, net.Conn) {
+	a, b := tcpPair(t)
+	w := newSockWriter(a)
+	if w == nil {
+		t.Skip("no direct socket writes on this platform")
+	}
+	return w, a, b
 }
