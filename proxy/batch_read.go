@@ -138,7 +138,9 @@ func opError(c net.Conn, op string, err error) error {
 }
 
 // rawConnOf is c's syscall.RawConn, or nil when c is no socket the pump
-// can read or write directly.
+// can read or write directly. The socket must be non-blocking, as the net
+// package makes every socket: that is what keeps a raw call from blocking
+// a thread the runtime does not know is in a system call.
 func rawConnOf(c net.Conn) syscall.RawConn {
 	sc, ok := c.(syscall.Conn)
 	if !rawSockSupported || !ok {
@@ -146,6 +148,10 @@ func rawConnOf(c net.Conn) syscall.RawConn {
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
+		return nil
+	}
+	nonBlocking := false
+	if rc.Control(func(fd uintptr) { nonBlocking = isNonBlocking(fd) }) != nil || !nonBlocking {
 		return nil
 	}
 	return rc

@@ -13,3 +13,5 @@ func rawRead(uintptr, []byte) (int, error) { return 0, errors.ErrUnsupported }
 func rawWrite(uintptr, []byte) (int, error) { return 0, errors.ErrUnsupported }
 
 func errAgain(error) bool { return false }
+
+func isNonBlocking(uintptr) bool { return false }

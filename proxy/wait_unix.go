@@ -20,3 +20,9 @@ func rawWrite(fd uintptr, b []byte) (int, error) {
 }
 
 func errAgain(err error) bool { return err == syscall.EAGAIN }
+
+// isNonBlocking reports whether fd has O_NONBLOCK set.
+func isNonBlocking(fd uintptr) bool {
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
+	return errno == 0 && flags&syscall.O_NONBLOCK != 0
+}
