@@ -51,7 +51,7 @@ type recordConn struct {
 	// err ends the stream once the bytes before it are handed over.
 	err error
 	w   writeBatch // see batch_write.go
-	// out writes to the socket; nil: through Conn.Write (see sockWriter).
+	// out writes to the socket, on s's descriptor (see sockWriter).
 	out *sockWriter
 }
 
@@ -73,7 +73,7 @@ func withRecords(c net.Conn) net.Conn {
 		s.buf = getBuf(s.size)
 		s.end = copy(*s.buf, early)
 	}
-	return &recordConn{Conn: nc, s: s, out: newSockWriter(nc)}
+	return &recordConn{Conn: nc, s: s, out: sockWriterOn(nc, s.rc)}
 }
 
 func (r *recordConn) Read(p []byte) (int, error) {

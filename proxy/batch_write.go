@@ -36,14 +36,14 @@ func (r *recordConn) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.open {
-		return r.writeSock(p)
+		return r.out.Write(p)
 	}
 	if w.n+len(p) > len(*w.buf) {
 		if err := r.flushLocked(); err != nil {
 			return 0, err
 		}
 		if len(p) > len(*w.buf) {
-			return r.writeSock(p)
+			return r.out.Write(p)
 		}
 	}
 	w.n += copy((*w.buf)[w.n:], p)
@@ -78,15 +78,7 @@ func (r *recordConn) flushLocked() error {
 	if w.n == 0 {
 		return nil
 	}
-	_, err := r.writeSock((*w.buf)[:w.n])
+	_, err := r.out.Write((*w.buf)[:w.n])
 	w.n = 0
 	return err
-}
-
-// writeSock writes to the socket; callers hold w.mu.
-func (r *recordConn) writeSock(p []byte) (int, error) {
-	if r.out != nil {
-		return r.out.Write(p)
-	}
-	return r.Conn.Write(p)
 }

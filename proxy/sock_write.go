@@ -34,6 +34,11 @@ func newSockWriter(c net.Conn) *sockWriter {
 	if rc == nil {
 		return nil
 	}
+	return sockWriterOn(c, rc)
+}
+
+// sockWriterOn writes c through rc, which rawConnOf gave.
+func sockWriterOn(c net.Conn, rc syscall.RawConn) *sockWriter {
 	w := &sockWriter{conn: c, rc: rc}
 	w.try = w.attempt
 	return w
