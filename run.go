@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
@@ -84,17 +85,16 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Opti
 	if t.Passphrase.IsSet() {
 		opts.HandshakeHint = fmt.Sprintf("both ends must hold the same passphrase (or have it in previous_passphrases) "+
 			"and the same cluster (here %q)", t.Cluster)
+		// A node's handshake is a hello and one or two small certificates.
+		opts.MaxHandshakeBytes = passphraseHandshakeBytes
 	}
-	if t.SharedSecret.IsSet() {
-		secret, server := []byte(t.SharedSecret.Reveal()), t.Mode == config.ModeServer
-		opts.AfterHandshake = func(tc *tls.Conn) error { return pki.ProveSharedSecret(tc, secret, server) }
-	}
+	var e *pki.Endpoint
 	var err error
 	switch t.Mode {
 	case config.ModeServer:
-		opts.TLS, err = m.ServerTLSConfig(t)
+		e, err = m.Server(t)
 	case config.ModeClient:
-		opts.TLS, err = m.ClientTLSConfig(t, targetHost(t.Target))
+		e, err = m.Client(t, targetHost(t.Target))
 		if t.TLS != nil && t.TLS.InsecureSkipVerify {
 			opts.ConnWarning = "insecure_skip_verify is on: the target's certificate is NOT verified; " +
 				"this connection is encrypted but not authenticated"
@@ -102,10 +102,33 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Opti
 	default:
 		err = fmt.Errorf("%s: tunnel %q: mode: unknown mode %q", t.Where("mode"), t.Name, t.Mode)
 	}
+	if err == nil {
+		opts.TLS, opts.Peer = e.Config, e.Peer
+		opts.AfterHandshake, err = sharedSecretStep(m, t)
+	}
 	if err != nil {
 		return opts, located{err}
 	}
 	return opts, nil
+}
+
+// passphraseHandshakeBytes is what a passphrase tunnel's peer may send
+// before its handshake completes: a hello (about 1.5 KiB with a
+// post-quantum key share, plus a session ticket when it resumes) and a node
+// chain of one certificate per cluster CA (about 0.5 KiB each). Anything
+// near the bound is a flood of certificates that crypto/tls would parse
+// before the chain check could refuse them.
+const passphraseHandshakeBytes = 16 << 10
+
+// sharedSecretStep is the AfterHandshake step of t's shared_secret (nil
+// without one): the exchange of proofs with the verified peer.
+func sharedSecretStep(m *pki.Manager, t *config.Tunnel) (func(*tls.Conn, *x509.Certificate) error, error) {
+	key, err := m.SharedSecret(t)
+	if err != nil || key == nil {
+		return nil, err
+	}
+	server := t.Mode == config.ModeServer
+	return func(tc *tls.Conn, peer *x509.Certificate) error { return pki.ProveSharedSecret(tc, key, server, peer) }, nil
 }
 
 // targetHost is the host a client tunnel verifies when server_name is not set.

@@ -18,7 +18,7 @@ var (
 	}
 	tlsSchema = &hcl.BodySchema{Attributes: attrs("cert", "key", "ca", "client_auth", "server_name",
 		"pin", "system_roots", "insecure_skip_verify", "self_signed", "min_version", "max_version",
-		"cipher_suites", "curves", "alpn", "session_resumption")}
+		"cipher_suites", "curves", "alpn", "session_resumption", "session_lifetime")}
 	acmeSchema   = &hcl.BodySchema{Attributes: attrs("domains", "email", "ca", "storage", "trusted_roots")}
 	allowSchema  = &hcl.BodySchema{Attributes: attrs("cn", "dns", "uri", "ou")}
 	limitsSchema = &hcl.BodySchema{Attributes: attrs("max_connections", "accept_rate", "per_source_rate",
@@ -41,7 +41,7 @@ func newTunnel(name string, mode Mode) Tunnel {
 // DefaultTLS is the tls block of a tunnel of this mode with every field left
 // out; consumers use it when Tunnel.TLS is nil.
 func DefaultTLS(mode Mode) *TLS {
-	t := &TLS{MinVersion: "1.2", MaxVersion: "1.3"}
+	t := &TLS{MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime}
 	if mode == ModeServer {
 		t.ClientAuth = "require"
 	}
@@ -135,6 +135,7 @@ func (s *blockDecoder) tls(t *TLS) Pos {
 	resume := true // left out: on
 	s.boolean("session_resumption", &resume)
 	t.SessionResumptionDisabled = !resume
+	s.duration("session_lifetime", &t.SessionLifetime)
 	return s.pos
 }
 

@@ -94,6 +94,7 @@ func (b *flagBuilder) tls(t *Tunnel) {
 		CipherSuites: l["cipher-suites"].vals, Curves: l["curves"].vals, ALPN: l["alpn"].vals,
 		SessionResumptionDisabled: !*b.f.b["session-resumption"],
 	}
+	b.duration("session-lifetime", &t.TLS.SessionLifetime)
 }
 
 func (b *flagBuilder) limits(l *Limits) {

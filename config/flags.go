@@ -81,6 +81,7 @@ func (f *flagValues) registerTLS(fs *flag.FlagSet, mode Mode) {
 	f.list(fs, "alpn", true, "comma-separated ALPN `PROTOCOLS` to offer or accept")
 	f.booleanOn(fs, "session-resumption", "resume TLS sessions (server: session tickets; client: a session cache); "+
 		"-session-resumption=false makes every connection a full handshake")
+	f.str(fs, "session-lifetime", def.SessionLifetime.String(), "server: accept a session ticket at most this long after it was issued (`DURATION`)")
 }
 
 func (f *flagValues) registerLimits(fs *flag.FlagSet) {

@@ -36,7 +36,7 @@ func TestFlagsServer(t *testing.T) {
 	want := newTunnel("redis", ModeServer)
 	want.Listen = Address{NetTCP, "0.0.0.0:6380"}
 	want.Target = Address{NetTCP, "127.0.0.1:6379"}
-	want.TLS = &TLS{Cert: "tls.crt", Key: "tls.key", CA: "ca.crt", ClientAuth: "request", MinVersion: "1.2", MaxVersion: "1.3",
+	want.TLS = &TLS{Cert: "tls.crt", Key: "tls.key", CA: "ca.crt", ClientAuth: "request", MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime,
 		CipherSuites: []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
 		Curves:       []string{"X25519", "P-256"}, ALPN: []string{"h2", "http/1.1"}}
 	want.Limits.MaxConnections = 5
@@ -69,7 +69,7 @@ func TestFlagsClient(t *testing.T) {
 	if tu.Name != "client" || tu.Mode != ModeClient || tu.Target != (Address{NetUnix, "/run/tls.sock"}) {
 		t.Errorf("tunnel = %+v", tu)
 	}
-	if !reflect.DeepEqual(tu.TLS, &TLS{CA: "ca.crt", ServerName: "db.internal", MinVersion: "1.2", MaxVersion: "1.3"}) {
+	if !reflect.DeepEqual(tu.TLS, &TLS{CA: "ca.crt", ServerName: "db.internal", MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime}) {
 		t.Errorf("tls = %+v", tu.TLS)
 	}
 	if c.LogLevel != "info" || tu.Limits != DefaultLimits() {
@@ -223,12 +223,12 @@ func TestFlagsSessionResumption(t *testing.T) {
 		}
 	}
 	// The flag alone is a tls setting: a passphrase tunnel gets a tls block
-	// with the other defaults.
+	// with the other defaults (TLS 1.3 only, as for every passphrase tunnel).
 	c, err := fromFlags(t, ModeServer, "--listen", ":0", "--target", "h:1", "--passphrase-env", "PT_TEST_SECRET", "--session-resumption=false")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tl := c.Tunnels[0].TLS; tl.ClientAuth != "require" || tl.MinVersion != "1.2" || tl.MaxVersion != "1.3" {
+	if tl := c.Tunnels[0].TLS; tl.ClientAuth != "require" || tl.MinVersion != "1.3" || tl.MaxVersion != "1.3" {
 		t.Errorf("tls = %+v", tl)
 	}
 }
@@ -310,7 +310,7 @@ func TestFlagPassphraseErrors(t *testing.T) {
 		}},
 		{ModeClient, append(cli, "--ca", "ca.pem", "--previous-passphrase-env", "PT_TEST_SECRET", "--allow-weak-passphrase"), []string{
 			`flag --previous-passphrase-env: needs --passphrase-file: previous passphrases are trusted only beside a current one`,
-			`flag --allow-weak-passphrase: needs --passphrase-file: there is no passphrase to relax the policy for`,
+			`flag --allow-weak-passphrase: needs --passphrase-file or --shared-secret-env: there is no secret to relax the policy for`,
 		}},
 		{ModeClient, append(cli, "--passphrase-env", "PT_TEST_SECRET", "--previous-passphrase-file", filepath.Join(dir, "p"),
 			"--previous-passphrase-file", missing, "--previous-passphrase-env", "PT_TEST_UNSET"), []string{

@@ -24,6 +24,7 @@ var flagFields = []struct{ flag, field string }{
 	{"curves", "tls.curves"},
 	{"alpn", "tls.alpn"},
 	{"session-resumption", "tls.session_resumption"},
+	{"session-lifetime", "tls.session_lifetime"},
 	{"max-connections", "limits.max_connections"},
 	{"accept-rate", "limits.accept_rate"},
 	{"per-source-rate", "limits.per_source_rate"},

@@ -30,7 +30,7 @@ func TestLoadFullConfig(t *testing.T) {
 		Cluster:             "passtunnel",
 		TLS: &TLS{
 			Cert: "tls.crt", Key: "tls.key", CA: "ca.crt", ClientAuth: "request",
-			Pin: []string{}, MinVersion: "1.3", MaxVersion: "1.3", CipherSuites: []string{},
+			Pin: []string{}, MinVersion: "1.3", MaxVersion: "1.3", CipherSuites: []string{}, SessionLifetime: DefaultSessionLifetime,
 			Curves: []string{"X25519MLKEM768", "secp256r1"}, ALPN: []string{"h2", "http/1.1"},
 		},
 		Allow: Allow{CN: []string{}, DNS: []string{}, URI: []string{}, OU: []string{}},
@@ -47,7 +47,7 @@ func TestLoadFullConfig(t *testing.T) {
 		Cluster: "passtunnel",
 		TLS: &TLS{
 			Cert: "/etc/client/client.crt", CA: "/etc/passtunnel/ca.crt", ServerName: "db.internal",
-			MinVersion: "1.2", MaxVersion: "1.3",
+			MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime,
 			CipherSuites:              []string{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
 			SessionResumptionDisabled: true,
 		},
@@ -224,7 +224,7 @@ tunnel "pass-client" {
 			t.Errorf("tunnel %q: position recorded %v, want %v", tu.Name, given, want)
 		}
 	}
-	if tl := c.Tunnels[3].TLS; tl.ClientAuth != "require" || tl.MinVersion != "1.2" || tl.MaxVersion != "1.3" {
+	if tl := c.Tunnels[3].TLS; tl.ClientAuth != "require" || tl.MinVersion != "1.3" || tl.MaxVersion != "1.3" { // a passphrase tunnel: 1.3 only
 		t.Errorf("pass-server: the other tls defaults changed: %+v", tl)
 	}
 

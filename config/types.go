@@ -155,7 +155,18 @@ type TLS struct {
 	// stored negated so that the zero value, which pki reads as the
 	// default like every other field here, keeps resumption on.
 	SessionResumptionDisabled bool
+	// SessionLifetime is how long after it is issued a session ticket is
+	// accepted (session_lifetime, default DefaultSessionLifetime).
+	SessionLifetime time.Duration
 }
+
+// DefaultSessionLifetime bounds how long a session ticket is accepted:
+// HAProxy's default ticket lifetime, where Go's would be 7 days.
+const DefaultSessionLifetime = 2 * time.Hour
+
+// MaxSessionLifetime is the longest session_lifetime: crypto/tls refuses
+// older tickets anyway.
+const MaxSessionLifetime = 7 * 24 * time.Hour
 
 // ACME is the acme { } block.
 type ACME struct {

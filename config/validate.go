@@ -131,6 +131,7 @@ func (v *validator) tunnel(i int) {
 		v.fail(i, "cluster", "invalid cluster name %q; use lower-case letters, digits and '-' (it becomes a DNS label)", t.Cluster)
 	}
 	v.limits(i)
+	v.passphraseVersions(i)
 	v.tls(i)
 	switch {
 	case t.Mode != ModeServer && t.Mode != ModeClient:
@@ -141,6 +142,7 @@ func (v *validator) tunnel(i int) {
 		v.trust(i)
 	}
 	v.needsPassphrase(i)
+	v.sharedSecret(i)
 	v.acme(i)
 	v.allow(i)
 	v.proxyProtocol(i)

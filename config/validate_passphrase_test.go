@@ -70,7 +70,7 @@ tunnel "c2" {
 	if len(s2.PreviousPassphrases) != 2 || s2.Cluster != "prod" || !s2.AllowWeakPassphrase {
 		t.Errorf("s2 = %+v", s2)
 	}
-	want := &TLS{Pos: s2.TLS.Pos, ClientAuth: "require", MinVersion: "1.2", MaxVersion: "1.2",
+	want := &TLS{Pos: s2.TLS.Pos, ClientAuth: "require", MinVersion: "1.2", MaxVersion: "1.2", SessionLifetime: DefaultSessionLifetime,
 		CipherSuites: []string{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
 		Curves:       []string{"SecP384r1MLKEM1024", "x25519"}, ALPN: []string{"redis"}}
 	if !reflect.DeepEqual(s2.TLS, want) {
@@ -150,7 +150,7 @@ func TestPassphraseConflicts(t *testing.T) {
   allow_weak_passphrase = true
 }`, []string{
 			`bad.hcl:6:3: tunnel "c": previous_passphrases: needs passphrase: previous passphrases are trusted only beside a current one`,
-			`bad.hcl:7:3: tunnel "c": allow_weak_passphrase: needs passphrase: there is no passphrase to relax the policy for`,
+			`bad.hcl:7:3: tunnel "c": allow_weak_passphrase: needs passphrase or shared_secret: there is no secret to relax the policy for`,
 		}},
 	}
 	for _, tc := range cases {

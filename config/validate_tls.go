@@ -24,6 +24,9 @@ func (v *validator) tls(i int) {
 		}
 	}
 	v.versions(i, t)
+	if (t.SessionLifetime <= 0 || t.SessionLifetime > MaxSessionLifetime) && v.ok(i, "tls.session_lifetime") {
+		v.fail(i, "tls.session_lifetime", "%s is out of range: want more than 0s and at most %s", t.SessionLifetime, MaxSessionLifetime)
+	}
 	for _, name := range t.CipherSuites {
 		if err := CheckCipherSuite(name); err != nil {
 			v.fail(i, "tls.cipher_suites", "%v", err)
@@ -85,6 +88,9 @@ func (v *validator) modeOnly(i int, t *TLS) {
 		}
 		if t.SelfSigned {
 			v.fail(i, "tls.self_signed", "only meaningful in server mode")
+		}
+		if v.given(i, "tls.session_lifetime") {
+			v.fail(i, "tls.session_lifetime", "only meaningful in server mode (it bounds the tickets a server accepts)")
 		}
 	}
 }

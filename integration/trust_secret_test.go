@@ -32,9 +32,12 @@ func TestSharedSecret(t *testing.T) {
 		ce := refusedThrough(t, cli, "other")
 		se := srv.mustLog(t, ioTimeout, "handshake failed reason shared_secret",
 			logMatch("handshake failed", "tunnel", "s", "reason", "shared_secret"))
-		for side, e := range map[string]logEntry{"client": ce, "server": se} {
-			if e.str("reason") != "shared_secret" || !strings.Contains(e.str("error"), "shared_secret proof does not match") {
-				t.Errorf("%s: handshake failed line %v, want reason shared_secret and the mismatch", side, e)
+		for _, side := range []struct {
+			e    logEntry
+			want string
+		}{{ce, "server refused our shared_secret proof"}, {se, "shared_secret proof does not match"}} {
+			if side.e.str("reason") != "shared_secret" || !strings.Contains(side.e.str("error"), side.want) {
+				t.Errorf("handshake failed line %v, want reason shared_secret and %q", side.e, side.want)
 			}
 		}
 		// The proof comes before the dial: only "same secret" reached the target.

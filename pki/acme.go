@@ -13,13 +13,13 @@ import (
 // acmeTLS1 is the ALPN protocol of the TLS-ALPN-01 challenge (RFC 8737).
 const acmeTLS1 = "acme-tls/1"
 
-// acmeServerTLSConfig is the config of a server tunnel whose certificate
+// acmeServerEndpoint is the endpoint of a server tunnel whose certificate
 // comes from an ACME CA. The CA validates the domain with TLS-ALPN-01 on
 // this same listener: a ClientHello that offers only acme-tls/1 gets a
 // config without client authentication (the CA has no client certificate)
 // that can serve nothing but the challenge certificate; every other
 // ClientHello gets the tunnel's client authentication.
-func (m *Manager) acmeServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
+func (m *Manager) acmeServerEndpoint(t *config.Tunnel) (*Endpoint, error) {
 	if err := refuseWithACME(t); err != nil {
 		return nil, err
 	}
@@ -27,7 +27,7 @@ func (m *Manager) acmeServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	// baseConfig and setClientAuth read t.TLS; a tunnel without a tls
+	// baseConfig and clientAuth read t.TLS; a tunnel without a tls
 	// block gets the defaults (client_auth = "require", which then asks
 	// for tls.ca).
 	tt := *t
@@ -41,18 +41,22 @@ func (m *Manager) acmeServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 	if slices.Contains(cfg.NextProtos, acmeTLS1) {
 		return nil, fieldError(t, "tls.alpn", fmt.Errorf("%q is reserved for the ACME challenge", acmeTLS1))
 	}
-	if err := setClientAuth(&tt, cfg); err != nil {
+	v, err := clientAuth(&tt, cfg)
+	if err != nil {
 		return nil, err
 	}
 	cfg.GetCertificate = st.magic.GetCertificate
-	if cfg.VerifyConnection, err = pinAndAllow(&tt); err != nil {
-		return nil, err
-	}
+	e := endpoint(cfg, v)
 	if !m.reload.off() { // tls.ca is followed like a file tunnel's
-		if err := m.followServerFiles(&tt, cfg); err != nil {
+		if err := m.followServerFiles(&tt, e); err != nil {
 			m.Release(cfg)
 			return nil, err
 		}
+	}
+	if resumes(t) {
+		// The certificate depends on the ClientHello: no own to compare.
+		resumeGuard{margin: fileResumeMargin, now: m.now, lifetime: sessionLifetime(t)}.
+			apply(cfg, randomTicketer(sessionLifetime(t), m.now))
 	}
 	challenge := &tls.Config{
 		MinVersion:     tls.VersionTLS12, // RFC 8737 section 4
@@ -74,7 +78,7 @@ func (m *Manager) acmeServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
 		return nil, nil // cfg itself
 	}
 	m.useACME(cfg, key)
-	return cfg, nil
+	return e, nil
 }
 
 // isACMEChallenge is the ClientHello of a TLS-ALPN-01 validation: RFC 8737

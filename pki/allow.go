@@ -3,7 +3,6 @@ package pki
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -43,15 +42,6 @@ func compileAllow(t *config.Tunnel) (*peerAllow, error) {
 	return p, nil
 }
 
-// verifier is check as a VerifyConnection step, nil when there is no
-// allow block.
-func (p *peerAllow) verifier() peerCheck {
-	if p == nil {
-		return nil
-	}
-	return p.check
-}
-
 // splitPattern refuses a '*' inside a segment ("web-*"): a wildcard is a
 // whole segment, so what it may stand for is obvious from the pattern.
 func splitPattern(segs []string) ([]string, error) {
@@ -74,20 +64,15 @@ func dnsSegments(name string) []string {
 // before the authority compare literally, so a pattern cannot change them.
 func uriSegments(uri string) []string { return strings.Split(uri, "/") }
 
-// check accepts the peer when its leaf certificate matches one entry. It
-// runs in VerifyConnection after the chain or pin check, so on resumed
-// sessions too.
-func (p *peerAllow) check(cs tls.ConnectionState) error {
-	if len(cs.PeerCertificates) == 0 {
-		return errors.New("peer sent no certificate, and allow { } accepts only peers it can name")
-	}
-	leaf := cs.PeerCertificates[0]
-	if p.allows(leaf) {
+// check accepts the peer when accepted, the certificate its verification
+// accepted, matches one entry; certs is what the peer sent, for the error.
+func (p *peerAllow) check(accepted *x509.Certificate, certs []*x509.Certificate) error {
+	if p.allows(accepted) {
 		return nil
 	}
 	return &tls.CertificateVerificationError{
-		UnverifiedCertificates: cs.PeerCertificates,
-		Err:                    fmt.Errorf("peer %s is not allowed by allow { }", identity(leaf)),
+		UnverifiedCertificates: certs,
+		Err:                    fmt.Errorf("peer %s is not allowed by allow { }", identity(accepted)),
 	}
 }
 

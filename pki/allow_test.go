@@ -84,7 +84,7 @@ func TestAllowPatterns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = a.check(tls.ConnectionState{PeerCertificates: []*x509.Certificate{tc.leaf}})
+			err = a.check(tc.leaf, []*x509.Certificate{tc.leaf})
 			if tc.ok && err != nil {
 				t.Fatalf("refused: %v", err)
 			}
@@ -108,13 +108,13 @@ func TestAllowRefusalNamesThePeer(t *testing.T) {
 	leaf := leafOf(t, LeafSpec{CommonName: "intruder", OrganizationalUnit: []string{"x"},
 		DNSNames: []string{"evil.example"}, URIs: []*url.URL{mustURL(t, "spiffe://other/node/e")}})
 	a, _ := compileAllow(allowTunnel(config.Allow{CN: []string{"friend"}}))
-	err := a.check(tls.ConnectionState{PeerCertificates: []*x509.Certificate{leaf}})
+	err := a.check(leaf, []*x509.Certificate{leaf})
 	want := `tls: failed to verify certificate: peer CN="intruder" OU=["x"] DNS=["evil.example"] ` +
 		`URI=["spiffe://other/node/e"] is not allowed by allow { }`
 	if err == nil || err.Error() != want {
 		t.Fatalf("error:\n got %v\nwant %s", err, want)
 	}
-	if err := a.check(tls.ConnectionState{}); err == nil || !strings.Contains(err.Error(), "no certificate") {
+	if _, err := (&verification{allow: a}).peer(tls.ConnectionState{}); err == nil || !strings.Contains(err.Error(), "no certificate") {
 		t.Errorf("no certificate: %v", err)
 	}
 }
@@ -132,7 +132,7 @@ func TestAllowBadPatterns(t *testing.T) {
 			t.Errorf("error:\n got %v\nwant prefix %s", err, tc.want)
 		}
 	}
-	if a, err := compileAllow(allowTunnel(config.Allow{})); a != nil || err != nil || a.verifier() != nil {
+	if a, err := compileAllow(allowTunnel(config.Allow{})); a != nil || err != nil {
 		t.Errorf("empty allow: %v, %v", a, err)
 	}
 }

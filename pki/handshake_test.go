@@ -16,17 +16,17 @@ func TestMutualTLS(t *testing.T) {
 	sCert, sKey := ca.issueFiles(t, "server", serverSpec())
 	cCert, cKey := ca.issueFiles(t, "client", clientSpec("client-1"))
 
-	srv := mustServer(t, &config.TLS{Cert: sCert, Key: sKey, CA: ca.file, ClientAuth: "require"})
-	cli := mustClient(t, &config.TLS{Cert: cCert, Key: cKey, CA: ca.file}, "db.internal")
-	r := handshake(t, srv, cli)
+	srv := mustServerEndpoint(t, &config.TLS{Cert: sCert, Key: sKey, CA: ca.file, ClientAuth: "require"})
+	cli := mustClientEndpoint(t, &config.TLS{Cert: cCert, Key: cKey, CA: ca.file}, "db.internal")
+	r := handshake(t, srv.Config, cli.Config)
 	if !r.ok() {
 		t.Fatalf("handshake: server: %v, client: %v", r.serverErr, r.clientErr)
 	}
-	if got := r.server.PeerCertificates[0].Subject.CommonName; got != "client-1" {
-		t.Errorf("server saw client CN %q, want client-1", got)
+	if got := peerCN(t, srv, r.server); got != "client-1" {
+		t.Errorf("server verified client CN %q, want client-1", got)
 	}
-	if len(r.client.VerifiedChains) == 0 {
-		t.Error("client did not verify the server chain")
+	if got := peerCN(t, cli, r.client); got != "server" {
+		t.Errorf("client verified server CN %q, want server", got)
 	}
 }
 
@@ -56,19 +56,19 @@ func TestClientAuthModes(t *testing.T) {
 			if tc.mode == "none" {
 				srvCA = "" // none must not need a CA
 			}
-			srv := mustServer(t, &config.TLS{Cert: sCert, Key: sKey, CA: srvCA, ClientAuth: tc.mode})
+			srv := mustServerEndpoint(t, &config.TLS{Cert: sCert, Key: sKey, CA: srvCA, ClientAuth: tc.mode})
 			cc := &config.TLS{CA: ca.file}
 			if tc.withCert {
 				cc.Cert, cc.Key = cCert, cKey
 			}
-			r := handshake(t, srv, mustClient(t, cc, "db.internal"))
+			r := handshake(t, srv.Config, mustClient(t, cc, "db.internal"))
 			if r.ok() != tc.wantOK {
 				t.Fatalf("ok = %v, want %v (server: %v, client: %v)", r.ok(), tc.wantOK, r.serverErr, r.clientErr)
 			}
 			if !tc.wantOK && !strings.Contains(r.serverErr.Error(), "certificate") {
 				t.Errorf("server error %q does not mention the missing certificate", r.serverErr)
 			}
-			if tc.wantOK && tc.withCert && len(r.server.VerifiedChains) == 0 {
+			if tc.wantOK && tc.withCert && peerCN(t, srv, r.server) != "client-1" {
 				t.Error("client certificate given but not verified")
 			}
 		})

@@ -88,20 +88,43 @@ func tunnel(mode config.Mode, c *config.TLS) *config.Tunnel {
 
 func mustServer(t *testing.T, c *config.TLS) *tls.Config {
 	t.Helper()
-	cfg, err := ServerTLSConfig(tunnel(config.ModeServer, c))
-	if err != nil {
-		t.Fatalf("ServerTLSConfig: %v", err)
-	}
-	return cfg
+	return mustServerEndpoint(t, c).Config
 }
 
 func mustClient(t *testing.T, c *config.TLS, targetHost string) *tls.Config {
 	t.Helper()
-	cfg, err := ClientTLSConfig(tunnel(config.ModeClient, c), targetHost)
+	return mustClientEndpoint(t, c, targetHost).Config
+}
+
+func mustServerEndpoint(t *testing.T, c *config.TLS) *Endpoint {
+	t.Helper()
+	e, err := ServerEndpoint(tunnel(config.ModeServer, c))
 	if err != nil {
-		t.Fatalf("ClientTLSConfig: %v", err)
+		t.Fatalf("ServerEndpoint: %v", err)
 	}
-	return cfg
+	return e
+}
+
+func mustClientEndpoint(t *testing.T, c *config.TLS, targetHost string) *Endpoint {
+	t.Helper()
+	e, err := ClientEndpoint(tunnel(config.ModeClient, c), targetHost)
+	if err != nil {
+		t.Fatalf("ClientEndpoint: %v", err)
+	}
+	return e
+}
+
+// peerCN is the CN of the peer e's verdict accepts for cs, "" for none.
+func peerCN(t *testing.T, e *Endpoint, cs tls.ConnectionState) string {
+	t.Helper()
+	peer, err := e.Peer(cs)
+	if err != nil {
+		t.Fatalf("verdict: %v", err)
+	}
+	if peer == nil {
+		return ""
+	}
+	return peer.Subject.CommonName
 }
 
 type result struct {

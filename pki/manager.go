@@ -49,17 +49,20 @@ type Manager struct {
 	validity time.Duration
 	log      *slog.Logger
 	now      func() time.Time
-	// derive is DeriveClusterCA; tests swap in a cached one.
-	derive func(passphrase, cluster string) (*ClusterCA, error)
+	// derive is DeriveClusterCA and stretch StretchSharedSecret; tests
+	// swap in cached ones.
+	derive  func(passphrase, cluster string) (*ClusterCA, error)
+	stretch func(secret, cluster string) (*SharedSecretKey, error)
 	// cacheKey keys the cache by HMAC rather than by the passphrase itself,
 	// and per process, so the map holds nothing that is fast to guess at.
 	cacheKey [32]byte
 
 	mu       sync.Mutex
 	clusters map[[32]byte]func() (*clusterState, error) // sync.OnceValues
-	nodes    map[string]*nodeIdentity                   // by the fingerprints of its CAs
-	warned   map[string]bool                            // tunnel+field: weak passphrase warned once
-	reload   *reloader                                  // hot reload of tls.cert, tls.key, tls.ca
+	secrets  map[[32]byte]func() (*SharedSecretKey, error)
+	nodes    map[string]*nodeIdentity // by the fingerprints of its CAs
+	warned   map[string]bool          // tunnel+field: weak passphrase warned once
+	reload   *reloader                // hot reload of tls.cert, tls.key, tls.ca
 
 	stateDir     func() (string, error) // sync.OnceValues of ResolveStateDir
 	stateDirFlag string                 // Options.StateDir, for peekSelfSigned
@@ -81,7 +84,9 @@ func NewManager(opts Options) *Manager {
 		log:          opts.Logger,
 		now:          opts.Now,
 		derive:       DeriveClusterCA,
+		stretch:      StretchSharedSecret,
 		clusters:     map[[32]byte]func() (*clusterState, error){},
+		secrets:      map[[32]byte]func() (*SharedSecretKey, error){},
 		nodes:        map[string]*nodeIdentity{},
 		warned:       map[string]bool{},
 		stateDir:     sync.OnceValues(func() (string, error) { return ResolveStateDir(opts.StateDir) }),
@@ -137,7 +142,7 @@ func (m *Manager) cluster(passphrase, cluster string) (*clusterState, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &clusterState{ca: ca, tickets: &ticketer{ca: ca, now: m.now}}, nil
+			return &clusterState{ca: ca, tickets: derivedTicketer(ca, m.now)}, nil
 		})
 		m.clusters[key] = load
 	}

@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"strings"
 	"testing"
@@ -39,8 +38,8 @@ func TestNodeCertRenewal(t *testing.T) {
 	}
 
 	clock.Advance(90 * time.Minute) // the first certificate expired
-	verify := verifyPeer(certPool(derivedCA(t, pass1, "test")), x509.ExtKeyUsageServerAuth, clock.Now)
-	if err := verify(tls.ConnectionState{PeerCertificates: []*x509.Certificate{first}}); err == nil || !strings.Contains(err.Error(), "expired") {
+	verify := nodeChains([]*ClusterCA{derivedCA(t, pass1, "test")}, x509.ExtKeyUsageServerAuth, clock.Now)
+	if _, err := verify([]*x509.Certificate{first}); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("expired certificate: %v", err)
 	}
 	for i := range 2 {
@@ -66,13 +65,15 @@ func certPool(cas ...*ClusterCA) *x509.CertPool {
 	return p
 }
 
-// A ticket stays good for the next key window (another node, a day later)
-// and is dropped, not fatal, after that.
+// A ticket stays good for the next key window (another node, a day later,
+// with a session_lifetime that long) and is dropped, not fatal, after that.
 func TestTicketKeyWindows(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2031, 5, 1, 1, 0, 0, 0, time.UTC)} // key windows start at 00:00 UTC
 	opts := Options{NodeName: "x", NodeValidity: 100 * time.Hour, Now: clock.Now}
-	x := serverConfig(t, newTestManager(opts), ptunnel(config.ModeServer, pass1))
-	y := serverConfig(t, newTestManager(opts), ptunnel(config.ModeServer, pass1))
+	week := ptunnel(config.ModeServer, pass1)
+	week.TLS = &config.TLS{SessionLifetime: config.MaxSessionLifetime}
+	x := serverConfig(t, newTestManager(opts), week)
+	y := serverConfig(t, newTestManager(opts), week)
 	cli := clientConfig(t, newTestManager(opts), ptunnel(config.ModeClient, pass1))
 	if r := handshake(t, x, cli); !r.ok() {
 		t.Fatalf("first: server %v, client %v", r.serverErr, r.clientErr)

@@ -158,14 +158,15 @@ func TestPassphraseTLSSettings(t *testing.T) {
 	srvT := ptunnel(config.ModeServer, pass1)
 	srvT.TLS = &config.TLS{MinVersion: "1.2", MaxVersion: "1.2", ALPN: []string{"redis"}}
 	cliT := ptunnel(config.ModeClient, pass1)
-	cliT.TLS = &config.TLS{ALPN: []string{"redis"}}
+	cliT.TLS = &config.TLS{MinVersion: "1.2", ALPN: []string{"redis"}}
 	srv, cli := serverConfig(t, m, srvT), clientConfig(t, m, cliT)
 	r := handshake(t, srv, cli)
 	if !r.ok() || r.client.Version != tls.VersionTLS12 || r.client.NegotiatedProtocol != "redis" {
 		t.Errorf("version %x, alpn %q, server %v, client %v", r.client.Version, r.client.NegotiatedProtocol, r.serverErr, r.clientErr)
 	}
-	// TLS 1.2 tickets go through the same derived keys.
-	if r = handshake(t, srv, cli); !r.ok() || !r.server.DidResume || len(r.server.PeerCertificates) == 0 {
+	// A TLS 1.2 ticket would carry the master secret under keys derived
+	// from the passphrase: none is resumable.
+	if r = handshake(t, srv, cli); !r.ok() || r.server.DidResume {
 		t.Errorf("TLS 1.2 resumption: resumed %v, server %v, client %v", r.server.DidResume, r.serverErr, r.clientErr)
 	}
 }
@@ -246,7 +247,7 @@ func TestStolenCertificateInChainRefused(t *testing.T) {
 	}
 	own.Certificate = append(own.Certificate, stolen.Certificate[0])
 	r := handshake(t, srv, &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{own}})
-	if r.serverErr == nil || !strings.Contains(r.serverErr.Error(), notOurCA) {
+	if r.serverErr == nil || !strings.Contains(r.serverErr.Error(), "not a node chain of this cluster: certificate 2 is for another key") {
 		t.Errorf("server: %v", r.serverErr)
 	}
 }

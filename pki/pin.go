@@ -3,8 +3,8 @@ package pki
 import (
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -58,60 +58,21 @@ func parsePin(p string) ([sha256.Size]byte, error) {
 // check accepts the peer when the SHA-256 of its leaf certificate is
 // pinned. Only the leaf counts: the handshake proved the peer holds its
 // key, and nothing else of the chain says who the peer is.
-func (p pinSet) check(cs tls.ConnectionState) error {
-	if len(cs.PeerCertificates) == 0 {
-		return errors.New("peer sent no certificate, and tls.pin accepts only pinned ones")
-	}
-	leaf := cs.PeerCertificates[0]
+func (p pinSet) check(certs []*x509.Certificate) error {
+	leaf := certs[0]
 	if p[sha256.Sum256(leaf.Raw)] {
 		return nil
 	}
 	return &tls.CertificateVerificationError{
-		UnverifiedCertificates: cs.PeerCertificates,
+		UnverifiedCertificates: certs,
 		Err: fmt.Errorf("peer certificate %s (CN=%q) matches no tls.pin entry",
 			Fingerprint(leaf.Raw), leaf.Subject.CommonName),
 	}
 }
 
-// peerCheck is one step of a VerifyConnection: the chain, a pin, an allow
-// list. Steps compose with allOf.
-type peerCheck = func(tls.ConnectionState) error
-
-// allOf runs every non-nil check in order and fails with the first error;
-// it returns nil when there is nothing to check, so a config keeps a nil
-// VerifyConnection unless something asked for one.
-func allOf(checks ...peerCheck) peerCheck {
-	var list []peerCheck
-	for _, c := range checks {
-		if c != nil {
-			list = append(list, c)
-		}
-	}
-	switch len(list) {
-	case 0:
-		return nil
-	case 1:
-		return list[0]
-	}
-	return func(cs tls.ConnectionState) error {
-		for _, c := range list {
-			if err := c(cs); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
-// pinAndAllow is the part of a tunnel's peer verification that tls.pin and
-// allow { } add, or nil when it has neither.
-func pinAndAllow(t *config.Tunnel) (peerCheck, error) { return serverPinAndAllow(t, false) }
-
-// serverPinAndAllow is pinAndAllow for a server. With client_auth
-// "request" a client may show no certificate; a pin then has nothing to
-// check and lets it through, as tls.ca does. allow { } does not: it names
-// who may connect, and a client without a certificate is nobody it names.
-func serverPinAndAllow(t *config.Tunnel, request bool) (peerCheck, error) {
+// pinsAndAllow is the part of a tunnel's peer verification that tls.pin
+// and allow { } make; the caller adds the chain check, if any.
+func pinsAndAllow(t *config.Tunnel) (*verification, error) {
 	pins, err := compilePins(t)
 	if err != nil {
 		return nil, err
@@ -120,17 +81,5 @@ func serverPinAndAllow(t *config.Tunnel, request bool) (peerCheck, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pc peerCheck
-	if pins != nil {
-		pc = pins.check
-		if request {
-			pc = func(cs tls.ConnectionState) error {
-				if len(cs.PeerCertificates) == 0 {
-					return nil
-				}
-				return pins.check(cs)
-			}
-		}
-	}
-	return allOf(pc, allow.verifier()), nil
+	return &verification{pins: pins, allow: allow}, nil
 }

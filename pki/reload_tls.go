@@ -3,7 +3,6 @@ package pki
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -11,25 +10,23 @@ import (
 	"github.com/passtunnel/passtunnel/config"
 )
 
-// Hot reload takes a config built from files by ServerTLSConfig or
-// ClientTLSConfig and makes it read the files' current content on every
+// Hot reload takes an endpoint built from files by ServerEndpoint or
+// ClientEndpoint and makes it read the files' current content on every
 // handshake, so proxy keeps its one *tls.Config per tunnel:
 //
 //   - the certificate comes from GetCertificate / GetClientCertificate;
-//   - the peer's chain is verified in VerifyConnection against the current
-//     CA pool, instead of by crypto/tls against the pool of the start.
+//   - the endpoint's chain check reads the current CA pool instead of the
+//     pool of the start.
 //
-// VerifyConnection is the composition point: followFiles puts the chain
-// check first and keeps whatever the config had (tls.pin, allow { }) after
-// it, through allOf, so those checks only ever see a verified chain. They
-// must read cs.PeerCertificates: cs.VerifiedChains is empty, as crypto/tls
-// no longer verifies. VerifyConnection also runs on resumed sessions, so a
-// session ticket issued before a CA was removed no longer gets in.
+// The verification stays the endpoint's (see verification): the chain
+// check first, then tls.pin and allow { } on what it accepted. It runs in
+// VerifyConnection, so on resumed sessions too: a session ticket issued
+// before a CA was removed no longer gets in.
 
-// followServerFiles turns cfg, the static config of server tunnel t, into
+// followServerFiles turns e, the static endpoint of server tunnel t, into
 // one that follows tls.cert, tls.key and tls.ca.
-func (m *Manager) followServerFiles(t *config.Tunnel, cfg *tls.Config) error {
-	c := t.TLS
+func (m *Manager) followServerFiles(t *config.Tunnel, e *Endpoint) error {
+	c, cfg := t.TLS, e.Config
 	if c.Cert != "" && len(cfg.Certificates) == 1 && cfg.GetCertificate == nil {
 		pair, err := m.reload.sharePair(cfg, t.Name, c.Cert, c.Key)
 		if err != nil {
@@ -38,31 +35,25 @@ func (m *Manager) followServerFiles(t *config.Tunnel, cfg *tls.Config) error {
 		cfg.Certificates = nil
 		cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return pair.certificate(), nil }
 	}
-	if c.CA == "" || cfg.ClientCAs == nil || cfg.ClientAuth < tls.VerifyClientCertIfGiven {
+	if c.CA == "" || e.verify == nil || e.verify.chain == nil {
 		return nil // clients are not verified against tls.ca
 	}
 	pool, err := m.reload.sharePool(cfg, t.Name, c.CA, nil)
 	if err != nil {
 		return tunnelFileError(t, err)
 	}
-	// The same demand for a certificate, with the verification moved to
-	// VerifyConnection; "request" still accepts a client without one.
-	cfg.ClientAuth = map[tls.ClientAuthType]tls.ClientAuthType{
-		tls.VerifyClientCertIfGiven:    tls.RequestClientCert,
-		tls.RequireAndVerifyClientCert: tls.RequireAnyClientCert,
-	}[cfg.ClientAuth]
 	cfg.ClientCAs = nil
-	cfg.VerifyConnection = allOf(verifyChain(pool.pool, "", x509.ExtKeyUsageClientAuth, m.now), cfg.VerifyConnection)
+	e.verify.chain = verifyChain(pool.pool, "", x509.ExtKeyUsageClientAuth, m.now)
 	if cfg.GetConfigForClient == nil {
 		cfg.GetConfigForClient = advertiseCAs(cfg, pool)
 	}
 	return nil
 }
 
-// followClientFiles turns cfg, the static config of client tunnel t, into
+// followClientFiles turns e, the static endpoint of client tunnel t, into
 // one that follows tls.cert, tls.key and tls.ca.
-func (m *Manager) followClientFiles(t *config.Tunnel, cfg *tls.Config) error {
-	c := t.TLS
+func (m *Manager) followClientFiles(t *config.Tunnel, e *Endpoint) error {
+	c, cfg := t.TLS, e.Config
 	if c.Cert != "" && len(cfg.Certificates) == 1 && cfg.GetClientCertificate == nil {
 		pair, err := m.reload.sharePair(cfg, t.Name, c.Cert, c.Key)
 		if err != nil {
@@ -71,7 +62,7 @@ func (m *Manager) followClientFiles(t *config.Tunnel, cfg *tls.Config) error {
 		cfg.Certificates = nil
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return pair.certificate(), nil }
 	}
-	if c.CA == "" || cfg.RootCAs == nil || cfg.InsecureSkipVerify {
+	if c.CA == "" || e.verify == nil || e.verify.chain == nil {
 		return nil // the server is not verified against tls.ca
 	}
 	var base *x509.CertPool
@@ -86,32 +77,21 @@ func (m *Manager) followClientFiles(t *config.Tunnel, cfg *tls.Config) error {
 	if err != nil {
 		return tunnelFileError(t, err)
 	}
-	// InsecureSkipVerify only stops crypto/tls from verifying against the
-	// pool of the start. verifyChain does the same verification, chain and
-	// server name, against the current pool on every handshake, resumed or
-	// not, and fails the handshake otherwise: nothing is skipped.
-	cfg.InsecureSkipVerify = true
-	cfg.RootCAs = nil
-	cfg.VerifyConnection = allOf(verifyChain(pool.pool, cfg.ServerName, x509.ExtKeyUsageServerAuth, m.now), cfg.VerifyConnection)
+	e.verify.chain = verifyChain(pool.pool, cfg.ServerName, x509.ExtKeyUsageServerAuth, m.now)
 	return nil
 }
+
+// fixedPool is a pool that never changes, as a chain check reads it.
+func fixedPool(p *x509.CertPool) func() *x509.CertPool { return func() *x509.CertPool { return p } }
 
 // verifyChain is what crypto/tls does with a peer's certificates, against
 // the pool that roots returns at the time of the handshake: the leaf must
 // chain to it (the rest of what the peer sent may serve as intermediates),
 // be valid now, allow usage and, when name is set, be for name (a DNS name
-// or an IP address). A peer without a certificate passes: whether one is
-// required was decided by ClientAuth before this runs.
-func verifyChain(roots func() *x509.CertPool, name string, usage x509.ExtKeyUsage, now func() time.Time) peerCheck {
+// or an IP address). It returns the chain, whose leaf is the peer.
+func verifyChain(roots func() *x509.CertPool, name string, usage x509.ExtKeyUsage, now func() time.Time) chainCheck {
 	cache := newVerifyCache()
-	return func(cs tls.ConnectionState) error {
-		certs := cs.PeerCertificates
-		if len(certs) == 0 {
-			if usage == x509.ExtKeyUsageServerAuth {
-				return errors.New("server sent no certificate")
-			}
-			return nil
-		}
+	return func(certs []*x509.Certificate) ([]*x509.Certificate, error) {
 		pool, at := roots(), now()
 		return cache.check(pool, certs, at, func() ([]*x509.Certificate, error) {
 			opts := x509.VerifyOptions{
@@ -164,41 +144,46 @@ func advertiseCAs(outer *tls.Config, src *poolSource) func(*tls.ClientHelloInfo)
 	}
 }
 
-// fileServerTLSConfig is ServerTLSConfig with hot reload of its files.
-func (m *Manager) fileServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
-	cfg, err := ServerTLSConfig(t)
-	return m.followServer(t, cfg, err)
+// fileServerEndpoint is ServerEndpoint with hot reload of its files.
+func (m *Manager) fileServerEndpoint(t *config.Tunnel) (*Endpoint, error) {
+	e, err := serverEndpoint(t, nil)
+	return m.followServer(t, e, err)
 }
 
-// followServer makes a server config built from files (or a self-signed
+// followServer makes a server endpoint built from files (or a self-signed
 // certificate) follow its files, and guards session resumption against
 // certificates that were replaced or are about to expire.
-func (m *Manager) followServer(t *config.Tunnel, cfg *tls.Config, err error) (*tls.Config, error) {
-	if err != nil || m.reload.off() {
-		return cfg, err
-	}
-	if err := m.followServerFiles(t, cfg); err != nil {
-		m.Release(cfg)
+func (m *Manager) followServer(t *config.Tunnel, e *Endpoint, err error) (*Endpoint, error) {
+	if err != nil {
 		return nil, err
 	}
-	if cfg.ClientAuth != tls.NoClientCert && resumes(t) {
-		guardEachHandshake(cfg, resumeGuard{sameOwn: true, margin: fileResumeMargin, now: m.now})
+	if !m.reload.off() {
+		if err := m.followServerFiles(t, e); err != nil {
+			m.Release(e.Config)
+			return nil, err
+		}
 	}
-	return cfg, nil
+	if resumes(t) {
+		lifetime := sessionLifetime(t)
+		guardEachHandshake(e.Config, resumeGuard{sameOwn: true, margin: fileResumeMargin, now: m.now, lifetime: lifetime},
+			randomTicketer(lifetime, m.now))
+	}
+	return e, nil
 }
 
-// fileClientTLSConfig is ClientTLSConfig with hot reload of its files.
-func (m *Manager) fileClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
-	cfg, err := ClientTLSConfig(t, targetHost)
+// fileClientEndpoint is ClientEndpoint with hot reload of its files.
+func (m *Manager) fileClientEndpoint(t *config.Tunnel, targetHost string) (*Endpoint, error) {
+	e, err := ClientEndpoint(t, targetHost)
 	if err != nil || m.reload.off() {
-		return cfg, err
+		return e, err
 	}
-	if err := m.followClientFiles(t, cfg); err != nil {
-		m.Release(cfg)
+	if err := m.followClientFiles(t, e); err != nil {
+		m.Release(e.Config)
 		return nil, err
 	}
+	cfg := e.Config
 	if get := cfg.GetClientCertificate; get != nil && resumes(t) {
 		cfg.ClientSessionCache = newSessionCache(func() (*tls.Certificate, error) { return get(nil) })
 	}
-	return cfg, nil
+	return e, nil
 }

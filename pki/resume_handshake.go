@@ -19,14 +19,13 @@ import (
 // under the new one, and its client would then resume it, still seeing the
 // old certificate, on every connection from then on.
 //
-// The tickets are sealed with cfg's keys, not the per-handshake config's,
-// so sessions resume from one handshake to the next. Every handshake that
+// The tickets are sealed by tk, shared by every per-handshake config, so
+// sessions resume from one handshake to the next. Every handshake that
 // starts under the same certificate (and CA snapshot) shares one config:
 // a connection keeps its config for life, and one each would add a
 // kilobyte to every idle connection.
-func guardEachHandshake(cfg *tls.Config, g resumeGuard) {
+func guardEachHandshake(cfg *tls.Config, g resumeGuard, tk *ticketer) {
 	inner := cfg.GetConfigForClient // the current CA names, when tls.ca is followed
-	wrap, unwrap := cfg.EncryptTicket, cfg.DecryptTicket
 	var snap atomic.Pointer[certSnapshot]
 	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		base := cfg
@@ -51,7 +50,7 @@ func guardEachHandshake(cfg *tls.Config, g resumeGuard) {
 		c.Certificates = nil
 		c.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return own, nil }
 		g.own = func() (*tls.Certificate, error) { return own, nil }
-		g.apply(c, wrap, unwrap)
+		g.apply(c, tk)
 		snap.Store(&certSnapshot{base: base, own: own, cfg: c})
 		return c, nil
 	}

@@ -234,14 +234,14 @@ func ensureWritableDir(dir string) error {
 	return os.Remove(name)
 }
 
-// selfSignedServerTLSConfig is the config of a server tunnel with
+// selfSignedServerEndpoint is the endpoint of a server tunnel with
 // tls.self_signed: the kept certificate, and client verification as for
 // certificate files (tls.ca hot reloaded, tls.pin, allow { }).
-func (m *Manager) selfSignedServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
+func (m *Manager) selfSignedServerEndpoint(t *config.Tunnel) (*Endpoint, error) {
 	id, err := m.selfSigned(t)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := serverTLSConfig(t, &id)
-	return m.followServer(t, cfg, err)
+	e, err := serverEndpoint(t, &id)
+	return m.followServer(t, e, err)
 }

@@ -4,16 +4,25 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
+
+	"golang.org/x/crypto/argon2"
 )
 
-// sharedSecretLabel is the RFC 5705 / RFC 8446 exporter label of the proof.
-// The exported value is unique to one TLS session, so a proof recorded on
-// one connection is worthless on any other, and a machine in the middle
-// (who has two sessions) cannot relay it.
-const sharedSecretLabel = "EXPORTER-passtunnel-shared-secret"
+// sharedSecretLabel is the RFC 5705 / RFC 8446 exporter label of the proof:
+// a label outside the IANA registry must begin with "EXPERIMENTAL" (RFC
+// 5705 section 4). The exported value is unique to one TLS session, so a
+// proof recorded on one connection is worthless on any other, and a
+// machine in the middle (who has two sessions) cannot relay it. The
+// version changes with the exchange: v2 is client-first and stretched.
+const sharedSecretLabel = "EXPERIMENTAL-passtunnel-shared-secret-v2"
+
+// sharedSecretSalt prefixes the cluster name in the salt of the stretch.
+const sharedSecretSalt = derivePrefix + "shared-secret/"
 
 // Role bytes make the two proofs of one session differ: a peer that sends
 // our own proof back (a reflection) fails.
@@ -23,9 +32,14 @@ const (
 )
 
 // ErrSharedSecret is wrapped by the error of a proof that does not match.
-var ErrSharedSecret = errors.New("the peer's shared_secret proof does not match: both ends must hold the same shared_secret")
+var ErrSharedSecret = errors.New("the peer's shared_secret proof does not match: both ends must hold the same shared_secret (and cluster)")
 
-// sharedSecretError marks a proof mismatch. HandshakeReason is how proxy,
+// ErrSharedSecretRefused is wrapped by a client's error when the server
+// closed the connection after the client's proof instead of sending its
+// own: it found the proof wrong (or the server has no shared_secret).
+var ErrSharedSecretRefused = errors.New("the server refused our shared_secret proof: both ends must hold the same shared_secret (and cluster)")
+
+// sharedSecretError marks a failed exchange. HandshakeReason is how proxy,
 // which does not import pki, counts it: reason "shared_secret".
 type sharedSecretError struct{ err error }
 
@@ -33,15 +47,44 @@ func (e *sharedSecretError) Error() string           { return e.err.Error() }
 func (e *sharedSecretError) Unwrap() error           { return e.err }
 func (e *sharedSecretError) HandshakeReason() string { return "shared_secret" }
 
+// SharedSecretKey is a shared_secret stretched with Argon2id, the key of
+// its proofs. A proof is an HMAC of this key: whoever records one (a peer
+// with a valid certificate but without the secret) can test a guess at the
+// secret only by paying for the stretch, as for a passphrase.
+type SharedSecretKey struct{ key []byte }
+
+// StretchSharedSecret derives the proof key of secret, salted with the
+// cluster name. Most callers want Manager.SharedSecret, which does it once
+// per process.
+func StretchSharedSecret(secret, cluster string) (*SharedSecretKey, error) {
+	if secret == "" {
+		return nil, errors.New("shared secret: empty secret")
+	}
+	if cluster == "" {
+		cluster = DefaultCluster
+	}
+	key := argon2.IDKey([]byte(secret), []byte(sharedSecretSalt+cluster), argonTime, argonMemory, argonThreads, seedLen)
+	return &SharedSecretKey{key: key}, nil
+}
+
 // ProveSharedSecret runs the shared-secret exchange on a completed
-// handshake, before any application byte: each side sends
-// HMAC-SHA256(secret, exporter || role) and checks the peer's with
-// hmac.Equal. Both sides write before they read; 32 bytes fit any socket
-// buffer, so neither waits for the other. The caller bounds it with a
-// deadline on the connection. Errors never contain the secret or a proof.
-func ProveSharedSecret(conn *tls.Conn, secret []byte, server bool) error {
-	if len(secret) == 0 {
-		return errors.New("shared secret: empty secret")
+// handshake whose peer verification accepted peer, before any application
+// byte. The client proves first: it sends HMAC(key, exporter || 'c'). The
+// server checks that proof (hmac.Equal) before it sends its own,
+// HMAC(key, exporter || 's'), which the client checks in turn. So a client
+// that does not hold the secret never gets a proof to guess against, and
+// a proof is only ever sent to a peer authenticated by certificate (peer
+// is not nil): never to an anonymous one. The caller bounds the exchange
+// with a deadline on the connection. Errors never contain the secret or a
+// proof.
+func ProveSharedSecret(conn *tls.Conn, key *SharedSecretKey, server bool, peer *x509.Certificate) error {
+	if key == nil || len(key.key) == 0 {
+		return errors.New("shared secret: no key")
+	}
+	if peer == nil {
+		// config refuses shared_secret without peer certificates; this
+		// is the backstop.
+		return &sharedSecretError{errors.New("shared secret: the peer is not authenticated by a certificate, and no proof goes to an anonymous peer")}
 	}
 	cs := conn.ConnectionState()
 	if !cs.HandshakeComplete {
@@ -54,25 +97,42 @@ func ProveSharedSecret(conn *tls.Conn, secret []byte, server bool) error {
 	if err != nil {
 		return fmt.Errorf("shared secret: %w", err)
 	}
-	mine, theirs := byte(roleClient), byte(roleServer)
 	if server {
-		mine, theirs = theirs, mine
+		if err := checkProof(conn, key, ekm, roleClient); err != nil {
+			return err
+		}
+		return sendProof(conn, key, ekm, roleServer)
 	}
-	if _, err := conn.Write(sharedSecretProof(secret, ekm, mine)); err != nil {
+	if err := sendProof(conn, key, ekm, roleClient); err != nil {
+		return err
+	}
+	err = checkProof(conn, key, ekm, roleServer)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		return &sharedSecretError{fmt.Errorf("shared secret: %w (the connection closed instead: %v)", ErrSharedSecretRefused, err)}
+	}
+	return err
+}
+
+func sendProof(conn *tls.Conn, key *SharedSecretKey, ekm []byte, role byte) error {
+	if _, err := conn.Write(sharedSecretProof(key, ekm, role)); err != nil {
 		return fmt.Errorf("shared secret: sending our proof: %w", err)
 	}
+	return nil
+}
+
+func checkProof(conn *tls.Conn, key *SharedSecretKey, ekm []byte, role byte) error {
 	got := make([]byte, sha256.Size)
 	if _, err := io.ReadFull(conn, got); err != nil {
 		return fmt.Errorf("shared secret: reading the peer's proof: %w", err)
 	}
-	if !hmac.Equal(got, sharedSecretProof(secret, ekm, theirs)) {
+	if !hmac.Equal(got, sharedSecretProof(key, ekm, role)) {
 		return &sharedSecretError{err: fmt.Errorf("shared secret: %w", ErrSharedSecret)}
 	}
 	return nil
 }
 
-func sharedSecretProof(secret, ekm []byte, role byte) []byte {
-	mac := hmac.New(sha256.New, secret)
+func sharedSecretProof(key *SharedSecretKey, ekm []byte, role byte) []byte {
+	mac := hmac.New(sha256.New, key.key)
 	mac.Write(ekm)
 	mac.Write([]byte{role})
 	return mac.Sum(nil)

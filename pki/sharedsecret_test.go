@@ -1,6 +1,8 @@
 package pki
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 )
 
 // tlsPair is one real TLS connection over loopback TCP, both ends
@@ -59,12 +63,22 @@ func tlsPair(t *testing.T, version uint16) (srv, cli *tls.Conn) {
 	return srv, cli
 }
 
+// testKey is a proof key without the stretch, which costs a quarter of a
+// second and 64 MiB a secret (TestStretchSharedSecret covers it).
+func testKey(secret string) *SharedSecretKey {
+	sum := sha256.Sum256([]byte(secret))
+	return &SharedSecretKey{key: sum[:]}
+}
+
+// somePeer stands for the certificate a handshake's verification accepted.
+var somePeer = &x509.Certificate{}
+
 // prove runs both ends at once and returns the server's and client's errors.
 func prove(t *testing.T, version uint16, srvSecret, cliSecret string) (srvErr, cliErr error) {
 	srv, cli := tlsPair(t, version)
 	done := make(chan error, 1)
-	go func() { done <- ProveSharedSecret(srv, []byte(srvSecret), true) }()
-	cliErr = ProveSharedSecret(cli, []byte(cliSecret), false)
+	go func() { done <- failClosed(srv, ProveSharedSecret(srv, testKey(srvSecret), true, somePeer)) }()
+	cliErr = ProveSharedSecret(cli, testKey(cliSecret), false, somePeer)
 	return <-done, cliErr
 }
 
@@ -76,30 +90,87 @@ func TestSharedSecret(t *testing.T) {
 				t.Fatalf("equal secrets refused: server %v, client %v", s, c)
 			}
 			s, c := prove(t, v, secret, other)
-			for side, err := range map[string]error{"server": s, "client": c} {
-				var r interface{ HandshakeReason() string }
-				if !errors.Is(err, ErrSharedSecret) || !errors.As(err, &r) || r.HandshakeReason() != "shared_secret" {
-					t.Errorf("%s: unequal secrets: %v, want ErrSharedSecret with reason shared_secret", side, err)
-				}
+			var r interface{ HandshakeReason() string }
+			if !errors.Is(s, ErrSharedSecret) || !errors.As(s, &r) || r.HandshakeReason() != "shared_secret" {
+				t.Errorf("server: unequal secrets: %v, want ErrSharedSecret with reason shared_secret", s)
+			}
+			// The server checked first and sent nothing: the client
+			// finds the connection closed instead of a proof.
+			if !errors.Is(c, ErrSharedSecretRefused) || !errors.As(c, &r) || r.HandshakeReason() != "shared_secret" {
+				t.Errorf("client: unequal secrets: %v, want ErrSharedSecretRefused with reason shared_secret", c)
+			}
+			for _, err := range []error{s, c} {
 				if err != nil && (strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), other)) {
-					t.Errorf("%s: error shows a secret: %v", side, err)
+					t.Errorf("error shows a secret: %v", err)
 				}
 			}
 		})
 	}
 }
 
-// A peer without the secret that sends our own proof back fails: the two
-// directions are bound to different roles.
+// failClosed closes c when err is set, as a tunnel ends a connection whose
+// exchange failed.
+func failClosed(c *tls.Conn, err error) error {
+	if err != nil {
+		c.Close()
+	}
+	return err
+}
+
+// The client proves first: a server never sends its proof to a client
+// that has not proven it holds the secret, so a client without it gets
+// nothing to guess the secret against offline, whatever it sends.
+func TestSharedSecretServerNeverProvesFirst(t *testing.T) {
+	for _, send := range []int{0, 32} { // silence, then a wrong proof
+		srv, cli := tlsPair(t, tls.VersionTLS13)
+		done := make(chan error, 1)
+		go func() { done <- failClosed(srv, ProveSharedSecret(srv, testKey("secret"), true, somePeer)) }()
+		if send > 0 {
+			if _, err := cli.Write(make([]byte, send)); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			_ = cli.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		}
+		n, err := io.ReadFull(cli, make([]byte, 32))
+		if n != 0 {
+			t.Fatalf("sent %d bytes: the client read %d bytes of a proof (%v)", send, n, err)
+		}
+		if send == 0 {
+			srv.Close() // the deadline of a silent client is the caller's to set
+		}
+		if err := <-done; err == nil {
+			t.Errorf("sent %d bytes: the server accepted", send)
+		}
+	}
+}
+
+// A peer that is not authenticated by a certificate gets no proof at all.
+func TestSharedSecretNeedsVerifiedPeer(t *testing.T) {
+	srv, cli := tlsPair(t, tls.VersionTLS13)
+	go func() { _, _ = srv.Write(make([]byte, 32)) }()
+	err := ProveSharedSecret(cli, testKey("secret"), false, nil)
+	var r interface{ HandshakeReason() string }
+	if err == nil || !errors.As(err, &r) || !strings.Contains(err.Error(), "not authenticated") {
+		t.Fatalf("anonymous peer: %v", err)
+	}
+	_ = srv.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if n, _ := srv.Read(make([]byte, 32)); n != 0 {
+		t.Errorf("an anonymous peer got %d bytes", n)
+	}
+}
+
+// A server without the secret that sends the client's own proof back
+// fails: the two directions are bound to different roles.
 func TestSharedSecretReflection(t *testing.T) {
 	srv, cli := tlsPair(t, tls.VersionTLS13)
 	go func() {
 		buf := make([]byte, 32)
-		if _, err := io.ReadFull(cli, buf); err == nil {
-			_, _ = cli.Write(buf)
+		if _, err := io.ReadFull(srv, buf); err == nil {
+			_, _ = srv.Write(buf)
 		}
 	}()
-	if err := ProveSharedSecret(srv, []byte("secret"), true); !errors.Is(err, ErrSharedSecret) {
+	if err := ProveSharedSecret(cli, testKey("secret"), false, somePeer); !errors.Is(err, ErrSharedSecret) {
 		t.Fatalf("reflected proof: %v, want ErrSharedSecret", err)
 	}
 }
@@ -107,22 +178,17 @@ func TestSharedSecretReflection(t *testing.T) {
 // A proof recorded on one session is refused on another: the exporter,
 // and so the proof, differs per session.
 func TestSharedSecretIsChannelBound(t *testing.T) {
-	secret := []byte("secret")
+	key := testKey("secret")
 	_, cli1 := tlsPair(t, tls.VersionTLS13)
 	cs := cli1.ConnectionState()
 	ekm1, err := cs.ExportKeyingMaterial(sharedSecretLabel, nil, 32)
 	if err != nil {
 		t.Fatal(err)
 	}
-	recorded := sharedSecretProof(secret, ekm1, roleClient) // what an honest client sent on session 1
+	recorded := sharedSecretProof(key, ekm1, roleClient) // what an honest client sent on session 1
 	srv2, cli2 := tlsPair(t, tls.VersionTLS13)
-	go func() {
-		buf := make([]byte, 32)
-		if _, err := io.ReadFull(cli2, buf); err == nil {
-			_, _ = cli2.Write(recorded)
-		}
-	}()
-	if err := ProveSharedSecret(srv2, secret, true); !errors.Is(err, ErrSharedSecret) {
+	go func() { _, _ = cli2.Write(recorded) }()
+	if err := ProveSharedSecret(srv2, key, true, somePeer); !errors.Is(err, ErrSharedSecret) {
 		t.Fatalf("proof from another session: %v, want ErrSharedSecret", err)
 	}
 }
@@ -130,8 +196,25 @@ func TestSharedSecretIsChannelBound(t *testing.T) {
 func TestSharedSecretPeerGone(t *testing.T) {
 	srv, cli := tlsPair(t, tls.VersionTLS13)
 	cli.Close()
-	err := ProveSharedSecret(srv, []byte("secret"), true)
+	err := ProveSharedSecret(srv, testKey("secret"), true, somePeer)
 	if err == nil || errors.Is(err, ErrSharedSecret) || !strings.Contains(err.Error(), "shared secret:") {
 		t.Fatalf("peer gone: %v, want a transport error, not a mismatch", err)
+	}
+}
+
+// The stretch is Argon2id, salted by the cluster: the same secret gives
+// the same key in one cluster and another in the next.
+func TestStretchSharedSecret(t *testing.T) {
+	const secret = "a shared secret of some length"
+	a, err := StretchSharedSecret(secret, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := argon2.IDKey([]byte(secret), []byte("passtunnel/v1/shared-secret/prod"), 3, 64*1024, 4, 32)
+	if !bytes.Equal(a.key, want) {
+		t.Error("the key is not Argon2id(secret, passtunnel/v1/shared-secret/<cluster>)")
+	}
+	if _, err := StretchSharedSecret("", "prod"); err == nil {
+		t.Error("an empty secret was stretched")
 	}
 }

@@ -84,6 +84,36 @@ type resumeGuard struct {
 	sameOwn bool
 	margin  time.Duration
 	now     func() time.Time
+	// lifetime is tls.session_lifetime: a ticket is accepted at most this
+	// long after it was issued.
+	lifetime time.Duration
+	// noTLS12 gives TLS 1.2 connections no resumable ticket at all (an
+	// empty one, RFC 5077's way of saying none): a TLS 1.2 ticket carries
+	// the session's master secret, and a passphrase cluster's ticket keys
+	// can be derived by anyone who learns the passphrase, later too.
+	// Without it, a resumed TLS 1.2 connection still gets no ticket: Go
+	// would re-wrap the old master secret, which would then outlive
+	// lifetime.
+	noTLS12 bool
+}
+
+// issuedTag marks the entry holding when a ticket was issued.
+var issuedTag = []byte("passtunnel/v1/issued:")
+
+// noResumableTicket reports whether a connection gets an empty ticket
+// (see resumeGuard.noTLS12).
+func (g resumeGuard) noResumableTicket(cs tls.ConnectionState) bool {
+	return cs.Version < tls.VersionTLS13 && (g.noTLS12 || cs.DidResume)
+}
+
+// fresh reports whether ss was issued less than lifetime ago.
+func (g resumeGuard) fresh(ss *tls.SessionState) bool {
+	v, ok := extra(ss, issuedTag)
+	if !ok || len(v) != 8 {
+		return false // issued by a version that did not say when
+	}
+	issued := time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+	return g.now().Sub(issued) < g.lifetime
 }
 
 // ownTag marks the entry holding a digest of the server's certificate.
@@ -92,19 +122,20 @@ var ownTag = []byte("passtunnel/v1/own:")
 // apply makes cfg record, in every session ticket, when the first
 // certificate behind the session expires (and, with sameOwn, which
 // certificate the server held), and decline to resume within margin of that
-// expiry (or under another certificate). wrap and unwrap do the ticket
-// crypto (nil: the config's own EncryptTicket / DecryptTicket).
-func (g resumeGuard) apply(cfg *tls.Config,
-	wrap func(tls.ConnectionState, *tls.SessionState) ([]byte, error),
-	unwrap func([]byte, tls.ConnectionState) (*tls.SessionState, error),
-) {
-	if wrap == nil {
-		wrap, unwrap = cfg.EncryptTicket, cfg.DecryptTicket
-	}
+// expiry (or under another certificate), or lifetime after it was issued.
+// tk seals and opens the tickets.
+func (g resumeGuard) apply(cfg *tls.Config, tk *ticketer) {
+	wrap, unwrap := tk.wrap, tk.unwrap
 	cfg.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
-		first := time.Time{}
-		if len(cs.PeerCertificates) > 0 {
-			first = cs.PeerCertificates[0].NotAfter
+		if g.noResumableTicket(cs) {
+			return nil, nil
+		}
+		setExtra(ss, issuedTag, binary.BigEndian.AppendUint64(nil, uint64(g.now().UnixNano())))
+		var first time.Time // the earliest expiry of the peer's certificates
+		for _, c := range cs.PeerCertificates {
+			if first.IsZero() || c.NotAfter.Before(first) {
+				first = c.NotAfter
+			}
 		}
 		if leaf := g.ownLeaf(); leaf != nil {
 			if first.IsZero() || leaf.NotAfter.Before(first) {
@@ -128,6 +159,9 @@ func (g resumeGuard) apply(cfg *tls.Config,
 		ss, err := unwrap(identity, cs)
 		if err != nil || ss == nil {
 			return ss, err
+		}
+		if g.noResumableTicket(cs) || !g.fresh(ss) {
+			return nil, nil // full handshake
 		}
 		if exp, ok := sessionExpiry(ss); ok && !g.now().Add(g.margin).Before(exp) {
 			return nil, nil // full handshake, fresh certificates

@@ -11,6 +11,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/passtunnel/passtunnel/config"
 )
@@ -18,11 +19,26 @@ import (
 // ServerTLSConfig builds the terminating config of a server-mode tunnel:
 // its certificate, the CA that verifies clients (client_auth none, request
 // or require; require is the default), versions, suites, curves and ALPN.
-func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) { return serverTLSConfig(t, nil) }
+// It is ServerEndpoint without the verdict.
+func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) { return configOf(serverEndpoint(t, nil)) }
 
-// serverTLSConfig is ServerTLSConfig presenting id, when set, instead of
+// ServerEndpoint is ServerTLSConfig with the verdict on each handshake's
+// peer (see Endpoint.Peer). Its files are read once: pki.Manager builds
+// endpoints that follow them.
+func ServerEndpoint(t *config.Tunnel) (*Endpoint, error) { return serverEndpoint(t, nil) }
+
+// configOf is the config of an endpoint, for the callers that only need
+// the config.
+func configOf(e *Endpoint, err error) (*tls.Config, error) {
+	if err != nil {
+		return nil, err
+	}
+	return e.Config, nil
+}
+
+// serverEndpoint is ServerEndpoint presenting id, when set, instead of
 // tls.cert and tls.key: the self-signed certificate a Manager keeps.
-func serverTLSConfig(t *config.Tunnel, id *tls.Certificate) (*tls.Config, error) {
+func serverEndpoint(t *config.Tunnel, id *tls.Certificate) (*Endpoint, error) {
 	if t.Passphrase.IsSet() {
 		return nil, errNeedsManager(t)
 	}
@@ -48,58 +64,73 @@ func serverTLSConfig(t *config.Tunnel, id *tls.Certificate) (*tls.Config, error)
 		id = &kp
 	}
 	cfg.Certificates = []tls.Certificate{*id}
-	if err := setClientAuth(t, cfg); err != nil {
+	v, err := clientAuth(t, cfg)
+	if err != nil {
 		return nil, err
 	}
-	return cfg, nil
+	return endpoint(cfg, v), nil
 }
 
-func setClientAuth(t *config.Tunnel, cfg *tls.Config) error {
+// endpoint installs v in cfg and pairs them.
+func endpoint(cfg *tls.Config, v *verification) *Endpoint {
+	v.install(cfg)
+	return &Endpoint{Config: cfg, verify: v}
+}
+
+// clientAuth sets how a server asks for client certificates and returns
+// how it verifies them, nil for client_auth = "none". crypto/tls only asks
+// (RequestClientCert, RequireAnyClientCert) and never verifies: the
+// verification, CA chain, pin and allow { } alike, is the Endpoint's, in
+// VerifyConnection, so it runs on resumed sessions too and names the peer.
+func clientAuth(t *config.Tunnel, cfg *tls.Config) (*verification, error) {
 	mode := t.TLS.ClientAuth
 	switch mode {
 	case "none":
 		cfg.ClientAuth = tls.NoClientCert
-		return nil
+		return nil, nil
 	case "request":
-		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+		cfg.ClientAuth = tls.RequestClientCert
 	case "", "require":
 		mode = "require"
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		cfg.ClientAuth = tls.RequireAnyClientCert
 	default:
-		return fieldError(t, "tls.client_auth", fmt.Errorf("unknown value %q: want none, request or require", mode))
+		return nil, fieldError(t, "tls.client_auth", fmt.Errorf("unknown value %q: want none, request or require", mode))
 	}
 	// Without a CA, Go would verify client certificates against the system
 	// store: anyone with a public web certificate would get in.
 	if t.TLS.CA == "" && len(t.TLS.Pin) == 0 {
-		return fieldError(t, "tls.client_auth", fmt.Errorf(
+		return nil, fieldError(t, "tls.client_auth", fmt.Errorf(
 			"%q needs tls.ca, the CA that signs client certificates, or tls.pin (or set client_auth = \"none\")", mode))
 	}
-	var err error
-	if cfg.VerifyConnection, err = serverPinAndAllow(t, mode == "request"); err != nil {
-		return err
-	}
-	if t.TLS.CA == "" {
-		// tls.pin alone: crypto/tls asks for a certificate, and the pin
-		// check in VerifyConnection is the whole verification.
-		cfg.ClientAuth = map[tls.ClientAuthType]tls.ClientAuthType{
-			tls.VerifyClientCertIfGiven:    tls.RequestClientCert,
-			tls.RequireAndVerifyClientCert: tls.RequireAnyClientCert,
-		}[cfg.ClientAuth]
-		return nil
-	}
-	pool, err := LoadCertPool(t.TLS.CA)
+	v, err := pinsAndAllow(t)
 	if err != nil {
-		return tunnelFileError(t, err)
+		return nil, err
 	}
-	cfg.ClientCAs = pool
-	return nil
+	v.optional = mode == "request"
+	if t.TLS.CA != "" {
+		pool, err := LoadCertPool(t.TLS.CA)
+		if err != nil {
+			return nil, tunnelFileError(t, err)
+		}
+		// Only the names of the CAs go out (in the CertificateRequest,
+		// by which clients choose the certificate they send).
+		cfg.ClientCAs = pool
+		v.chain = verifyChain(fixedPool(pool), "", x509.ExtKeyUsageClientAuth, time.Now)
+	}
+	return v, nil
 }
 
 // ClientTLSConfig builds the dialing config of a client-mode tunnel. The
 // server is verified against tls.ca and/or the system roots, under
 // tls.server_name or else targetHost (an IP address is checked against the
-// certificate's IP SANs).
+// certificate's IP SANs). It is ClientEndpoint without the verdict.
 func ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
+	return configOf(ClientEndpoint(t, targetHost))
+}
+
+// ClientEndpoint is ClientTLSConfig with the verdict on each handshake's
+// peer, the server (see Endpoint.Peer). Its files are read once.
+func ClientEndpoint(t *config.Tunnel, targetHost string) (*Endpoint, error) {
 	if t.Passphrase.IsSet() {
 		return nil, errNeedsManager(t)
 	}
@@ -115,30 +146,36 @@ func ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
 	if err := setClientCert(t, cfg); err != nil {
 		return nil, err
 	}
-	if cfg.RootCAs, err = clientRoots(t); err != nil {
+	roots, err := clientRoots(t)
+	if err != nil {
 		return nil, err
 	}
-	cfg.InsecureSkipVerify = c.InsecureSkipVerify
-	pinOnly := cfg.RootCAs == nil && len(c.Pin) > 0
-	if cfg.RootCAs == nil && !c.InsecureSkipVerify && !pinOnly {
+	if roots == nil && !c.InsecureSkipVerify && len(c.Pin) == 0 {
 		return nil, fieldError(t, "tls.ca", errors.New(
 			"nothing to verify the server against: set tls.ca, tls.system_roots = true or tls.pin (insecure_skip_verify is for debugging only)"))
-	}
-	if pinOnly {
-		// No CA and no name to check: the pin check in VerifyConnection,
-		// on the leaf the handshake proved, is the whole verification.
-		cfg.InsecureSkipVerify = true
-	}
-	if cfg.VerifyConnection, err = pinAndAllow(t); err != nil {
-		return nil, err
 	}
 	cfg.ServerName = c.ServerName
 	if cfg.ServerName == "" {
 		cfg.ServerName = verifyHost(targetHost)
 	}
-	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
+	if cfg.ServerName == "" && !c.InsecureSkipVerify {
 		return nil, fieldError(t, "tls.server_name", errors.New(
 			"the target has no host name to verify the server certificate against: set tls.server_name"))
+	}
+	// crypto/tls's own check is off in every case: the Endpoint's
+	// verification replaces it (the same chain and name check, against
+	// tls.ca and/or the system roots), runs on resumed sessions too, and
+	// names the peer. With insecure_skip_verify nothing is verified.
+	cfg.InsecureSkipVerify = true
+	v, err := pinsAndAllow(t)
+	if err != nil {
+		return nil, err
+	}
+	if roots != nil {
+		v.chain = verifyChain(fixedPool(roots), cfg.ServerName, x509.ExtKeyUsageServerAuth, time.Now)
+	}
+	if v.chain == nil && v.pins == nil && v.allow == nil {
+		v = nil // insecure_skip_verify alone
 	}
 	// One cache per tunnel: its connections all go to one target, and a
 	// resumed session skips the certificate work on both ends.
@@ -146,7 +183,7 @@ func ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
 	if resumes(t) {
 		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(0)
 	}
-	return cfg, nil
+	return endpoint(cfg, v), nil
 }
 
 func setClientCert(t *config.Tunnel, cfg *tls.Config) error {
@@ -221,6 +258,15 @@ func resumes(t *config.Tunnel) bool {
 	return t.TLS == nil || !t.TLS.SessionResumptionDisabled
 }
 
+// sessionLifetime is tls.session_lifetime, the default for a tunnel built
+// without config's defaults.
+func sessionLifetime(t *config.Tunnel) time.Duration {
+	if d := tlsBlock(t).SessionLifetime; d > 0 {
+		return d
+	}
+	return config.DefaultSessionLifetime
+}
+
 // baseConfig holds what both modes share: versions, suites, curves, ALPN,
 // and whether sessions resume. Every kind of identity starts from it, so
 // SessionTicketsDisabled reaches them all: a server then neither issues
@@ -243,7 +289,7 @@ func baseConfig(t *config.Tunnel) (*tls.Config, error) {
 		MaxVersion:       maxV,
 		CipherSuites:     suites,
 		CurvePreferences: curveIDs,
-		NextProtos:       slices.Clone(t.TLS.ALPN),
+		NextProtos:       slices.Clone(tlsBlock(t).ALPN),
 
 		SessionTicketsDisabled: !resumes(t),
 	}, nil

@@ -30,7 +30,7 @@ const verifyCacheSize = 512
 // verifier, and each verifier has its own cache.
 type verifyCache struct {
 	mu      sync.Mutex
-	entries map[verifyKey]validWindow
+	entries map[verifyKey]verifiedChain
 }
 
 type verifyKey struct {
@@ -38,28 +38,33 @@ type verifyKey struct {
 	chain [sha256.Size]byte
 }
 
-// validWindow is when every certificate of the verified chain is valid.
-type validWindow struct{ notBefore, notAfter time.Time }
-
-func newVerifyCache() *verifyCache {
-	return &verifyCache{entries: map[verifyKey]validWindow{}}
+// verifiedChain is a chain that verification built (leaf to root), and
+// when every certificate of it is valid.
+type verifiedChain struct {
+	chain               []*x509.Certificate
+	notBefore, notAfter time.Time
 }
 
-// check returns nil if certs verified against roots before and the chain
-// is valid at now; otherwise it calls verify, which returns the chain it
-// built (leaf to root), and remembers a success.
+func newVerifyCache() *verifyCache {
+	return &verifyCache{entries: map[verifyKey]verifiedChain{}}
+}
+
+// check returns the chain certs verified to against roots before, if it is
+// valid at now; otherwise it calls verify, which returns the chain it
+// built (leaf to root), and remembers a success. The chain's first
+// certificate is the one verification accepted: the peer's identity.
 func (c *verifyCache) check(roots *x509.CertPool, certs []*x509.Certificate, now time.Time,
-	verify func() ([]*x509.Certificate, error)) error {
+	verify func() ([]*x509.Certificate, error)) ([]*x509.Certificate, error) {
 	key := verifyKey{roots: roots, chain: chainDigest(certs)}
 	c.mu.Lock()
-	w, ok := c.entries[key]
+	v, ok := c.entries[key]
 	c.mu.Unlock()
-	if ok && !now.Before(w.notBefore) && !now.After(w.notAfter) {
-		return nil
+	if ok && !now.Before(v.notBefore) && !now.After(v.notAfter) {
+		return v.chain, nil
 	}
 	chain, err := verify()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -69,8 +74,8 @@ func (c *verifyCache) check(roots *x509.CertPool, certs []*x509.Certificate, now
 			break
 		}
 	}
-	c.entries[key] = windowOf(chain)
-	return nil
+	c.entries[key] = remember(chain)
+	return chain, nil
 }
 
 // chainDigest is SHA-256 over every certificate's DER, each prefixed with
@@ -88,8 +93,8 @@ func chainDigest(certs []*x509.Certificate) [sha256.Size]byte {
 	return d
 }
 
-func windowOf(chain []*x509.Certificate) validWindow {
-	var w validWindow
+func remember(chain []*x509.Certificate) verifiedChain {
+	w := verifiedChain{chain: chain}
 	for i, c := range chain {
 		if i == 0 || c.NotBefore.After(w.notBefore) {
 			w.notBefore = c.NotBefore

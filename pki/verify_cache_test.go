@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"testing"
 	"time"
@@ -46,7 +45,7 @@ func TestVerifyCacheSkipsRepeatVerification(t *testing.T) {
 	}
 	now := time.Now()
 	for i := range 3 {
-		if err := c.check(pool, chain, now, verify); err != nil {
+		if _, err := c.check(pool, chain, now, verify); err != nil {
 			t.Fatalf("check %d: %v", i, err)
 		}
 	}
@@ -54,13 +53,13 @@ func TestVerifyCacheSkipsRepeatVerification(t *testing.T) {
 		t.Fatalf("verified %d times for one chain, want 1", calls)
 	}
 	// Another pool (a CA reload) and a time past the chain's end both miss.
-	if err := c.check(poolOf(ca), chain, now, verify); err != nil || calls != 2 {
+	if _, err := c.check(poolOf(ca), chain, now, verify); err != nil || calls != 2 {
 		t.Fatalf("new pool: err %v, %d verifications, want nil and 2", err, calls)
 	}
-	if err := c.check(pool, chain, chain[0].NotAfter.Add(time.Second), verify); err != nil || calls != 3 {
+	if _, err := c.check(pool, chain, chain[0].NotAfter.Add(time.Second), verify); err != nil || calls != 3 {
 		t.Fatalf("after NotAfter: err %v, %d verifications, want a fresh one (3)", err, calls)
 	}
-	if err := c.check(pool, chain, chain[0].NotBefore.Add(-time.Second), verify); calls != 4 {
+	if _, err := c.check(pool, chain, chain[0].NotBefore.Add(-time.Second), verify); calls != 4 {
 		t.Fatalf("before NotBefore: err %v, %d verifications, want a fresh one (4)", err, calls)
 	}
 }
@@ -72,7 +71,7 @@ func TestVerifyCacheKeepsNoFailure(t *testing.T) {
 	calls := 0
 	fail := func() ([]*x509.Certificate, error) { calls++; return nil, x509.UnknownAuthorityError{} }
 	for range 2 {
-		if err := c.check(poolOf(ca), chain, time.Now(), fail); err == nil {
+		if _, err := c.check(poolOf(ca), chain, time.Now(), fail); err == nil {
 			t.Fatal("a failed verification passed")
 		}
 	}
@@ -87,7 +86,7 @@ func TestVerifyCacheIsBounded(t *testing.T) {
 	chain := issueChain(t, ca, "client", time.Hour)
 	ok := func() ([]*x509.Certificate, error) { return chain, nil }
 	for range verifyCacheSize + 10 {
-		if err := c.check(x509.NewCertPool(), chain, time.Now(), ok); err != nil { // a new pool each time: a new key
+		if _, err := c.check(x509.NewCertPool(), chain, time.Now(), ok); err != nil { // a new pool each time: a new key
 			t.Fatal(err)
 		}
 	}
@@ -106,24 +105,22 @@ func TestVerifyChainWithCacheStillRefuses(t *testing.T) {
 	pool := poolOf(trusted)
 	now := time.Now()
 	check := verifyChain(func() *x509.CertPool { return pool }, "", x509.ExtKeyUsageClientAuth, func() time.Time { return now })
-	state := func(certs []*x509.Certificate) tls.ConnectionState {
-		return tls.ConnectionState{PeerCertificates: certs}
-	}
+	state := func(certs []*x509.Certificate) []*x509.Certificate { return certs }
 	for i := range 2 {
-		if err := check(state(good)); err != nil {
+		if _, err := check(state(good)); err != nil {
 			t.Fatalf("trusted chain, try %d: %v", i, err)
 		}
 	}
-	if err := check(state(forged)); err == nil {
+	if _, err := check(state(forged)); err == nil {
 		t.Fatal("a certificate from an untrusted CA passed after a trusted one with the same names")
 	}
 	pool = poolOf(other) // the CA file now holds another CA only
-	if err := check(state(good)); err == nil {
+	if _, err := check(state(good)); err == nil {
 		t.Fatal("a chain whose CA was removed by a reload still passed")
 	}
 	pool = poolOf(trusted)
 	now = good[0].NotAfter.Add(time.Minute)
-	if err := check(state(good)); err == nil {
+	if _, err := check(state(good)); err == nil {
 		t.Fatal("an expired chain passed because it had passed before")
 	}
 }
@@ -144,7 +141,7 @@ func BenchmarkVerifyChain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	state := tls.ConnectionState{PeerCertificates: []*x509.Certificate{leaf}}
+	state := []*x509.Certificate{leaf}
 	for _, mode := range []string{"cached", "fresh"} {
 		b.Run(mode, func(b *testing.B) {
 			pool := x509.NewCertPool()
@@ -157,7 +154,7 @@ func BenchmarkVerifyChain(b *testing.B) {
 			}
 			check := verifyChain(roots, "", x509.ExtKeyUsageClientAuth, time.Now)
 			for b.Loop() {
-				if err := check(state); err != nil {
+				if _, err := check(state); err != nil {
 					b.Fatal(err)
 				}
 			}

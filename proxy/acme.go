@@ -18,17 +18,3 @@ const (
 func isACMEChallenge(tc *tls.Conn) bool {
 	return tc.ConnectionState().NegotiatedProtocol == acmeTLS1
 }
-
-// unlessACME skips after (the shared-secret proof) on an ACME validation,
-// which cannot give it and is closed right after the handshake anyway.
-func unlessACME(after func(*tls.Conn) error) func(*tls.Conn) error {
-	if after == nil {
-		return nil
-	}
-	return func(tc *tls.Conn) error {
-		if isACMEChallenge(tc) {
-			return nil
-		}
-		return after(tc)
-	}
-}

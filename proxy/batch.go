@@ -53,6 +53,9 @@ type recordConn struct {
 	w   writeBatch // see batch_write.go
 	// out writes to the socket, on s's descriptor (see sockWriter).
 	out *sockWriter
+	// budget bounds what the peer sends until the handshake is over; nil
+	// after it (see budgeted).
+	budget *handshakeBudget
 }
 
 // withRecords puts a recordConn under the tls.Conn about to be made on c,
@@ -82,6 +85,12 @@ func (r *recordConn) Read(p []byte) (int, error) {
 	}
 	for {
 		if n := r.handOver(p); n > 0 {
+			if r.budget != nil {
+				if err := r.budget.spend(n); err != nil {
+					r.err = err
+					return 0, err
+				}
+			}
 			return n, nil
 		}
 		switch {

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"sync"
@@ -179,8 +180,9 @@ func (c *conn) finish() {
 
 // dial connects to the target under connect_timeout and writes the PROXY
 // header there when the tunnel sends one; accepted is the client's TLS
-// connection in server mode (see sendHeader).
-func (c *conn) dial(target config.Address, timeout time.Duration, accepted *tls.Conn) (net.Conn, error) {
+// connection in server mode and verified its verified certificate (see
+// sendHeader).
+func (c *conn) dial(target config.Address, timeout time.Duration, accepted *tls.Conn, verified *x509.Certificate) (net.Conn, error) {
 	// A context for this dial alone, which abort cancels. One kept for the
 	// connection's life would keep what dialing hangs on it (a map of
 	// children, a channel): 0.6 KiB of every idle connection.
@@ -199,35 +201,18 @@ func (c *conn) dial(target config.Address, timeout time.Duration, accepted *tls.
 		raw.Close()
 		return nil, errAborted
 	}
-	if err := c.sendHeader(raw, accepted); err != nil {
+	if err := c.sendHeader(raw, accepted, verified); err != nil {
 		return nil, err // finish closes raw, which setTarget recorded
 	}
 	return raw, nil
 }
 
-// handshake runs the TLS handshake under handshake_timeout. The deadline goes
-// on the raw connection and is cleared after, because the pump relies on
-// connections having no deadline.
-func handshake(tc *tls.Conn, raw net.Conn, timeout time.Duration) error {
-	if timeout > 0 {
-		if err := raw.SetDeadline(time.Now().Add(timeout)); err != nil {
-			return err
-		}
-	}
-	err := tc.Handshake()
-	if cerr := raw.SetDeadline(time.Time{}); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// peerSubject is the subject of the certificate the other end of tc showed.
-func peerSubject(tc *tls.Conn) string {
-	certs := tc.ConnectionState().PeerCertificates
-	if len(certs) == 0 {
+// peerSubject is the subject of the verified peer certificate, "" for none.
+func peerSubject(verified *x509.Certificate) string {
+	if verified == nil {
 		return ""
 	}
-	return certs[0].Subject.String()
+	return verified.Subject.String()
 }
 
 // addrString renders an address the way users write it; unix peers are

@@ -59,8 +59,9 @@ func (c *conn) end(peer string, res outcome) {
 // that an unauthenticated peer never reaches the target.
 func (c *conn) runServer(peer string) outcome {
 	o := c.opts
-	tc := tls.Server(withRecords(c.tlsIn()), o.TLS) // see recordConn
-	if err := c.timedHandshake(tc, c.peer, c.handshakeTimeout(), unlessACME(o.AfterHandshake)); err != nil {
+	tc := tls.Server(budgeted(withRecords(c.tlsIn()), o.MaxHandshakeBytes), o.TLS) // see recordConn
+	verified, err := c.timedHandshake(tc, c.peer, c.handshakeTimeout())
+	if err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
 		}
@@ -70,8 +71,8 @@ func (c *conn) runServer(peer string) outcome {
 	if isACMEChallenge(tc) {
 		return outcome{reason: reasonACMEChallenge}
 	}
-	subject := peerSubject(tc)
-	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, tc)
+	subject := peerSubject(verified)
+	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, tc, verified)
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, subject)
 	}
@@ -81,14 +82,15 @@ func (c *conn) runServer(peer string) outcome {
 // runClient: cleartext in, TLS out.
 func (c *conn) runClient(peer string) outcome {
 	o := c.opts
-	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, nil)
+	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, nil, nil)
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, "")
 	}
 	// A config of the tunnel's certificate now, which its session ticket
 	// will prove (see pki.ForHandshake).
-	tc := tls.Client(withRecords(raw), pki.ForHandshake(o.TLS)) // see recordConn
-	if err := c.timedHandshake(tc, raw, o.Limits.HandshakeTimeout, o.AfterHandshake); err != nil {
+	tc := tls.Client(budgeted(withRecords(raw), o.MaxHandshakeBytes), pki.ForHandshake(o.TLS)) // see recordConn
+	verified, err := c.timedHandshake(tc, raw, o.Limits.HandshakeTimeout)
+	if err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
 		}
@@ -97,7 +99,7 @@ func (c *conn) runClient(peer string) outcome {
 		c.handshakeFailed(err, "peer", o.Target.String(), "client", peer)
 		return outcome{reason: reasonTargetTLS, err: err}
 	}
-	return c.pump(c.peer, tc, peerSubject(tc))
+	return c.pump(c.peer, tc, peerSubject(verified))
 }
 
 // handshakeFailed counts a failed handshake by reason and logs it

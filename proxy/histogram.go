@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"sync/atomic"
 	"time"
@@ -72,11 +73,11 @@ func (h *histogram) snapshot() Histogram {
 // their duration says nothing about peers, and they are not counted as
 // handshake failures either, so the histogram's count stays equal to
 // successes plus failures.
-func (c *conn) timedHandshake(tc *tls.Conn, raw net.Conn, timeout time.Duration, after func(*tls.Conn) error) error {
+func (c *conn) timedHandshake(tc *tls.Conn, raw net.Conn, timeout time.Duration) (*x509.Certificate, error) {
 	start := time.Now()
-	err := secureHandshake(tc, raw, timeout, after)
+	peer, err := c.secureHandshake(tc, raw, timeout)
 	if err == nil || c.abortReason() == "" {
 		c.t.stats.handshakes.observe(time.Since(start))
 	}
-	return err
+	return peer, err
 }

@@ -8,6 +8,7 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,10 +41,23 @@ type Options struct {
 	// certificates: what the operator should compare on both ends (for a
 	// passphrase tunnel, the passphrase and the cluster).
 	HandshakeHint string
-	// AfterHandshake (the shared-secret proof) runs after each handshake,
-	// within handshake_timeout, before any application byte or dial. Its
-	// error is a handshake failure, counted by its HandshakeReason().
-	AfterHandshake func(*tls.Conn) error
+	// Peer is the verdict on a finished handshake: the certificate the
+	// tunnel's verification accepted (pki's Endpoint.Peer), nil when the
+	// peer is not verified (it showed none and need not, or the tunnel
+	// verifies nothing). It is the only source of the peer's identity: the
+	// closing line's peer_subject, the PROXY v2 TLVs and AfterHandshake
+	// read what it returns, never the certificates the peer sent. Its
+	// error fails the handshake. nil: the leaf of the chain crypto/tls
+	// verified itself, if it did (see verifiedByTLS).
+	Peer func(tls.ConnectionState) (*x509.Certificate, error)
+	// AfterHandshake (the shared-secret proof) runs after each handshake
+	// and its verdict, within handshake_timeout, before any application
+	// byte or dial, with the verified peer (nil: none). Its error is a
+	// handshake failure, counted by its HandshakeReason().
+	AfterHandshake func(tc *tls.Conn, peer *x509.Certificate) error
+	// MaxHandshakeBytes bounds what the TLS peer may send before its
+	// handshake completes (0: DefaultMaxHandshakeBytes): see budgeted.
+	MaxHandshakeBytes int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 

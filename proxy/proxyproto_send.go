@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 
@@ -14,15 +15,16 @@ import (
 // target, where a TLS server with PROXY support (HAProxy's accept-proxy, a
 // passtunnel server tunnel with proxy_protocol.accept) reads it. accepted is
 // the client's TLS connection to the tunnel in server mode, nil in client
-// mode; the TLVs describe it.
-func (c *conn) sendHeader(target net.Conn, accepted *tls.Conn) error {
+// mode, and verified the certificate its verification accepted; the TLVs
+// describe them.
+func (c *conn) sendHeader(target net.Conn, accepted *tls.Conn, verified *x509.Certificate) error {
 	version := sendsHeader(c.opts)
 	if version == 0 {
 		return nil
 	}
 	h := c.outboundHeader(version)
 	if version == 2 && c.opts.ProxyProtocol.TLSTLVs {
-		tlvs, err := tlsTLVs(accepted, c.opts.TLS)
+		tlvs, err := tlsTLVs(accepted, verified)
 		if err == nil {
 			err = h.SetTLVs(tlvs)
 		}
@@ -58,10 +60,12 @@ func (c *conn) outboundHeader(version byte) *proxyproto.Header {
 // tlsTLVs describe the client's connection to the tunnel, as HAProxy's
 // send-proxy-v2-ssl does: the negotiated ALPN protocol, the SNI name
 // (PP2_TYPE_AUTHORITY), and PP2_TYPE_SSL with the TLS version and the CN
-// of the client certificate. In client mode the client's connection is
+// of the client certificate that verification accepted (verified, never
+// the first certificate the client sent: see Options.Peer); verify is 0
+// only with such a certificate. In client mode the client's connection is
 // cleartext, so PP2_TYPE_SSL says just that (no flags); the target's TLS
 // cannot be described either, as the header goes out before that handshake.
-func tlsTLVs(accepted *tls.Conn, conf *tls.Config) ([]proxyproto.TLV, error) {
+func tlsTLVs(accepted *tls.Conn, verified *x509.Certificate) ([]proxyproto.TLV, error) {
 	ssl := tlvparse.PP2SSL{Verify: 1} // non-zero: no verified client certificate
 	var tlvs []proxyproto.TLV
 	if accepted != nil {
@@ -79,24 +83,16 @@ func tlsTLVs(accepted *tls.Conn, conf *tls.Config) ([]proxyproto.TLV, error) {
 			if !st.DidResume {
 				ssl.Client |= tlvparse.PP2_BITFIELD_CLIENT_CERT_CONN
 			}
-			if verifiesClients(conf) {
-				ssl.Verify = 0
-			}
-			if cn := st.PeerCertificates[0].Subject.CommonName; cn != "" {
+		}
+		if verified != nil {
+			ssl.Verify = 0
+			if cn := verified.Subject.CommonName; cn != "" {
 				ssl.TLV = append(ssl.TLV, proxyproto.TLV{Type: proxyproto.PP2_SUBTYPE_SSL_CN, Value: []byte(cn)})
 			}
 		}
 	}
 	t, err := ssl.Marshal()
 	return append(tlvs, t), err
-}
-
-// verifiesClients reports whether a client certificate that got through a
-// handshake under conf was verified: by crypto/tls itself, or in the
-// callbacks where pki checks chains, pins and allow lists.
-func verifiesClients(conf *tls.Config) bool {
-	return conf.ClientAuth >= tls.VerifyClientCertIfGiven || conf.VerifyConnection != nil ||
-		conf.VerifyPeerCertificate != nil
 }
 
 // sslVersion spells a TLS version the way HAProxy and OpenSSL put it in

@@ -2,33 +2,69 @@ package proxy
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"time"
+
+	"github.com/passtunnel/passtunnel/config"
 )
 
-// secureHandshake is handshake followed by the tunnel's AfterHandshake step
-// (the shared-secret proof), both under one handshake_timeout deadline: a
-// peer that completes TLS and then says nothing is bounded like one that
-// stalls the handshake. In server mode it runs before the target is
-// dialed, so a peer that fails it never reaches the target.
-func secureHandshake(tc *tls.Conn, raw net.Conn, timeout time.Duration, after func(*tls.Conn) error) error {
-	if after == nil {
-		return handshake(tc, raw, timeout)
-	}
+// secureHandshake is the TLS handshake, the verdict on its peer (see
+// Options.Peer) and the tunnel's AfterHandshake step (the shared-secret
+// proof), all under one handshake_timeout deadline: a peer that completes
+// TLS and then says nothing is bounded like one that stalls the handshake.
+// In server mode it runs before the target is dialed, so a peer that fails
+// it never reaches the target. It returns the verified peer.
+func (c *conn) secureHandshake(tc *tls.Conn, raw net.Conn, timeout time.Duration) (*x509.Certificate, error) {
 	if timeout > 0 {
 		if err := raw.SetDeadline(time.Now().Add(timeout)); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	err := tc.Handshake()
-	if err == nil {
-		err = after(tc)
-	}
+	peer, err := c.handshakeSteps(tc)
+	endBudget(tc)
 	if cerr := raw.SetDeadline(time.Time{}); err == nil {
 		err = cerr
 	}
-	return err
+	return peer, err
+}
+
+// handshakeSteps runs the steps secureHandshake bounds. An ACME CA's
+// validation (server mode) has no certificate to verify nor a proof to
+// give: it is closed right after the handshake anyway.
+func (c *conn) handshakeSteps(tc *tls.Conn) (*x509.Certificate, error) {
+	o := c.opts
+	if err := tc.Handshake(); err != nil {
+		return nil, err
+	}
+	if o.Mode == config.ModeServer && isACMEChallenge(tc) {
+		return nil, nil
+	}
+	verdict := o.Peer
+	if verdict == nil {
+		verdict = verifiedByTLS
+	}
+	peer, err := verdict(tc.ConnectionState())
+	if err != nil {
+		return nil, err
+	}
+	if o.AfterHandshake != nil {
+		if err := o.AfterHandshake(tc, peer); err != nil {
+			return nil, err
+		}
+	}
+	return peer, nil
+}
+
+// verifiedByTLS is the verdict of a tunnel without Options.Peer: the leaf
+// of the chain crypto/tls verified itself, if it verified one. Nothing
+// else of what the peer sent is an identity.
+func verifiedByTLS(cs tls.ConnectionState) (*x509.Certificate, error) {
+	if len(cs.VerifiedChains) > 0 && len(cs.VerifiedChains[0]) > 0 {
+		return cs.VerifiedChains[0][0], nil
+	}
+	return nil, nil
 }
 
 // reasoned is an error that names its own handshake failure reason, such

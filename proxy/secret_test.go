@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -18,8 +19,8 @@ func (proofError) HandshakeReason() string { return "shared_secret" }
 
 // expectToken is an AfterHandshake step that reads a 4-byte token from the
 // peer, like the shared-secret proof does.
-func expectToken(want string) func(*tls.Conn) error {
-	return func(tc *tls.Conn) error {
+func expectToken(want string) func(*tls.Conn, *x509.Certificate) error {
+	return func(tc *tls.Conn, _ *x509.Certificate) error {
 		got := make([]byte, len(want))
 		if _, err := io.ReadFull(tc, got); err != nil {
 			return err
