@@ -105,6 +105,9 @@ func (m *Manager) passphraseSetup(t *config.Tunnel) (*passphraseIdentity, *tls.C
 	if err := checkTunnelPassphrases(t, warn); err != nil {
 		return nil, nil, err
 	}
+	if cluster == DefaultCluster {
+		m.warnDefaultCluster(t.Name)
+	}
 	cur, err := m.cluster(t.Passphrase.Reveal(), cluster)
 	if err != nil {
 		return nil, nil, fieldError(t, "passphrase", err)
