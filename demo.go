@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -72,14 +70,14 @@ func cmdDemo(stdout, stderr io.Writer) error {
 	return nil
 }
 
-// randomPassphrase is 32 characters of base64 from 24 random bytes: well
+// randomPassphrase is a new passphrase as `pki passphrase` makes them: far
 // above the passphrase policy, and never printed.
 func randomPassphrase() (config.Secret, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
+	p, err := pki.NewPassphrase()
+	if err != nil {
 		return config.Secret{}, fmt.Errorf("demo: random passphrase: %w", err)
 	}
-	return config.NewSecret(base64.RawURLEncoding.EncodeToString(b), "random (demo)"), nil
+	return config.NewSecret(p, "random (demo)"), nil
 }
 
 // demoConfig is what an operator would write in HCL for the same loop.

@@ -31,6 +31,7 @@ Usage:
   passtunnel pki issue --name N --out DIR (--passphrase-file F | --passphrase-env VAR)
                                        a node certificate for a program that speaks TLS itself
   passtunnel pki fingerprint FILE      SHA-256 fingerprint of a PEM certificate
+  passtunnel pki passphrase            a new random passphrase (140 bits) and cluster name
   passtunnel demo                      an encrypted loop on localhost, nothing to prepare
   passtunnel version
 

@@ -18,6 +18,7 @@ const pkiUsage = `usage:
   passtunnel pki issue --name NODE --out DIR (--passphrase-file F | --passphrase-env VAR)
                        [--cluster NAME] [--validity DURATION]
   passtunnel pki fingerprint FILE
+  passtunnel pki passphrase
 `
 
 func cmdPKI(args []string, stdout, stderr io.Writer) error {
@@ -30,6 +31,8 @@ func cmdPKI(args []string, stdout, stderr io.Writer) error {
 		return cmdPKICA(args[1:], stdout, stderr)
 	case "issue":
 		return cmdPKIIssue(args[1:], stdout, stderr)
+	case "passphrase":
+		return cmdPKIPassphrase(args[1:], stdout, stderr)
 	case "fingerprint":
 		if len(args) != 2 {
 			fmt.Fprint(stderr, pkiUsage)
@@ -69,7 +72,7 @@ func (c *clusterFlags) derive(stderr io.Writer) (*pki.ClusterCA, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := pki.CheckPassphrase(secret.Reveal()); err != nil {
+	if err := pki.CheckPassphraseWith(secret.Reveal(), c.cluster); err != nil {
 		if !c.weak {
 			return nil, fmt.Errorf("passphrase from %s: %w", secret.Source, err)
 		}
@@ -148,4 +151,35 @@ func cmdPKIIssue(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s  node %q of cluster %q, valid until %s\n%s  private key (mode 0600)\n%s  cluster CA %s\n",
 		certPath, *name, c.cluster, node.Leaf.NotAfter.UTC().Format(time.RFC3339), keyPath, caPath, ca.Fingerprint())
 	return nil
+}
+
+const pkiPassphraseUsage = `usage: passtunnel pki passphrase
+
+Prints a new random passphrase and a random cluster name, for a new cluster:
+
+  passphrase: xxxx-xxxx-xxxx-xxxx-xxxx-xxxx-xxxx   (140 bits; keep it in a file or a Secret, never in argv)
+  cluster:    c-xxxxxxxxxx
+
+The passphrase is 28 characters of lowercase base32 from the system's
+random source; the cluster name salts the derivation and should be unique
+to the deployment. Each value is the second field of its line. Nothing is
+written or kept.
+`
+
+// cmdPKIPassphrase prints what a new cluster needs: a passphrase far above
+// the policy, and a cluster name of its own so that no precomputed table
+// of guesses made for another deployment applies to it.
+func cmdPKIPassphrase(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pki passphrase", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), pkiPassphraseUsage) }
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	p, err := pki.NewPassphrase()
+	if err != nil {
+		return fmt.Errorf("pki passphrase: %w", err)
+	}
+	_, err = fmt.Fprintf(stdout, "passphrase: %s   (%d bits; keep it in a file or a Secret, never in argv)\ncluster:    %s\n",
+		p, pki.NewPassphraseBits, pki.NewClusterName())
+	return err
 }

@@ -2,14 +2,11 @@ package integration
 
 import (
 	"bufio"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -269,59 +266,4 @@ func TestPassphraseShortNodeCerts(t *testing.T) {
 			t.Errorf("%s: %d handshake failures, first: %v", p.label, len(fails), fails[0])
 		}
 	}
-}
-
-// TestPassphraseWeakPolicy: a weak passphrase stops `run` with an error at
-// the passphrase line naming the rule; allow_weak_passphrase starts it with
-// a warning. The value is never printed (the suite-wide scan checks that).
-func TestPassphraseWeakPolicy(t *testing.T) {
-	passphraseTest(t)
-	b := make([]byte, 4)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	short := writePassphrase(t, "Wk"+hex.EncodeToString(b)) // 10 characters
-	placeholder := writePassphrase(t, "Change-Me-Password-Secret-2024")
-	be := startEcho(t)
-
-	refused := func(t *testing.T, file string, rule ...string) {
-		tn := ptun{name: "weak", mode: "server", listen: "127.0.0.1:0", target: be.addr, passphrase: file}
-		text := configText(tn)
-		path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(text))
-		line := 0
-		for i, l := range strings.Split(text, "\n") {
-			if strings.HasPrefix(strings.TrimSpace(l), "passphrase") {
-				line = i + 1
-			}
-		}
-		p := startProc(t, binPath, []string{"run", "-config", path}, procOpts{})
-		if code := p.mustExit(t, 10*time.Second); code != 1 {
-			t.Errorf("exit code %d, want 1", code)
-		}
-		if p.logs(logMatch("tunnel listening")) != nil {
-			t.Error("the tunnel listened with a weak passphrase")
-		}
-		prefix := regexp.MustCompile("^" + regexp.QuoteMeta(fmt.Sprintf("%s:%d:", path, line)) + `\d+: `)
-		want := append([]string{`tunnel "weak"`, "passphrase", "allow_weak_passphrase"}, rule...)
-		for _, l := range strings.Split(p.stderr.String(), "\n") {
-			if prefix.MatchString(l) && containsAll(l, want) {
-				return
-			}
-		}
-		t.Errorf("stderr has no line %s... containing %q:\n%s", prefix, want, p.stderr.String())
-	}
-	t.Run("10 characters refused", func(t *testing.T) { refused(t, short, "too short", "16") })
-	t.Run("placeholder refused", func(t *testing.T) { refused(t, placeholder, "placeholder") })
-
-	t.Run("allow_weak_passphrase starts with a warning", func(t *testing.T) {
-		p := startPassRun(t, nil, ptun{name: "weak", mode: "server", listen: "127.0.0.1:0", target: be.addr,
-			passphrase: short, allowWeak: true})
-		p.listenAddr(t, "weak")
-		e := p.mustLog(t, ioTimeout, "WARN about the weak passphrase", func(e logEntry) bool {
-			return e.str("level") == "WARN" && strings.Contains(e.str("msg"), "weak passphrase")
-		})
-		if e.str("tunnel") != "weak" || !strings.Contains(fmt.Sprint(e), "too short") {
-			t.Errorf("weak passphrase warning should name the tunnel and the rule: %v", e)
-		}
-	})
 }

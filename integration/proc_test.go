@@ -96,14 +96,19 @@ type proc struct {
 	stdin  io.WriteCloser // set when procOpts.stdin
 	stdout *lineBuffer
 	stderr *lineBuffer
-	done   chan struct{}
-	state  *os.ProcessState // valid after done is closed
+	// secretStdout: see procOpts
+	secretStdout bool
+	done         chan struct{}
+	state        *os.ProcessState // valid after done is closed
 }
 
 type procOpts struct {
 	stdin bool     // give the process a stdin pipe instead of /dev/null
 	env   []string // added to the test's environment
 	dir   string
+	// secretStdout: stdout holds a secret the process made (pki
+	// passphrase), so a failed test does not log it.
+	secretStdout bool
 }
 
 // startProc starts name with args. The process group is killed and reaped in
@@ -111,11 +116,12 @@ type procOpts struct {
 func startProc(t testing.TB, name string, args []string, opts procOpts) *proc {
 	t.Helper()
 	p := &proc{
-		t:      t,
-		label:  filepath.Base(name),
-		stdout: newLineBuffer(),
-		stderr: newLineBuffer(),
-		done:   make(chan struct{}),
+		t:            t,
+		label:        filepath.Base(name),
+		stdout:       newLineBuffer(),
+		stderr:       newLineBuffer(),
+		done:         make(chan struct{}),
+		secretStdout: opts.secretStdout,
 	}
 	cmd := exec.Command(name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -211,6 +217,10 @@ func (p *proc) dump() {
 	}{{"stdout", p.stdout}, {"stderr", p.stderr}} {
 		out := s.b.String()
 		if out == "" {
+			continue
+		}
+		if s.b == p.stdout && p.secretStdout {
+			p.t.Logf("%s stdout: %d lines, withheld: they hold a secret", p.label, strings.Count(out, "\n")+1)
 			continue
 		}
 		if len(out) > max {

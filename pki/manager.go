@@ -20,7 +20,8 @@ type Options struct {
 	// NodeValidity is the lifetime of a node certificate (default 24h); it
 	// is re-issued after 2/3 of it.
 	NodeValidity time.Duration
-	// Logger receives warnings (a weak passphrase accepted by opt-in).
+	// Logger receives warnings (a weak passphrase accepted by opt-in, a
+	// passphrase tunnel on the default cluster).
 	// Nothing secret is ever logged. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock, for tests. Default: time.Now.
@@ -61,7 +62,7 @@ type Manager struct {
 	clusters map[[32]byte]func() (*clusterState, error) // sync.OnceValues
 	secrets  map[[32]byte]func() (*SharedSecretKey, error)
 	nodes    map[string]*nodeIdentity // by the fingerprints of its CAs
-	warned   map[string]bool          // tunnel+field: weak passphrase warned once
+	warned   map[string]bool          // warnings logged once: see firstWarning
 	reload   *reloader                // hot reload of tls.cert, tls.key, tls.ca
 
 	stateDir     func() (string, error) // sync.OnceValues of ResolveStateDir
@@ -182,13 +183,35 @@ func (m *Manager) keyOf(passphrase, cluster string) [32]byte {
 // accepted: repeating it on every reload would only train people to
 // ignore it.
 func (m *Manager) warnWeak(tunnel, field string, err error) {
-	m.mu.Lock()
-	key := tunnel + "\x00" + field
-	first := !m.warned[key]
-	m.warned[key] = true
-	m.mu.Unlock()
-	if first {
+	if m.firstWarning(tunnel + "\x00" + field) {
 		m.log.Warn("weak passphrase accepted because allow_weak_passphrase = true",
 			"tunnel", tunnel, "field", field, "rule", err.Error())
 	}
+}
+
+// warnDefaultCluster logs, once per process, that a passphrase tunnel
+// derives with the default cluster. The cluster is the derivation's salt:
+// every deployment that keeps the default shares it, so one table of
+// precomputed guesses serves an attacker against all of them.
+func (m *Manager) warnDefaultCluster(tunnel string) {
+	// The key holds no NUL, so no tunnel and field of warnWeak can match it.
+	if m.firstWarning("default cluster") {
+		m.log.Warn("passphrase tunnel on the default cluster: the cluster salts the passphrase derivation, "+
+			"so one precomputed table of guesses covers every deployment that keeps the default",
+			"tunnel", tunnel, "cluster", DefaultCluster,
+			"hint", "set cluster to a name unique to this deployment, the same on every node; "+
+				"passtunnel pki passphrase prints a random one")
+	}
+}
+
+// firstWarning reports whether the warning named key is logged for the
+// first time in this Manager, that is in this process.
+func (m *Manager) firstWarning(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.warned[key] {
+		return false
+	}
+	m.warned[key] = true
+	return true
 }

@@ -3,11 +3,13 @@ package pki
 import (
 	"crypto/tls"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testlog"
 )
 
 // Many tunnels and concurrent callers with one passphrase derive once.
@@ -61,6 +63,43 @@ func TestManagerDefaults(t *testing.T) {
 	}
 	if NewManager(Options{}).NodeName() == "" {
 		t.Error("no default node name")
+	}
+}
+
+// A tunnel on the default cluster is warned about once per Manager (one
+// per process), however many tunnels use it and however often they are
+// built; tunnels on a cluster of their own are not.
+func TestDefaultClusterWarnedOnce(t *testing.T) {
+	var logs testlog.Buffer
+	m := newTestManager(Options{NodeName: "n", Logger: textLogger(&logs)})
+	// The warning is about the name, not the CA: the one of cluster "test"
+	// spares the test a derivation.
+	m.derive = func(p, _ string) (*ClusterCA, error) { return cachedDerive(p, "test") }
+	own := ptunnel(config.ModeServer, pass1)
+	serverConfig(t, m, own)
+	if out := logs.String(); out != "" {
+		t.Fatalf("a tunnel on cluster %q logged:\n%s", own.Cluster, out)
+	}
+	for _, name := range []string{"a", "b", "a"} {
+		tun := ptunnel(config.ModeServer, pass1)
+		tun.Name, tun.Cluster = name, ""
+		serverConfig(t, m, tun)
+		tun.Cluster = DefaultCluster // written out, it is the same cluster
+		clientConfig(t, m, tun)
+	}
+	out := logs.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one warning, got:\n%s", out)
+	}
+	for _, want := range []string{"level=WARN", "default cluster", "salts the passphrase derivation",
+		"one precomputed table", "tunnel=a", "cluster=passtunnel", "unique to this deployment", "passtunnel pki passphrase"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("warning %q lacks %q", lines[0], want)
+		}
+	}
+	if strings.Contains(out, pass1) {
+		t.Error("the warning contains the passphrase")
 	}
 }
 

@@ -3,6 +3,7 @@ package pki
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -52,17 +53,30 @@ var placeholderWords = []string{
 	"my", "your", "our", "the", "a", "this", "is", "here", "new", "very", "long", "strong", "super",
 }
 
+// documentedPassphrases are the sample outputs of `passtunnel pki
+// passphrase` shown in the documentation, as patternWeakness normalizes
+// them: strong to the estimate, and yet the first thing to be copied.
+var documentedPassphrases = []string{"k3vq7mxar2pdwz5hnb4tcu6eyf3j"}
+
 // CheckPassphrase applies the passphrase policy: at least 16 characters, no
 // known placeholder, no single repeated character or pattern, not only
-// digits, not an alphabet run. The error names the rule, never the value.
-func CheckPassphrase(p string) error {
-	if e := weakness(p); e != nil {
+// digits, not an alphabet run, and an entropy estimate of at least
+// MinPassphraseBits. The error names the rule, never the value.
+func CheckPassphrase(p string) error { return CheckPassphraseWith(p) }
+
+// CheckPassphraseWith is CheckPassphrase for a passphrase whose context
+// gives an attacker more words to try: the cluster name, a tunnel name.
+// Those words count as guessable in the entropy estimate.
+func CheckPassphraseWith(p string, userWords ...string) error {
+	if e := weakness(p, userWords); e != nil {
 		return e
 	}
 	return nil
 }
 
-func weakness(p string) *weakError {
+// weakness applies the rules in order, from the most specific name to the
+// most general, so that the error says what an operator can fix.
+func weakness(p string, userWords []string) *weakError {
 	n := utf8.RuneCountInString(p)
 	switch {
 	case n == 0:
@@ -71,6 +85,14 @@ func weakness(p string) *weakError {
 		return &weakError{rule: "too short",
 			detail: fmt.Sprintf("%d characters, at least %d required", n, MinPassphraseLength)}
 	}
+	if e := patternWeakness(p); e != nil {
+		return e
+	}
+	return guessability(p, userWords)
+}
+
+// patternWeakness is the policy's own rules on the shape of p.
+func patternWeakness(p string) *weakError {
 	// Case, spaces and punctuation add little against a guesser who knows
 	// the placeholder: judge what is left.
 	norm := []rune(strings.Map(func(r rune) rune {
@@ -93,6 +115,8 @@ func weakness(p string) *weakError {
 		return &weakError{rule: "only digits"}
 	case isRun(norm):
 		return &weakError{rule: "an alphabet or digit sequence"}
+	case slices.Contains(documentedPassphrases, string(norm)):
+		return &weakError{rule: "a well-known placeholder", detail: "the example of the documentation"}
 	case madeOfPlaceholders(strings.TrimFunc(string(norm), unicode.IsDigit)):
 		return &weakError{rule: "a well-known placeholder",
 			detail: `made only of words like "changeme", "password", "secret", "example"`}
@@ -152,30 +176,36 @@ func madeOfPlaceholders(s string) bool {
 
 // checkTunnelPassphrases applies the policy to passphrase and to every
 // previous_passphrases entry. With allow_weak_passphrase a weak one passes
-// and warn is told which field and rule, so the caller can log it.
+// and warn is told which field and rule, so the caller can log it. The
+// cluster and tunnel names sit beside the passphrase in the config, so
+// they are words a guesser tries first.
 func checkTunnelPassphrases(t *config.Tunnel, warn func(field string, err error)) error {
-	check := func(field, label string, s config.Secret) error {
-		e := weakness(s.Reveal())
-		if e == nil {
-			return nil
-		}
-		if t.AllowWeakPassphrase {
-			warn(field+label, e)
-			return nil
-		}
-		e.hint = "set allow_weak_passphrase = true to accept it"
-		if label != "" {
-			return fieldError(t, field, fmt.Errorf("%s: %w", strings.TrimPrefix(label, " "), e))
-		}
-		return fieldError(t, field, e)
-	}
-	if err := check("passphrase", "", t.Passphrase); err != nil {
+	if err := checkTunnelSecret(t, "passphrase", "", t.Passphrase, warn); err != nil {
 		return err
 	}
 	for i, s := range t.PreviousPassphrases {
-		if err := check("previous_passphrases", fmt.Sprintf(" element %d", i+1), s); err != nil {
+		if err := checkTunnelSecret(t, "previous_passphrases", fmt.Sprintf(" element %d", i+1), s, warn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkTunnelSecret applies the policy to s, the secret of field (label
+// names an element of a list), as checkTunnelPassphrases describes: it
+// serves shared_secret too.
+func checkTunnelSecret(t *config.Tunnel, field, label string, s config.Secret, warn func(field string, err error)) error {
+	e := weakness(s.Reveal(), []string{clusterOf(t), t.Name})
+	if e == nil {
+		return nil
+	}
+	if t.AllowWeakPassphrase {
+		warn(field+label, e)
+		return nil
+	}
+	e.hint = "set allow_weak_passphrase = true to accept it"
+	if label != "" {
+		return fieldError(t, field, fmt.Errorf("%s: %w", strings.TrimPrefix(label, " "), e))
+	}
+	return fieldError(t, field, e)
 }

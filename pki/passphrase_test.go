@@ -9,6 +9,9 @@ import (
 	"github.com/passtunnel/passtunnel/internal/testlog"
 )
 
+// guessable is the start of every refusal by the entropy estimate.
+const guessable = "too guessable (estimated "
+
 func TestCheckPassphrase(t *testing.T) {
 	tests := []struct{ passphrase, rule string }{
 		{pass1, ""},
@@ -34,6 +37,31 @@ func TestCheckPassphrase(t *testing.T) {
 		{"cluster-passphrase", "a well-known placeholder"},
 		{"2024 my example password 2024", "a well-known placeholder"},
 		{"qwertyuiop asdfghjkl", "a well-known placeholder"},
+		{"correcthorsebatterystaple", "a well-known placeholder"},
+		{"Password123456789!", "a well-known placeholder"},
+		{"iloveyouiloveyou", "a repeated pattern (8 characters repeated)"},
+
+		// The entropy estimate: 16 characters and more that pass every
+		// rule above, and yet are among the first guesses.
+		{"iloveyou12345678", guessable},
+		{"1qaz2wsx3edc4rfv", guessable},
+		{"football12345678", guessable},
+		{"1qazxsw23edcvfr4", guessable}, // keyboard walk
+		{"zaq12wsxcde34rfv", guessable}, // keyboard walk
+		{"mnbvcxzlkjhgfdsa", guessable}, // keyboard walk, backwards
+		{"!QAZ@WSX#EDC$RFV", guessable}, // keyboard walk, shifted
+		{"qwerasdfzxcvtyui", guessable}, // keyboard rows
+		{"12/25/1987 and 03/04/2001", guessable},
+		{"25.12.1987-04.03.2001-x", guessable},
+		{"summer2023summer2024!", guessable},
+		{"monkey123dragon456", guessable},
+
+		// Strong: random characters, and five random words.
+		{"q8Vt3LwZ0pXk7RmN2cJy", ""},
+		{"hx7rk2wq9bmz4tnp6vjd", ""},
+		{"gravel otter plinth mauve sprocket", ""},
+		{"tundra wicker amble fjord quiver", ""},
+		{"moat rubric sleet cobalt yodel", ""},
 	}
 	for _, tc := range tests {
 		err := CheckPassphrase(tc.passphrase)
@@ -49,7 +77,23 @@ func TestCheckPassphrase(t *testing.T) {
 		if err != nil && tc.passphrase != "" && strings.Contains(err.Error(), tc.passphrase) {
 			t.Errorf("error %q contains the passphrase", err)
 		}
+		// The estimate's detail is made from what matched: it must name
+		// kinds of pattern, never the characters.
+		if part := sharedPart(err, tc.passphrase, 4); tc.rule == guessable && part != "" {
+			t.Errorf("error %q contains %q, a part of the passphrase", err, part)
+		}
 	}
+}
+
+// sharedPart is the first n-rune piece of p that err's text contains, "" if none.
+func sharedPart(err error, p string, n int) string {
+	r := []rune(p)
+	for i := 0; err != nil && i+n <= len(r); i++ {
+		if part := string(r[i : i+n]); strings.Contains(err.Error(), part) {
+			return part
+		}
+	}
+	return ""
 }
 
 func TestWeakPassphraseTunnelErrors(t *testing.T) {

@@ -115,6 +115,9 @@ func (m *Manager) passphraseSetup(t *config.Tunnel, usage x509.ExtKeyUsage) (*pa
 	if err := checkTunnelPassphrases(t, warn); err != nil {
 		return nil, nil, err
 	}
+	if cluster == DefaultCluster {
+		m.warnDefaultCluster(t.Name)
+	}
 	cur, err := m.cluster(t.Passphrase.Reveal(), cluster)
 	if err != nil {
 		return nil, nil, fieldError(t, "passphrase", err)

@@ -15,14 +15,11 @@ func (m *Manager) SharedSecret(t *config.Tunnel) (*SharedSecretKey, error) {
 	if !t.SharedSecret.IsSet() {
 		return nil, nil
 	}
-	secret := t.SharedSecret.Reveal()
-	if e := weakness(secret); e != nil {
-		if !t.AllowWeakPassphrase {
-			e.hint = "set allow_weak_passphrase = true to accept it"
-			return nil, fieldError(t, "shared_secret", e)
-		}
-		m.warnWeak(t.Name, "shared_secret", e)
+	warn := func(field string, err error) { m.warnWeak(t.Name, field, err) }
+	if err := checkTunnelSecret(t, "shared_secret", "", t.SharedSecret, warn); err != nil {
+		return nil, err
 	}
+	secret := t.SharedSecret.Reveal()
 	cluster := clusterOf(t)
 	key := m.keyOf(secret, "shared-secret\x00"+cluster) // no cluster name holds a NUL: no collision with a passphrase's key
 	m.mu.Lock()
