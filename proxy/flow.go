@@ -50,6 +50,7 @@ func (c *conn) serve() {
 // end is the last thing done for every handled connection, on the
 // goroutine that finished it.
 func (c *conn) end(peer string, res outcome) {
+	c.hs.release() // still held when the connection ended before its handshake did
 	c.finish()
 	c.report(peer, res)
 	c.t.release(c)
@@ -60,7 +61,9 @@ func (c *conn) end(peer string, res outcome) {
 func (c *conn) runServer(peer string) outcome {
 	o := c.opts
 	tc := tls.Server(withRecords(c.tlsIn()), o.TLS) // see recordConn
-	if err := c.timedHandshake(tc, c.peer, c.handshakeTimeout(), unlessACME(o.AfterHandshake)); err != nil {
+	err := c.timedHandshake(tc, c.peer, c.handshakeTimeout(), unlessACME(o.AfterHandshake))
+	c.hs.release() // done or failed, the handshake holds no per-source count now
+	if err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
 		}
