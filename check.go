@@ -86,8 +86,15 @@ func plan(t *config.Tunnel) string {
 	}
 	writeTrustPlan(&b, t)
 	l := t.Limits
-	fmt.Fprintf(&b, "  %-9s max_connections %d, handshake %s, connect %s, idle %s, lifetime %s, drain %s\n",
-		"limits", l.MaxConnections, l.HandshakeTimeout, l.ConnectTimeout,
+	perSource := "" // client tunnels have no inbound handshake to count
+	if t.Mode == config.ModeServer {
+		perSource = ", unlimited handshakes per source"
+		if l.PerSourceHandshakes > 0 {
+			perSource = fmt.Sprintf(", %d handshakes per source", l.PerSourceHandshakes)
+		}
+	}
+	fmt.Fprintf(&b, "  %-9s max_connections %d%s, handshake %s, connect %s, idle %s, lifetime %s, drain %s\n",
+		"limits", l.MaxConnections, perSource, l.HandshakeTimeout, l.ConnectTimeout,
 		orNone(l.IdleTimeout), orNone(l.MaxLifetime), l.DrainTimeout)
 	writeAdmissionPlan(&b, t)
 	return b.String()

@@ -43,15 +43,63 @@ tunnel "pass" {
 	}
 	for i, off := range []bool{false, true, true} {
 		p := plan(&c.Tunnels[i])
-		var protocol string
-		for _, l := range strings.Split(p, "\n") {
-			if strings.HasPrefix(strings.TrimSpace(l), "protocol") {
-				protocol = l
-			}
-		}
+		protocol := planLine(p, "protocol")
 		if got := strings.Contains(protocol, ", session_resumption false"); got != off {
 			t.Errorf("tunnel %q: protocol line %q shows session_resumption false: %v, want %v\n%s",
 				c.Tunnels[i].Name, protocol, got, off, p)
 		}
 	}
+}
+
+// TestPlanShowsPerSourceHandshakes: a server tunnel's limits line names
+// per_source_handshakes, the default and 0 alike; a client tunnel, which
+// counts no handshake, does not.
+func TestPlanShowsPerSourceHandshakes(t *testing.T) {
+	src := `tunnel "default" {
+  mode   = "server"
+  listen = "127.0.0.1:6380"
+  target = "127.0.0.1:6379"
+  tls {
+    cert = "c.pem"
+    ca   = "ca.pem"
+  }
+}
+tunnel "off" {
+  mode   = "server"
+  listen = "127.0.0.1:6381"
+  target = "127.0.0.1:6379"
+  tls {
+    cert = "c.pem"
+    ca   = "ca.pem"
+  }
+  limits { per_source_handshakes = 0 }
+}
+tunnel "client" {
+  mode   = "client"
+  listen = "127.0.0.1:6382"
+  target = "db:6380"
+  tls { ca = "ca.pem" }
+}`
+	c, err := config.Parse([]byte(src), "p.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{", 64 handshakes per source,", ", unlimited handshakes per source,", ""} {
+		p := plan(&c.Tunnels[i])
+		limits := planLine(p, "limits")
+		if got := strings.Contains(limits, "handshakes per source"); want == "" && got || want != "" && !strings.Contains(limits, want) {
+			t.Errorf("tunnel %q: limits line %q, want %q in it\n%s", c.Tunnels[i].Name, limits, want, p)
+		}
+	}
+}
+
+// planLine is the last line of a plan that starts with label.
+func planLine(plan, label string) string {
+	var line string
+	for _, l := range strings.Split(plan, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), label) {
+			line = l
+		}
+	}
+	return line
 }

@@ -22,7 +22,7 @@ var (
 	acmeSchema   = &hcl.BodySchema{Attributes: attrs("domains", "email", "ca", "storage", "trusted_roots")}
 	allowSchema  = &hcl.BodySchema{Attributes: attrs("cn", "dns", "uri", "ou")}
 	limitsSchema = &hcl.BodySchema{Attributes: attrs("max_connections", "accept_rate", "per_source_rate",
-		"handshake_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "drain_timeout")}
+		"per_source_handshakes", "handshake_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "drain_timeout")}
 	proxyProtocolSchema = &hcl.BodySchema{Attributes: attrs("accept", "trusted", "send", "tls_tlvs")}
 )
 
@@ -159,6 +159,7 @@ func (s *blockDecoder) limits(l *Limits) {
 	s.integer("max_connections", &l.MaxConnections)
 	s.number("accept_rate", &l.AcceptRate)
 	s.number("per_source_rate", &l.PerSourceRate)
+	s.integer("per_source_handshakes", &l.PerSourceHandshakes)
 	s.duration("handshake_timeout", &l.HandshakeTimeout)
 	s.duration("connect_timeout", &l.ConnectTimeout)
 	s.duration("idle_timeout", &l.IdleTimeout)

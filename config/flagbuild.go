@@ -98,18 +98,24 @@ func (b *flagBuilder) tls(t *Tunnel) {
 }
 
 func (b *flagBuilder) limits(l *Limits) {
-	if n, err := strconv.Atoi(*b.f.s["max-connections"]); err == nil {
-		l.MaxConnections = n
-	} else {
-		b.fail("max-connections", "invalid number %q", *b.f.s["max-connections"])
-	}
+	b.integer("max-connections", &l.MaxConnections)
 	b.rate("accept-rate", &l.AcceptRate)
 	b.rate("per-source-rate", &l.PerSourceRate)
+	b.integer("per-source-handshakes", &l.PerSourceHandshakes)
 	b.duration("handshake-timeout", &l.HandshakeTimeout)
 	b.duration("connect-timeout", &l.ConnectTimeout)
 	b.duration("idle-timeout", &l.IdleTimeout)
 	b.duration("max-lifetime", &l.MaxLifetime)
 	b.duration("drain-timeout", &l.DrainTimeout)
+}
+
+func (b *flagBuilder) integer(flag string, dst *int) {
+	n, err := strconv.Atoi(*b.f.s[flag])
+	if err != nil {
+		b.fail(flag, "invalid number %q", *b.f.s[flag])
+		return
+	}
+	*dst = n
 }
 
 func (b *flagBuilder) rate(flag string, dst *float64) {

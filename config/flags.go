@@ -89,6 +89,8 @@ func (f *flagValues) registerLimits(fs *flag.FlagSet) {
 	f.str(fs, "max-connections", strconv.Itoa(def.MaxConnections), "open connections at most; the next one is refused at once (`N`)")
 	f.str(fs, "accept-rate", "0", "new connections per second, 0 = unlimited; burst max(1, RATE) (`RATE`)")
 	f.str(fs, "per-source-rate", "0", "new connections per second per client IP (IPv6 by /64), 0 = unlimited (`RATE`)")
+	f.str(fs, "per-source-handshakes", strconv.Itoa(def.PerSourceHandshakes),
+		"connections per client IP (IPv6 by /64) still in their handshake; the next one is refused at once, 0 = no limit (`N`)")
 	f.str(fs, "handshake-timeout", def.HandshakeTimeout.String(), "bound on the TLS handshake (`DURATION`)")
 	f.str(fs, "connect-timeout", def.ConnectTimeout.String(), "bound on dialing the target (`DURATION`)")
 	f.str(fs, "idle-timeout", def.IdleTimeout.String(), "close a connection idle this long, 0 = never (`DURATION`)")

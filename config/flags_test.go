@@ -27,7 +27,7 @@ func TestFlagsServer(t *testing.T) {
 	c, err := fromFlags(t, ModeServer, "--name", "redis", "--listen", "0.0.0.0:6380", "--target", "127.0.0.1:6379",
 		"--cert", "tls.crt", "--key", "tls.key", "--ca", "ca.crt", "--client-auth", "request",
 		"--min-version", "1.3", "--cipher-suites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-		"--curves", "X25519,P-256", "--alpn", "h2", "--alpn", "http/1.1", "--max-connections", "5",
+		"--curves", "X25519,P-256", "--alpn", "h2", "--alpn", "http/1.1", "--max-connections", "5", "--per-source-handshakes", "0",
 		"--handshake-timeout", "3s", "--idle-timeout", "1m", "--drain-timeout", "0s", "--log-level", "debug",
 		"--log-format", "json", "--min-version", "1.2")
 	if err != nil {
@@ -40,6 +40,7 @@ func TestFlagsServer(t *testing.T) {
 		CipherSuites: []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
 		Curves:       []string{"X25519", "P-256"}, ALPN: []string{"h2", "http/1.1"}}
 	want.Limits.MaxConnections = 5
+	want.Limits.PerSourceHandshakes = 0
 	want.Limits.HandshakeTimeout = 3 * time.Second
 	want.Limits.IdleTimeout = time.Minute
 	want.Limits.DrainTimeout = 0
@@ -96,17 +97,19 @@ func TestFlagErrors(t *testing.T) {
 			`flag --ca: a client tunnel that verifies nothing is refused: set --ca, --system-roots or --passphrase-file (or --insecure-skip-verify to encrypt without verifying, for debugging only)`,
 		}},
 		{ModeClient, append(client, "--system-roots", "--insecure-skip-verify", "--client-auth", "none", "--max-connections", "x",
-			"--accept-rate", "-1", "--connect-timeout", "-2s"), []string{
+			"--accept-rate", "-1", "--connect-timeout", "-2s", "--per-source-handshakes", "-1"), []string{
 			`flag --max-connections: invalid number "x"`,
 			`flag --accept-rate: must not be negative (0 means unlimited)`,
+			`flag --per-source-handshakes: must not be negative (0 means no limit)`,
 			`flag --connect-timeout: must not be negative`,
 			`flag --client-auth: only meaningful in server mode`,
 			`flag --insecure-skip-verify: conflicts with --system-roots: it would turn that verification off`,
 		}},
 		{ModeClient, []string{"--listen", "::1:80", "--target", "db", "--log-level", "loud", "--name", "a b", "--max-connections", "0",
-			"--ca", "ca", "--cipher-suites", "TLS_FOO", "--curves", "P-1", "--min-version", "1.0"}, []string{
+			"--per-source-handshakes", "1.5", "--ca", "ca", "--cipher-suites", "TLS_FOO", "--curves", "P-1", "--min-version", "1.0"}, []string{
 			`flag --listen: invalid address "::1:80": an IPv6 address needs brackets and a port, like "[::1]:443"`,
 			`flag --target: invalid address "db": want host:port or unix:/path`,
+			`flag --per-source-handshakes: invalid number "1.5"`,
 			`flag --log-level: invalid value "loud"; want debug, info, warn or error`,
 			`flag --name: invalid tunnel name "a b"; use letters, digits, '.', '_' and '-'`,
 			`flag --max-connections: must be at least 1, not 0`,

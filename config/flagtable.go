@@ -28,6 +28,7 @@ var flagFields = []struct{ flag, field string }{
 	{"max-connections", "limits.max_connections"},
 	{"accept-rate", "limits.accept_rate"},
 	{"per-source-rate", "limits.per_source_rate"},
+	{"per-source-handshakes", "limits.per_source_handshakes"},
 	{"handshake-timeout", "limits.handshake_timeout"},
 	{"connect-timeout", "limits.connect_timeout"},
 	{"idle-timeout", "limits.idle_timeout"},

@@ -34,7 +34,7 @@ func TestLoadFullConfig(t *testing.T) {
 			Curves: []string{"X25519MLKEM768", "secp256r1"}, ALPN: []string{"h2", "http/1.1"},
 		},
 		Allow: Allow{CN: []string{}, DNS: []string{}, URI: []string{}, OU: []string{}},
-		Limits: Limits{MaxConnections: 7, HandshakeTimeout: 3 * time.Second, ConnectTimeout: 4 * time.Second,
+		Limits: Limits{MaxConnections: 7, PerSourceHandshakes: 3, HandshakeTimeout: 3 * time.Second, ConnectTimeout: 4 * time.Second,
 			IdleTimeout: 5 * time.Minute, MaxLifetime: time.Hour},
 		ProxyProtocol: ProxyProtocol{Accept: "none", Trusted: []string{}, Send: "none"},
 	}
@@ -84,15 +84,16 @@ func checkPositions(t *testing.T, c *Config, path string) {
 		{c.Tunnels[0].Fields["tls"], at(14, 3)},
 		{c.Tunnels[0].TLS.Pos, at(14, 3)},
 		{c.Tunnels[0].Fields["tls.curves"], at(24, 5)},
-		{c.Tunnels[0].Fields["limits.idle_timeout"], at(41, 5)},
-		{c.Tunnels[1].Fields["tls.ca"], at(61, 5)},
+		{c.Tunnels[0].Fields["limits.per_source_handshakes"], at(39, 5)},
+		{c.Tunnels[0].Fields["limits.idle_timeout"], at(42, 5)},
+		{c.Tunnels[1].Fields["tls.ca"], at(62, 5)},
 	}
 	for i, ck := range checks {
 		if ck.got != ck.want {
 			t.Errorf("position %d = %v, want %v", i, ck.got, ck.want)
 		}
 	}
-	if got := c.Tunnels[1].Where("limits.idle_timeout"); got != path+":54:1" {
+	if got := c.Tunnels[1].Where("limits.idle_timeout"); got != path+":55:1" {
 		t.Errorf("Where of a defaulted field = %q, want the tunnel block", got)
 	}
 }

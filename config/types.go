@@ -193,23 +193,27 @@ func (a Allow) Empty() bool {
 
 // Limits bounds what a tunnel will spend on its peers.
 type Limits struct {
-	MaxConnections   int
-	AcceptRate       float64
-	PerSourceRate    float64
-	HandshakeTimeout time.Duration
-	ConnectTimeout   time.Duration
-	IdleTimeout      time.Duration // 0 = none
-	MaxLifetime      time.Duration // 0 = none
-	DrainTimeout     time.Duration
+	MaxConnections int
+	AcceptRate     float64
+	PerSourceRate  float64
+	// PerSourceHandshakes bounds the connections from one client address
+	// (an IPv6 /64) admitted and still in their handshake; 0 = no limit.
+	PerSourceHandshakes int
+	HandshakeTimeout    time.Duration
+	ConnectTimeout      time.Duration
+	IdleTimeout         time.Duration // 0 = none
+	MaxLifetime         time.Duration // 0 = none
+	DrainTimeout        time.Duration
 }
 
 // DefaultLimits are the values used for every field the user leaves out.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxConnections:   1024,
-		HandshakeTimeout: 10 * time.Second,
-		ConnectTimeout:   10 * time.Second,
-		DrainTimeout:     30 * time.Second,
+		MaxConnections:      1024,
+		PerSourceHandshakes: 64,
+		HandshakeTimeout:    10 * time.Second,
+		ConnectTimeout:      10 * time.Second,
+		DrainTimeout:        30 * time.Second,
 	}
 }
 

@@ -195,6 +195,9 @@ func (v *validator) limits(i int) {
 	if l.PerSourceRate < 0 && v.ok(i, "limits.per_source_rate") {
 		v.fail(i, "limits.per_source_rate", "must not be negative (0 means unlimited)")
 	}
+	if l.PerSourceHandshakes < 0 && v.ok(i, "limits.per_source_handshakes") {
+		v.fail(i, "limits.per_source_handshakes", "must not be negative (0 means no limit)")
+	}
 	durations := []struct {
 		field    string
 		d        int64

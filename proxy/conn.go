@@ -45,6 +45,9 @@ type conn struct {
 	// hsDeadline is when handshake_timeout ends, once a PROXY header read
 	// started the clock.
 	hsDeadline time.Time
+	// hs is the connection's count in per_source_handshakes while its
+	// handshake runs; given back when it ends, or at the latest by end.
+	hs handshakeHold
 
 	// lastActive is when a byte last moved, as an offset from start, so the
 	// pump marks activity with one atomic store instead of resetting timers.

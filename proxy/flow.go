@@ -50,6 +50,7 @@ func (c *conn) serve() {
 // end is the last thing done for every handled connection, on the
 // goroutine that finished it.
 func (c *conn) end(peer string, res outcome) {
+	c.hs.release() // still held when the connection ended before its handshake did
 	c.finish()
 	c.report(peer, res)
 	c.t.release(c)
@@ -61,6 +62,7 @@ func (c *conn) runServer(peer string) outcome {
 	o := c.opts
 	tc := tls.Server(budgeted(withRecords(c.tlsIn()), o.MaxHandshakeBytes), o.TLS) // see recordConn
 	verified, err := c.timedHandshake(tc, c.peer, c.handshakeTimeout())
+	c.hs.release() // done or failed, the handshake holds no per-source count now
 	if err != nil {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}

@@ -74,6 +74,10 @@ type Tunnel struct {
 	warn  *throttledLogger
 	stats counters
 	lim   atomic.Pointer[limiters] // accept_rate and per_source_rate state
+	// handshakes counts per_source_handshakes; unlike lim it is never
+	// swapped, so that connections in flight across a reload give back
+	// exactly what they took.
+	handshakes *handshakeTable
 	// failing is what Serve last published about accept failures; nil
 	// once an accept succeeded (see AcceptFailing).
 	failing atomic.Pointer[acceptFailure]
@@ -99,11 +103,12 @@ func Listen(opts Options) (*Tunnel, error) {
 	}
 	log := opts.Logger.With("tunnel", opts.Name)
 	t := &Tunnel{
-		ln:      ln,
-		log:     log,
-		warn:    newThrottledLogger(log, warnRate, warnBurst),
-		stopped: make(chan struct{}),
-		conns:   make(map[*conn]struct{}),
+		ln:         ln,
+		log:        log,
+		warn:       newThrottledLogger(log, warnRate, warnBurst),
+		handshakes: newHandshakeTable(maxSources),
+		stopped:    make(chan struct{}),
+		conns:      make(map[*conn]struct{}),
 	}
 	t.opts.Store(&opts)
 	t.lim.Store(newLimiters(nil, opts.Limits))
@@ -140,24 +145,23 @@ func (t *Tunnel) Serve() error {
 	}
 }
 
-// admit starts handling raw, or closes it at once when a rate limit or the
-// PROXY protocol's trusted list refuses it, or the tunnel is full or
-// stopping: a refused peer must not sit in the kernel backlog.
+// admit starts handling raw, or closes it at once when a rate limit, the
+// PROXY protocol's trusted list or per_source_handshakes refuses it, or the
+// tunnel is full or stopping: a refused peer must not sit in the kernel
+// backlog.
 func (t *Tunnel) admit(raw net.Conn) {
 	o := t.opts.Load()
-	if reason := t.screen(o, raw.RemoteAddr()); reason != "" {
+	hold, reason := t.admission(o, raw.RemoteAddr())
+	if reason != "" {
 		t.refuse(raw, reason)
 		return
 	}
-	limit := o.Limits.MaxConnections
-	if limit > 0 && t.stats.active.Load() >= int64(limit) {
-		t.refuse(raw, reasonMaxConns)
-		return
-	}
 	c := newConn(t, o, raw)
+	c.hs = hold
 	t.mu.Lock()
 	if t.stopping {
 		t.mu.Unlock()
+		hold.release()
 		t.refuse(raw, reasonShutdown)
 		return
 	}
@@ -167,6 +171,28 @@ func (t *Tunnel) admit(raw net.Conn) {
 	t.mu.Unlock()
 	t.stats.accepted.Add(1)
 	go c.serve()
+}
+
+// admission makes the accept loop's checks in order and names the first
+// that refuses the peer, or returns the connection's count of
+// per_source_handshakes, which the connection then owns.
+func (t *Tunnel) admission(o *Options, peer net.Addr) (handshakeHold, string) {
+	if reason := t.screen(o, peer); reason != "" {
+		return handshakeHold{}, reason
+	}
+	var hold handshakeHold
+	if !acceptsHeader(o) { // else counted by the client the header names
+		var reason string
+		if hold, reason = t.holdHandshake(o, peer); reason != "" {
+			return handshakeHold{}, reason
+		}
+	}
+	limit := o.Limits.MaxConnections
+	if limit > 0 && t.stats.active.Load() >= int64(limit) {
+		hold.release()
+		return handshakeHold{}, reasonMaxConns
+	}
+	return hold, ""
 }
 
 func (t *Tunnel) refuse(raw net.Conn, reason string) {

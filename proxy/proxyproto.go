@@ -24,8 +24,9 @@ const headerBufSize = 512
 
 // acceptHeader runs first on a connection of a tunnel that accepts PROXY
 // headers: it reads the header within handshake_timeout, makes the client
-// it names the connection's peer, and applies per_source_rate to that
-// client (the accept loop could not: it only knew the balancer). ok false
+// it names the connection's peer, and applies per_source_rate and
+// per_source_handshakes to that client (the accept loop could not: it only
+// knew the balancer, which carries every client). ok false
 // means the connection is over; refusals are already counted and logged.
 func (c *conn) acceptHeader() (res outcome, ok bool) {
 	if !acceptsHeader(c.opts) {
@@ -46,6 +47,12 @@ func (c *conn) acceptHeader() (res outcome, ok bool) {
 		c.refuse(reasonPerSourceRate, nil)
 		return outcome{logged: true}, false
 	}
+	hold, reason := c.t.holdHandshake(c.opts, c.remote)
+	if reason != "" {
+		c.refuse(reason, nil)
+		return outcome{logged: true}, false
+	}
+	c.hs = hold
 	return outcome{}, true
 }
 

@@ -33,14 +33,15 @@ tunnel "redis" {
   }
 
   limits {
-    max_connections   = 7
-    accept_rate       = 0
-    per_source_rate   = 0
-    handshake_timeout = "3s"
-    connect_timeout   = "4s"
-    idle_timeout      = "5m"
-    max_lifetime      = "1h"
-    drain_timeout     = "0s"
+    max_connections       = 7
+    accept_rate           = 0
+    per_source_rate       = 0
+    per_source_handshakes = 3
+    handshake_timeout     = "3s"
+    connect_timeout       = "4s"
+    idle_timeout          = "5m"
+    max_lifetime          = "1h"
+    drain_timeout         = "0s"
   }
 
   proxy_protocol {
