@@ -104,6 +104,7 @@ type procOpts struct {
 	stdin bool     // give the process a stdin pipe instead of /dev/null
 	env   []string // added to the test's environment
 	dir   string
+	user  *syscall.Credential // run as this user (the test must be root)
 }
 
 // startProc starts name with args. The process group is killed and reaped in
@@ -118,7 +119,7 @@ func startProc(t testing.TB, name string, args []string, opts procOpts) *proc {
 		done:   make(chan struct{}),
 	}
 	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: opts.user}
 	cmd.Stdout = p.stdout
 	cmd.Stderr = p.stderr
 	cmd.Dir = opts.dir
