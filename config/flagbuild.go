@@ -178,7 +178,7 @@ func (b *flagBuilder) secret(flag string, ref secretRef) (Secret, bool) {
 	source := fmt.Sprintf("%s(%q)", ref.kind, ref.where)
 	read := b.f.env.secret
 	if ref.kind == "file" {
-		read = func(p string) (string, error) { return readFile("", p) }
+		read = func(p string) (string, error) { return readFile("", p, StakeSecret) }
 	}
 	v, err := read(ref.where)
 	if err != nil {

@@ -33,11 +33,17 @@ type fileReader struct {
 	paths []string
 }
 
-func (r *fileReader) read(path string) (string, error) {
+// read is file() in a setting.
+func (r *fileReader) read(path string) (string, error) { return r.readFor(path, StakeSetting) }
+
+// secret is file() in a secret field.
+func (r *fileReader) secret(path string) (string, error) { return r.readFor(path, StakeSecret) }
+
+func (r *fileReader) readFor(path, stake string) (string, error) {
 	if full := resolvePath(r.dir, path); !slices.Contains(r.paths, full) {
 		r.paths = append(r.paths, full)
 	}
-	return readFile(r.dir, path)
+	return readFile(r.dir, path, stake)
 }
 
 // resolvePath makes a relative path relative to dir.
@@ -64,11 +70,12 @@ func stringFunc(param string, impl func(string) (string, error)) function.Functi
 
 // readFile reads a file relative to dir (the config file's directory) and
 // drops one trailing newline, the one editors and `echo` add. Errors name the
-// path, never the content. Whatever it reads decides a secret or a setting,
-// so a file that others could change is refused (CheckTrustFile).
-func readFile(dir, path string) (string, error) {
+// path, never the content. Whatever it reads decides a secret or a setting
+// (stake, for the message), so a file that others could change is refused
+// (CheckTrustFile).
+func readFile(dir, path, stake string) (string, error) {
 	full := resolvePath(dir, path)
-	if err := CheckTrustFile(full, StakeSecret); err != nil {
+	if err := CheckTrustFile(full, stake); err != nil {
 		return "", err
 	}
 	b, err := os.ReadFile(full)

@@ -182,7 +182,7 @@ func (s *scope) secret(name string, dst *Secret) {
 		return
 	}
 	s.fields[s.prefix+name] = hclPos(s.d.file, a.Range.Start)
-	v, err := secretExpr(a.Expr, s.d.files.read, s.d.env.secret)
+	v, err := secretExpr(a.Expr, s.d.files.secret, s.d.env.secret)
 	if err != nil {
 		s.fail(name, a, "%v", err)
 		return
@@ -206,7 +206,7 @@ func (s *scope) secretList(name string, dst *[]Secret) {
 	}
 	out := []Secret{}
 	for _, e := range tuple.Exprs {
-		v, err := secretExpr(e, s.d.files.read, s.d.env.secret)
+		v, err := secretExpr(e, s.d.files.secret, s.d.env.secret)
 		if err != nil {
 			s.fail(name, a, "element %d: %v", len(out)+1, err)
 			return

@@ -11,7 +11,7 @@ func (l Loader) ReadSecret(file, env string) (Secret, error) {
 	case file != "" && env != "":
 		return Secret{}, fmt.Errorf("give one of a passphrase file and a passphrase variable, not both")
 	case file != "":
-		v, err := readFile("", file)
+		v, err := readFile("", file, StakeSecret)
 		if err != nil {
 			return Secret{}, err
 		}

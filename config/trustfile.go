@@ -19,6 +19,8 @@ const (
 	StakeConfig = "what this process runs and whom it trusts"
 	// StakeSecret is at stake in a file holding a passphrase or a secret.
 	StakeSecret = "this secret, and with it whom this process trusts"
+	// StakeSetting is at stake in a file() of a setting.
+	StakeSetting = "a setting of this config"
 	// StakeOutput is at stake in a directory passtunnel writes keys into.
 	StakeOutput = "the key and certificates written there"
 )

@@ -30,11 +30,11 @@ func ParseListenMode(s string) (fs.FileMode, error) {
 	return fs.FileMode(n), nil
 }
 
-// IsLoopbackHost reports whether a listen host reaches this host only:
+// isLoopbackHost reports whether a listen host reaches this host only:
 // an address of 127.0.0.0/8 or ::1, or the name localhost, which RFC 6761
 // reserves for loopback (main checks the address it binds too). Other
 // names are not resolved here, and "", 0.0.0.0 and :: are every address.
-func IsLoopbackHost(host string) bool {
+func isLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -60,7 +60,7 @@ func (v *validator) listenExposure(i int) {
 		if t.Listen.Network != NetTCP || t.UnsafeListen || !v.ok(i, "listen") {
 			return
 		}
-		if host, _ := portOf(t.Listen); !IsLoopbackHost(host) {
+		if host, _ := portOf(t.Listen); !isLoopbackHost(host) {
 			unsafe := "unsafe_listen = true"
 			if v.flags {
 				unsafe = "--unsafe-listen"
