@@ -138,7 +138,7 @@ func cmdPKIIssue(args []string, stdout, stderr io.Writer, loader config.Loader) 
 		return errors.New("pki issue: --validity must be positive")
 	case *validity > maxIssueValidity:
 		return fmt.Errorf("pki issue: --validity %s is above the cap of 397 days (9528h): "+
-			"issue a shorter-lived certificate and issue it again before it expires", *validity)
+			"give a shorter --validity, and issue a new certificate before this one expires", *validity)
 	}
 	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return fmt.Errorf("pki issue: %w", err)
