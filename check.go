@@ -16,10 +16,10 @@ import (
 // cmdCheck validates a config and prints what each tunnel will do. Unless
 // -skip-files is given it also loads every certificate, key and CA file, so
 // that a missing or mismatched file is found before a deploy, not after.
-func cmdCheck(args []string, stdout, stderr io.Writer) error {
+func cmdCheck(args []string, stdout, stderr io.Writer, loader config.Loader) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	load := configFlag(fs)
+	load := configFlag(fs, loader)
 	skipFiles := fs.Bool("skip-files", false, "do not load certificate, key and CA files "+
 		"(for checking a config away from the host it runs on)")
 	stateDir := stateDirFlag(fs)
@@ -70,7 +70,7 @@ func plan(t *config.Tunnel) string {
 	if t.Mode == config.ModeClient {
 		in, out = out, in
 	}
-	fmt.Fprintf(&b, "  %-9s %s %s -> %s %s\n", t.Mode, t.Listen, in, t.Target, out)
+	fmt.Fprintf(&b, "  %-9s %s %s -> %s %s\n", t.Mode, listenPlan(t), in, t.Target, out)
 	if a := t.ACME; a != nil {
 		ca, storage := a.CA, a.Storage
 		if ca == "" {

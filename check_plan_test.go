@@ -103,3 +103,31 @@ func planLine(plan, label string) string {
 	}
 	return line
 }
+
+// TestPlanShowsListenExposure: the plan shows a unix socket's mode and a
+// client tunnel allowed beyond loopback.
+func TestPlanShowsListenExposure(t *testing.T) {
+	src := `tunnel "sock" {
+  mode        = "client"
+  listen      = "unix:/run/a.sock"
+  listen_mode = "0600"
+  target      = "db:1"
+  tls { insecure_skip_verify = true }
+}
+tunnel "wide" {
+  mode          = "client"
+  listen        = "0.0.0.0:6379"
+  unsafe_listen = true
+  target        = "db:1"
+  tls { insecure_skip_verify = true }
+}`
+	c, err := config.Parse([]byte(src), "p.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"client    unix:/run/a.sock (mode 0600) cleartext", "client    0.0.0.0:6379 (unsafe_listen) cleartext"} {
+		if p := plan(&c.Tunnels[i]); !strings.Contains(p, want) {
+			t.Errorf("plan lacks %q:\n%s", want, p)
+		}
+	}
+}

@@ -28,7 +28,8 @@ type fleet struct {
 	// use, which only a restart changes.
 	cfg     *config.Config
 	format  string
-	watch   *fileWatcher // nil: no config file, or it cannot be watched
+	loader  config.Loader // what loaded cfg, and loads it again
+	watch   *fileWatcher  // nil: no config file, or it cannot be watched
 	reloads reloadStats
 
 	// The admin endpoint (nil in demo) reads view and draining.
@@ -75,18 +76,13 @@ func (f *fleet) start(cfg *config.Config) error {
 	}
 	var started []runningTunnel
 	for i, o := range opts {
-		t, err := proxy.Listen(o)
+		// Bound, not yet serving (see bind).
+		t, err := f.bind(&cfg.Tunnels[i], o)
 		if err != nil {
 			closeAll(started)
 			return err
 		}
 		started = append(started, runningTunnel{cfg: &cfg.Tunnels[i], tunnel: t})
-		// Bound, not yet serving: an acme tunnel starts getting its
-		// certificate, which the CA validates on this listener.
-		if err := f.pki.Listening(&cfg.Tunnels[i], t.Addr()); err != nil {
-			closeAll(started)
-			return located{err}
-		}
 	}
 	for _, t := range started {
 		f.serveTunnel(t.tunnel)

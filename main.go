@@ -39,6 +39,8 @@ Run "passtunnel server -h" for the tunnel flags.
 `
 
 func main() {
+	// First: nothing secret has been read yet.
+	scrub := hardenProcess()
 	// Connections are long-lived and allocate almost nothing once they
 	// pump, so the heap is mostly live connection state; the default GC
 	// headroom (GOGC=100) would double the memory of an idle fleet. 50
@@ -47,13 +49,16 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
-	os.Exit(runCLI(os.Args[1:], os.Stdout, os.Stderr))
+	// One Environ for the life of the process: a secret variable it takes
+	// is gone from the environment, and a config reload finds it here.
+	loader := config.Loader{Env: config.NewEnviron(scrub)}
+	os.Exit(runCLI(os.Args[1:], os.Stdout, os.Stderr, loader))
 }
 
 // errUsage marks an error already explained to the user by a usage text.
 var errUsage = errors.New("usage")
 
-func runCLI(args []string, stdout, stderr io.Writer) int {
+func runCLI(args []string, stdout, stderr io.Writer, loader config.Loader) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -61,13 +66,13 @@ func runCLI(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "run":
-		err = cmdRun(rest, stderr)
+		err = cmdRun(rest, stderr, loader)
 	case "check":
-		err = cmdCheck(rest, stdout, stderr)
+		err = cmdCheck(rest, stdout, stderr, loader)
 	case "server", "client":
-		err = cmdSingle(cmd, rest, stderr)
+		err = cmdSingle(cmd, rest, stderr, loader)
 	case "pki":
-		err = cmdPKI(rest, stdout, stderr)
+		err = cmdPKI(rest, stdout, stderr, loader)
 	case "demo":
 		err = cmdDemo(stdout, stderr)
 	case "version", "-version", "--version":

@@ -16,21 +16,26 @@ import (
 const pkiUsage = `usage:
   passtunnel pki ca    (--passphrase-file F | --passphrase-env VAR) [--cluster NAME]
   passtunnel pki issue --name NODE --out DIR (--passphrase-file F | --passphrase-env VAR)
-                       [--cluster NAME] [--validity DURATION]
+                       [--cluster NAME] [--validity DURATION (at most 9528h, 397 days)]
   passtunnel pki fingerprint FILE
   passtunnel pki passphrase
 `
 
-func cmdPKI(args []string, stdout, stderr io.Writer) error {
+// maxIssueValidity caps `pki issue --validity`: 397 days, the CA/Browser
+// Forum's limit, which the clients that check any limit enforce. A longer
+// lived certificate outlives a passphrase rotation by as much.
+const maxIssueValidity = 397 * 24 * time.Hour
+
+func cmdPKI(args []string, stdout, stderr io.Writer, loader config.Loader) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, pkiUsage)
 		return errUsage
 	}
 	switch args[0] {
 	case "ca":
-		return cmdPKICA(args[1:], stdout, stderr)
+		return cmdPKICA(args[1:], stdout, stderr, loader)
 	case "issue":
-		return cmdPKIIssue(args[1:], stdout, stderr)
+		return cmdPKIIssue(args[1:], stdout, stderr, loader)
 	case "passphrase":
 		return cmdPKIPassphrase(args[1:], stdout, stderr)
 	case "fingerprint":
@@ -54,10 +59,11 @@ func cmdPKI(args []string, stdout, stderr io.Writer) error {
 type clusterFlags struct {
 	file, env, cluster string
 	weak               bool
+	loader             config.Loader
 }
 
-func bindClusterFlags(fs *flag.FlagSet) *clusterFlags {
-	c := &clusterFlags{}
+func bindClusterFlags(fs *flag.FlagSet, loader config.Loader) *clusterFlags {
+	c := &clusterFlags{loader: loader}
 	fs.StringVar(&c.file, "passphrase-file", "", "read the cluster passphrase from `FILE`")
 	fs.StringVar(&c.env, "passphrase-env", "", "read the cluster passphrase from environment `VARIABLE`")
 	fs.StringVar(&c.cluster, "cluster", pki.DefaultCluster, "cluster `NAME`, the salt of the derivation")
@@ -68,7 +74,7 @@ func bindClusterFlags(fs *flag.FlagSet) *clusterFlags {
 // derive reads the passphrase, applies the passphrase policy and derives
 // the cluster CA.
 func (c *clusterFlags) derive(stderr io.Writer) (*pki.ClusterCA, error) {
-	secret, err := config.ReadSecret(c.file, c.env)
+	secret, err := c.loader.ReadSecret(c.file, c.env)
 	if err != nil {
 		return nil, err
 	}
@@ -96,9 +102,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 
 // cmdPKICA prints the derived CA: what a program outside the cluster trusts
 // to talk to it, and the fingerprint operators compare across hosts.
-func cmdPKICA(args []string, stdout, stderr io.Writer) error {
+func cmdPKICA(args []string, stdout, stderr io.Writer, loader config.Loader) error {
 	fs := flag.NewFlagSet("pki ca", flag.ContinueOnError)
-	c := bindClusterFlags(fs)
+	c := bindClusterFlags(fs, loader)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -112,13 +118,17 @@ func cmdPKICA(args []string, stdout, stderr io.Writer) error {
 
 // cmdPKIIssue writes a node certificate, its key and the CA, so that a
 // program that speaks TLS itself (openssl, stunnel, a Java client) can join
-// the cluster without passtunnel beside it.
-func cmdPKIIssue(args []string, stdout, stderr io.Writer) error {
+// the cluster without passtunnel beside it. Every file is written to a
+// temporary name and renamed into place, never through a name that is
+// already there (a planted symlink is replaced, not followed), in a
+// directory nobody else may write in.
+func cmdPKIIssue(args []string, stdout, stderr io.Writer, loader config.Loader) error {
 	fs := flag.NewFlagSet("pki issue", flag.ContinueOnError)
-	c := bindClusterFlags(fs)
+	c := bindClusterFlags(fs, loader)
 	name := fs.String("name", "", "node `NAME` (a DNS label): the certificate's CN (required)")
-	out := fs.String("out", "", "`DIR` to write NAME.crt, NAME.key (0600) and ca.crt into (required)")
-	validity := fs.Duration("validity", 90*24*time.Hour, "how long the certificate is valid")
+	out := fs.String("out", "", "`DIR` to write NAME.crt, NAME.key (0600) and ca.crt into (required); "+
+		"nobody but root and this user may write in it")
+	validity := fs.Duration("validity", 90*24*time.Hour, "how long the certificate is valid, at most 9528h (397 days)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -126,8 +136,18 @@ func cmdPKIIssue(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, "passtunnel pki issue: --name and --out are required\n"+pkiUsage)
 		return errUsage
 	}
-	if *validity <= 0 {
+	switch {
+	case *validity <= 0:
 		return errors.New("pki issue: --validity must be positive")
+	case *validity > maxIssueValidity:
+		return fmt.Errorf("pki issue: --validity %s is above the cap of 397 days (9528h): "+
+			"give a shorter --validity, and issue a new certificate before this one expires", *validity)
+	}
+	if err := os.MkdirAll(*out, 0o700); err != nil {
+		return fmt.Errorf("pki issue: %w", err)
+	}
+	if err := config.CheckPrivateDir(*out, config.StakeOutput); err != nil {
+		return fmt.Errorf("pki issue: --out: %w", err)
 	}
 	ca, err := c.derive(stderr)
 	if err != nil {
@@ -137,15 +157,12 @@ func cmdPKIIssue(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("pki issue: %w", err)
 	}
-	if err := os.MkdirAll(*out, 0o700); err != nil {
-		return fmt.Errorf("pki issue: %w", err)
-	}
 	certPath, keyPath, err := pki.WriteKeyPair(*out, *name, node)
 	if err != nil {
 		return fmt.Errorf("pki issue: %w", err)
 	}
 	caPath := filepath.Join(*out, "ca.crt")
-	if err := os.WriteFile(caPath, ca.CertPEM(), 0o644); err != nil {
+	if err := pki.WriteFileAtomic(caPath, ca.CertPEM(), 0o644); err != nil {
 		return fmt.Errorf("pki issue: %w", err)
 	}
 	fmt.Fprintf(stdout, "%s  node %q of cluster %q, valid until %s\n%s  private key (mode 0600)\n%s  cluster CA %s\n",

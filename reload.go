@@ -73,7 +73,7 @@ func (f *fleet) reported(trigger string, plan reloadPlan, failed int) {
 // the watcher reload once more instead of being missed.
 func (f *fleet) load(path string) (*config.Config, error) {
 	before := filewatch.SumAll(append(f.watch.paths(), path))
-	cfg, err := config.Load(path)
+	cfg, err := f.loader.Load(path)
 	deps := f.watch.paths() // a config that does not load keeps the files it had
 	if err == nil {
 		deps = append([]string{path}, cfg.Files...)

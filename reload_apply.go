@@ -55,12 +55,7 @@ func (f *fleet) change(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (
 	if t.Listen == rt.cfg.Listen {
 		return f.update(rt, t, opts)
 	}
-	next, err := proxy.Listen(opts)
-	if err == nil {
-		if err = f.pki.Listening(t, next.Addr()); err != nil {
-			_ = next.Close()
-		}
-	}
+	next, err := f.bind(t, opts)
 	if err != nil {
 		f.pki.Release(opts.TLS)
 		f.log.Error("tunnel not moved; it keeps running with its old settings", "tunnel", t.Name,
@@ -76,7 +71,7 @@ func (f *fleet) change(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (
 // back to pki, which stops watching files no other config uses.
 func (f *fleet) update(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
 	old := rt.tunnel.TLS()
-	err := f.pki.Listening(t, rt.tunnel.Addr()) // acme: see start
+	err := f.pki.Listening(t, rt.tunnel.Addr()) // acme: see bind
 	if err == nil {
 		err = rt.tunnel.Update(opts)
 	}
@@ -92,12 +87,7 @@ func (f *fleet) update(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (
 }
 
 func (f *fleet) add(t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
-	tun, err := proxy.Listen(opts)
-	if err == nil {
-		if err = f.pki.Listening(t, tun.Addr()); err != nil { // acme: see start
-			_ = tun.Close()
-		}
-	}
+	tun, err := f.bind(t, opts)
 	if err != nil {
 		f.pki.Release(opts.TLS)
 		f.log.Error("tunnel not started", "tunnel", t.Name, "error", err)

@@ -16,10 +16,10 @@ import (
 	"github.com/passtunnel/passtunnel/proxy"
 )
 
-func cmdRun(args []string, stderr io.Writer) error {
+func cmdRun(args []string, stderr io.Writer, loader config.Loader) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	load := configFlag(fs)
+	load := configFlag(fs, loader)
 	stateDir := stateDirFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -28,14 +28,14 @@ func cmdRun(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serve(cfg, *stateDir, stderr)
+	return serve(cfg, loader, *stateDir, stderr)
 }
 
-func cmdSingle(mode string, args []string, stderr io.Writer) error {
+func cmdSingle(mode string, args []string, stderr io.Writer, loader config.Loader) error {
 	fs := flag.NewFlagSet(mode, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	stateDir := stateDirFlag(fs)
-	build := config.BindFlags(fs, config.Mode(mode))
+	build := loader.BindFlags(fs, config.Mode(mode))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func cmdSingle(mode string, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serve(cfg, *stateDir, stderr)
+	return serve(cfg, loader, *stateDir, stderr)
 }
 
 // newLogger builds the process logger from the config's log_level and
@@ -76,9 +76,11 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Opti
 		Name:   t.Name,
 		Mode:   t.Mode,
 		Listen: t.Listen,
-		Target: t.Target,
-		Limits: t.Limits,
-		Logger: log,
+
+		ListenMode: t.ListenMode,
+		Target:     t.Target,
+		Limits:     t.Limits,
+		Logger:     log,
 
 		ProxyProtocol: t.ProxyProtocol,
 	}
@@ -144,15 +146,16 @@ func targetHost(a config.Address) string {
 }
 
 // serve starts every tunnel of cfg, then reloads on SIGHUP and when the
-// config's files change, until SIGTERM/SIGINT drains and ends it.
-func serve(cfg *config.Config, stateDir string, stderr io.Writer) error {
+// config's files change (with loader, which cfg came from), until
+// SIGTERM/SIGINT drains and ends it.
+func serve(cfg *config.Config, loader config.Loader, stateDir string, stderr io.Writer) error {
 	log, level := newLogger(cfg, stderr)
 	f, err := newFleet(log, level, stateDir)
 	if err != nil {
 		return err
 	}
 	defer f.pki.Close() // stops file watchers and ACME renewals
-	f.cfg, f.format = cfg, cfg.LogFormat
+	f.cfg, f.format, f.loader = cfg, cfg.LogFormat, loader
 	if err := f.startAdmin(cfg.Admin); err != nil {
 		return err
 	}
@@ -196,9 +199,9 @@ func pkiOptions(log *slog.Logger, stateDir string) (pki.Options, error) {
 
 // configFlag registers -config and returns what loads the config it names,
 // to call once fs is parsed, so that run and check find a config the same way.
-func configFlag(fs *flag.FlagSet) func() (*config.Config, error) {
+func configFlag(fs *flag.FlagSet, loader config.Loader) func() (*config.Config, error) {
 	path := fs.String("config", "", "config file (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)")
-	return func() (*config.Config, error) { return config.Load(configPath(*path)) }
+	return func() (*config.Config, error) { return loader.Load(configPath(*path)) }
 }
 
 // stateDirFlag registers --state-dir, where what passtunnel makes and must

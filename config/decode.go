@@ -11,7 +11,7 @@ import (
 var (
 	tunnelSchema = &hcl.BodySchema{
 		Attributes: attrs("mode", "listen", "target", "passphrase", "previous_passphrases",
-			"cluster", "allow_weak_passphrase", "shared_secret"),
+			"cluster", "allow_weak_passphrase", "shared_secret", "listen_mode", "unsafe_listen"),
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "tls"}, {Type: "acme"}, {Type: "allow"}, {Type: "limits"}, {Type: "proxy_protocol"},
 		},
@@ -33,6 +33,7 @@ func newTunnel(name string, mode Mode) Tunnel {
 		Mode:          mode,
 		Fields:        map[string]Pos{},
 		Cluster:       defaultCluster,
+		ListenMode:    DefaultListenMode,
 		Limits:        DefaultLimits(),
 		ProxyProtocol: ProxyProtocol{Accept: "none", Send: "none"},
 	}
@@ -59,6 +60,8 @@ func (d *decoder) tunnel(idx int, b *hcl.Block) Tunnel {
 	t.Mode = Mode(mode)
 	s.address("listen", &t.Listen)
 	s.address("target", &t.Target)
+	parsed(s, "listen_mode", &t.ListenMode, ParseListenMode)
+	s.boolean("unsafe_listen", &t.UnsafeListen)
 	s.secret("passphrase", &t.Passphrase)
 	s.secretList("previous_passphrases", &t.PreviousPassphrases)
 	s.str("cluster", &t.Cluster)

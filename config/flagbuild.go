@@ -39,6 +39,14 @@ func (f *flagValues) build(fs *flag.FlagSet, mode Mode) (*Config, error) {
 	}
 	b.address("listen", &t.Listen)
 	b.address("target", &t.Target)
+	if b.given["listen-mode"] {
+		if m, err := ParseListenMode(*f.s["listen-mode"]); err != nil {
+			b.fail("listen-mode", "%v", err)
+		} else {
+			t.ListenMode = m
+		}
+	}
+	t.UnsafeListen = *f.b["unsafe-listen"]
 	b.tls(&t)
 	b.limits(&t.Limits)
 	t.ProxyProtocol = ProxyProtocol{Accept: *f.s["proxy-protocol-accept"], Trusted: f.l["proxy-protocol-trusted"].vals,
@@ -175,9 +183,9 @@ func (b *flagBuilder) previousPassphrases(t *Tunnel) {
 // message names the file or variable, never the value.
 func (b *flagBuilder) secret(flag string, ref secretRef) (Secret, bool) {
 	source := fmt.Sprintf("%s(%q)", ref.kind, ref.where)
-	read := readEnv
+	read := b.f.env.secret
 	if ref.kind == "file" {
-		read = func(p string) (string, error) { return readFile("", p) }
+		read = func(p string) (string, error) { return readFile("", p, StakeSecret) }
 	}
 	v, err := read(ref.where)
 	if err != nil {

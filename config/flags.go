@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -14,14 +15,15 @@ import (
 // the usage. No flag takes a secret itself, since a command line shows in
 // `ps`: secrets come from a file or an environment variable.
 // Errors read `flag --NAME: message` and come as Errors.
-func BindFlags(fs *flag.FlagSet, mode Mode) func() (*Config, error) {
-	f := &flagValues{s: map[string]*string{}, b: map[string]*bool{}, l: map[string]*listFlag{}}
+func (l Loader) BindFlags(fs *flag.FlagSet, mode Mode) func() (*Config, error) {
+	f := &flagValues{env: l.Env, s: map[string]*string{}, b: map[string]*bool{}, l: map[string]*listFlag{}}
 	f.register(fs, mode)
 	return func() (*Config, error) { return f.build(fs, mode) }
 }
 
 // flagValues holds the registered flags by name.
 type flagValues struct {
+	env  *Environ
 	s    map[string]*string
 	b    map[string]*bool
 	l    map[string]*listFlag
@@ -50,6 +52,9 @@ func (f *flagValues) register(fs *flag.FlagSet, mode Mode) {
 	f.str(fs, "name", string(mode), "tunnel `NAME` in logs and metrics")
 	f.str(fs, "listen", "", "`ADDR` to accept on: host:port, [ipv6]:port or unix:/path (required)")
 	f.str(fs, "target", "", "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required)")
+	f.str(fs, "listen-mode", fmt.Sprintf("%04o", DefaultListenMode), "permission `MODE` (octal) of a unix:/path listen socket; "+
+		"connecting takes write permission")
+	f.boolean(fs, "unsafe-listen", "client: listen beyond loopback, lending this node's identity to anyone who connects")
 	f.str(fs, "log-level", defaultLogLevel, "log `LEVEL`: debug, info, warn or error")
 	f.str(fs, "log-format", defaultLogFormat, "log `FORMAT`: text or json")
 	f.str(fs, "admin", "", "`ADDR` (host:port or unix:/path) to serve /metrics, /healthz and /readyz on; off by default")

@@ -9,6 +9,8 @@ import "strings"
 var flagFields = []struct{ flag, field string }{
 	{"listen", "listen"},
 	{"target", "target"},
+	{"listen-mode", "listen_mode"},
+	{"unsafe-listen", "unsafe_listen"},
 	{"cert", "tls.cert"},
 	{"key", "tls.key"},
 	{"ca", "tls.ca"},

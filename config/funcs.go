@@ -17,9 +17,9 @@ import (
 
 // evalContext offers env() and file() to expressions, and nothing else: no
 // variables, so a config means the same thing wherever it is evaluated.
-func evalContext(readFile func(path string) (string, error)) *hcl.EvalContext {
+func evalContext(readFile func(path string) (string, error), env *Environ) *hcl.EvalContext {
 	return &hcl.EvalContext{Functions: map[string]function.Function{
-		"env":  stringFunc("name", readEnv),
+		"env":  stringFunc("name", env.get),
 		"file": stringFunc("path", readFile),
 	}}
 }
@@ -33,11 +33,17 @@ type fileReader struct {
 	paths []string
 }
 
-func (r *fileReader) read(path string) (string, error) {
+// read is file() in a setting.
+func (r *fileReader) read(path string) (string, error) { return r.readFor(path, StakeSetting) }
+
+// secret is file() in a secret field.
+func (r *fileReader) secret(path string) (string, error) { return r.readFor(path, StakeSecret) }
+
+func (r *fileReader) readFor(path, stake string) (string, error) {
 	if full := resolvePath(r.dir, path); !slices.Contains(r.paths, full) {
 		r.paths = append(r.paths, full)
 	}
-	return readFile(r.dir, path)
+	return readFile(r.dir, path, stake)
 }
 
 // resolvePath makes a relative path relative to dir.
@@ -62,24 +68,16 @@ func stringFunc(param string, impl func(string) (string, error)) function.Functi
 	})
 }
 
-// readEnv returns a non-empty environment variable. Errors name the
-// variable, never a value.
-func readEnv(name string) (string, error) {
-	v, ok := os.LookupEnv(name)
-	switch {
-	case !ok:
-		return "", fmt.Errorf("environment variable %s is not set", name)
-	case v == "":
-		return "", fmt.Errorf("environment variable %s is empty", name)
-	}
-	return v, nil
-}
-
 // readFile reads a file relative to dir (the config file's directory) and
 // drops one trailing newline, the one editors and `echo` add. Errors name the
-// path, never the content.
-func readFile(dir, path string) (string, error) {
+// path, never the content. Whatever it reads decides a secret or a setting
+// (stake, for the message), so a file that others could change is refused
+// (CheckTrustFile).
+func readFile(dir, path, stake string) (string, error) {
 	full := resolvePath(dir, path)
+	if err := CheckTrustFile(full, stake); err != nil {
+		return "", err
+	}
 	b, err := os.ReadFile(full)
 	if err != nil {
 		return "", fmt.Errorf("cannot read %s: %w", full, unwrapPath(err))
@@ -98,8 +96,8 @@ func readFile(dir, path string) (string, error) {
 const errSecretSyntax = `must be a string, env("NAME") or file("PATH")`
 
 // secretExpr evaluates a secret field without ever handing its value to HCL.
-// readFile reads the argument of a file() call.
-func secretExpr(expr hcl.Expression, readFile func(path string) (string, error)) (Secret, error) {
+// readFile reads the argument of a file() call, readEnv that of env().
+func secretExpr(expr hcl.Expression, readFile, readEnv func(string) (string, error)) (Secret, error) {
 	if w, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
 		expr = w.Wrapped
 	}

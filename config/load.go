@@ -16,34 +16,42 @@ const (
 )
 
 // Load reads and decodes the config file at path. Every problem found is
-// returned at once, as Errors.
-func Load(path string) (*Config, error) {
+// returned at once, as Errors. A config file that others could change is
+// refused before it is read (CheckTrustFile).
+func (l Loader) Load(path string) (*Config, error) {
+	if err := CheckTrustFile(path, StakeConfig); err != nil {
+		return nil, Errors{{Msg: err.Error(), err: err}} // the message names the file
+	}
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Errors{{Pos: Pos{File: path}, Msg: "cannot read config: " + unwrapPath(err).Error(), err: err}}
 	}
-	return Parse(src, path)
+	return l.Parse(src, path)
 }
 
 // Parse decodes src as if read from filename: positions name filename, and
 // relative file() paths resolve against its directory.
-func Parse(src []byte, filename string) (*Config, error) {
-	c, errs := parse(src, filename)
+func (l Loader) Parse(src []byte, filename string) (*Config, error) {
+	c, errs := l.parse(src, filename)
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
+// parse is Loader{}.parse, for tests.
+func parse(src []byte, filename string) (*Config, Errors) { return Loader{}.parse(src, filename) }
+
 // parse decodes and validates, returning what it could decode even when
 // there are errors (nil only for a syntax error).
-func parse(src []byte, filename string) (*Config, Errors) {
+func (l Loader) parse(src []byte, filename string) (*Config, Errors) {
 	d := &decoder{
 		file:   filename,
 		files:  fileReader{dir: filepath.Dir(filename)},
+		env:    l.Env,
 		failed: map[fieldKey]bool{},
 	}
-	d.ctx = evalContext(d.files.read)
+	d.ctx = evalContext(d.files.read, d.env)
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		d.diags(diags, "")

@@ -26,6 +26,7 @@ func TestLoadFullConfig(t *testing.T) {
 		Mode:                ModeServer,
 		Listen:              Address{Network: NetTCP, Addr: "[::1]:6380"},
 		Target:              Address{Network: NetUnix, Addr: "/run/redis.sock"},
+		ListenMode:          DefaultListenMode,
 		PreviousPassphrases: []Secret{},
 		Cluster:             "passtunnel",
 		TLS: &TLS{
@@ -39,10 +40,11 @@ func TestLoadFullConfig(t *testing.T) {
 		ProxyProtocol: ProxyProtocol{Accept: "none", Trusted: []string{}, Send: "none"},
 	}
 	client := Tunnel{
-		Name:   "redis-client",
-		Mode:   ModeClient,
-		Listen: Address{Network: NetTCP, Addr: "127.0.0.1:6379"},
-		Target: Address{Network: NetTCP, Addr: "db.internal:6380"},
+		Name:       "redis-client",
+		Mode:       ModeClient,
+		Listen:     Address{Network: NetTCP, Addr: "127.0.0.1:6379"},
+		Target:     Address{Network: NetTCP, Addr: "db.internal:6380"},
+		ListenMode: DefaultListenMode,
 		// Cluster is stored even though passphrases are not built yet.
 		Cluster: "passtunnel",
 		TLS: &TLS{
@@ -86,7 +88,7 @@ func checkPositions(t *testing.T, c *Config, path string) {
 		{c.Tunnels[0].Fields["tls.curves"], at(24, 5)},
 		{c.Tunnels[0].Fields["limits.per_source_handshakes"], at(39, 5)},
 		{c.Tunnels[0].Fields["limits.idle_timeout"], at(42, 5)},
-		{c.Tunnels[1].Fields["tls.ca"], at(62, 5)},
+		{c.Tunnels[1].Fields["tls.ca"], at(64, 5)},
 	}
 	for i, ck := range checks {
 		if ck.got != ck.want {
@@ -123,7 +125,7 @@ func TestSchemaFieldsAreDecoded(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	d := &decoder{file: "s.hcl", ctx: evalContext((&fileReader{dir: "."}).read), failed: map[fieldKey]bool{}}
+	d := &decoder{file: "s.hcl", ctx: evalContext((&fileReader{dir: "."}).read, nil), failed: map[fieldKey]bool{}}
 	c := d.config(f.Body)
 	for _, field := range want {
 		if _, ok := c.Tunnels[0].Fields[field]; !ok {

@@ -21,6 +21,7 @@ type fieldKey struct {
 type decoder struct {
 	file    string
 	files   fileReader
+	env     *Environ
 	ctx     *hcl.EvalContext
 	errs    Errors
 	failed  map[fieldKey]bool // fields that did not decode; later checks skip them
@@ -181,7 +182,7 @@ func (s *scope) secret(name string, dst *Secret) {
 		return
 	}
 	s.fields[s.prefix+name] = hclPos(s.d.file, a.Range.Start)
-	v, err := secretExpr(a.Expr, s.d.files.read)
+	v, err := secretExpr(a.Expr, s.d.files.secret, s.d.env.secret)
 	if err != nil {
 		s.fail(name, a, "%v", err)
 		return
@@ -205,7 +206,7 @@ func (s *scope) secretList(name string, dst *[]Secret) {
 	}
 	out := []Secret{}
 	for _, e := range tuple.Exprs {
-		v, err := secretExpr(e, s.d.files.read)
+		v, err := secretExpr(e, s.d.files.secret, s.d.env.secret)
 		if err != nil {
 			s.fail(name, a, "element %d: %v", len(out)+1, err)
 			return

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"io/fs"
 	"strconv"
 	"time"
 )
@@ -89,6 +90,12 @@ type Tunnel struct {
 	Mode   Mode
 	Listen Address
 	Target Address
+	// ListenMode is the permission of a unix listen socket (default
+	// DefaultListenMode); unused with a host:port listen.
+	ListenMode fs.FileMode
+	// UnsafeListen lets a client tunnel listen beyond loopback, where
+	// anyone who connects borrows this node's identity.
+	UnsafeListen bool
 
 	// Passphrase and SharedSecret hold secret material: never log or print them.
 	Passphrase          Secret

@@ -166,6 +166,7 @@ func (v *validator) addresses(i int) {
 	if v.ok(i, "target") && overlaps(t.Listen, t.Target) {
 		v.fail(i, "target", "%q is the tunnel's own listen address: it would connect to itself", t.Target)
 	}
+	v.listenExposure(i)
 }
 
 func (v *validator) secrets(i int) {

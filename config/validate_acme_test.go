@@ -46,8 +46,9 @@ func TestACMEAccepted(t *testing.T) {
 
 func TestBrokenACMEConfigs(t *testing.T) {
 	for _, tc := range []brokenConfig{
-		{"client mode", strings.Replace(acmeServer, `mode   = "server"`, `mode   = "client"`, 1), []string{
-			`bad.hcl:6:3: tunnel "edge": acme: only meaningful in server mode: it gets the certificate a server presents`,
+		{"client mode", strings.Replace(acmeServer, `mode   = "server"`, `mode   = "client"
+  unsafe_listen = true`, 1), []string{
+			`bad.hcl:7:3: tunnel "edge": acme: only meaningful in server mode: it gets the certificate a server presents`,
 		}},
 		{"other identities", strings.Replace(acmeServer, `tls { ca = "ca.crt" }`,
 			`tls {

@@ -86,8 +86,8 @@ func (v *validator) sharedSecret(i int) {
 			v.setting("tls.client_auth", tl.ClientAuth), v.setting("tls.client_auth", "require"))
 	case t.Mode == ModeClient && tl.InsecureSkipVerify && v.ok(i, "tls.insecure_skip_verify"):
 		v.fail(i, "shared_secret", "needs a server authenticated by certificate, and with %s any server "+
-			"could collect a proof and guess the secret offline: verify the server with tls.ca, tls.system_roots or tls.pin",
-			v.name("tls.insecure_skip_verify"))
+			"could collect a proof and guess the secret offline: verify the server with %s, %s or %s",
+			v.name("tls.insecure_skip_verify"), v.name("tls.ca"), v.name("tls.system_roots"), v.name("tls.pin"))
 	}
 }
 

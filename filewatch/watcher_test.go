@@ -34,6 +34,19 @@ func TestRenameOver(t *testing.T) {
 	c.next(t, "a file renamed over the old one")
 }
 
+// A chmod is a change: a file that others could write is refused, so one
+// made safe again (or unsafe) must be looked at again.
+func TestChmodIsAChange(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ca.pem")
+	write(t, file, "one")
+	c := newCalls()
+	newWatcher(t, Options{Interval: hour}).Watch([]string{file}, nil, c.onChange)
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.next(t, "a chmod")
+}
+
 // The kubelet never writes the files a tunnel names: it swaps ..data. Two
 // swaps in a row show the watch follows the new timestamped directory too.
 func TestKubernetesSwap(t *testing.T) {

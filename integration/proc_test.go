@@ -109,6 +109,7 @@ type procOpts struct {
 	// secretStdout: stdout holds a secret the process made (pki
 	// passphrase), so a failed test does not log it.
 	secretStdout bool
+	user  *syscall.Credential // run as this user (the test must be root)
 }
 
 // startProc starts name with args. The process group is killed and reaped in
@@ -124,7 +125,7 @@ func startProc(t testing.TB, name string, args []string, opts procOpts) *proc {
 		secretStdout: opts.secretStdout,
 	}
 	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: opts.user}
 	cmd.Stdout = p.stdout
 	cmd.Stderr = p.stderr
 	cmd.Dir = opts.dir

@@ -177,29 +177,33 @@ func WriteKeyPair(dir, name string, cert tls.Certificate) (certPath, keyPath str
 	}
 	certPath = filepath.Join(dir, name+".crt")
 	keyPath = filepath.Join(dir, name+".key")
-	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
+	if err := WriteFileAtomic(keyPath, keyPEM, 0o600); err != nil {
 		return "", "", err
 	}
-	if err := writeFileAtomic(certPath, chain, 0o644); err != nil {
+	if err := WriteFileAtomic(certPath, chain, 0o644); err != nil {
 		return "", "", err
 	}
 	return certPath, keyPath, nil
 }
 
-// writeFileAtomic creates the temporary file 0600 (os.CreateTemp's mode), so
-// key bytes are never readable by others, then widens the mode if asked.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory, renamed over path: a reader never sees half a file, and
+// whatever path was (a symlink someone planted) is replaced, never
+// followed. The temporary file is created 0600 (os.CreateTemp's mode,
+// exclusively, under a random name), so key bytes are never readable by
+// others, and widened to perm through its descriptor.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, perm)
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)

@@ -49,16 +49,34 @@ type fileError struct {
 	err  error
 }
 
-func (e *fileError) Error() string { return fmt.Sprintf("%s %q: %v", e.role.noun(), e.path, e.err) }
+func (e *fileError) Error() string {
+	if unsafeFile(e.err) {
+		return e.err.Error() // it names the file, and what about it is wrong
+	}
+	return fmt.Sprintf("%s %q: %v", e.role.noun(), e.path, e.err)
+}
 func (e *fileError) Unwrap() error { return e.err }
 
 func newFileError(role fileRole, path string, err error) error {
 	return &fileError{role: role, path: path, err: err}
 }
 
+// unsafeFile reports whether err is a refusal of config.CheckTrustFile.
+func unsafeFile(err error) bool {
+	var u *config.UnsafeFileError
+	return errors.As(err, &u)
+}
+
 // readFile drops the *fs.PathError wrapper: the path is already in the
-// fileError, and "open /x: no such file" would name it twice.
+// fileError, and "open /x: no such file" would name it twice. A CA bundle
+// decides whom a tunnel trusts, so one that others could change is refused
+// (config.CheckTrustFile), at the first load and at every reload alike.
 func readFile(role fileRole, path string) ([]byte, error) {
+	if role == roleCA {
+		if err := config.CheckTrustFile(path, config.StakeTrust); err != nil {
+			return nil, newFileError(role, path, err)
+		}
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -92,5 +110,8 @@ func tunnelFileError(t *config.Tunnel, err error) error {
 		return fmt.Errorf("%s: %w", tunnelPrefix(t, "tls"), err)
 	}
 	field := fe.role.field()
+	if unsafeFile(fe.err) {
+		return fmt.Errorf("%s: %s: %w", tunnelPrefix(t, field), field, fe.err)
+	}
 	return fmt.Errorf("%s: %s %q: %w", tunnelPrefix(t, field), field, fe.path, fe.err)
 }

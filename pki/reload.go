@@ -60,6 +60,8 @@ type reloader struct {
 	entries map[string]*entry         // by sourceKey
 	byCfg   map[*tls.Config][]string  // the entries each config uses, for Release
 	stats   map[string]*reloadCounter // by tunnel; never deleted, so counters only grow
+	// keyWarned holds the key files warnKeyMode has warned about.
+	keyWarned map[string]bool
 }
 
 type reloadCounter struct{ ok, failed atomic.Uint64 }
@@ -73,6 +75,8 @@ func newReloader(log *slog.Logger, interval time.Duration) *reloader {
 		entries: map[string]*entry{},
 		byCfg:   map[*tls.Config][]string{},
 		stats:   map[string]*reloadCounter{},
+
+		keyWarned: map[string]bool{},
 	}
 }
 

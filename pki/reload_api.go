@@ -38,6 +38,8 @@ func (r *reloader) sharePair(cfg *tls.Config, tunnel, certFile, keyFile string) 
 	if err != nil {
 		return nil, err
 	}
+	fresh.loaded = func() { r.warnKeyMode(tunnel, certFile, keyFile) }
+	fresh.loaded()
 	return r.share(cfg, "pair\x00"+tunnel+"\x00"+certFile+"\x00"+keyFile, fresh, known).(*pairSource), nil
 }
 

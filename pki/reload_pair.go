@@ -72,6 +72,7 @@ type pairSource struct {
 	tunnel, certFile, keyFile string
 	log                       *slog.Logger
 	count                     *reloadCounter
+	loaded                    func() // after each pair read and put in use
 
 	cur atomic.Pointer[tls.Certificate]
 	mu  sync.Mutex // one check at a time
@@ -138,6 +139,9 @@ func (s *pairSource) check() bool {
 	case apply:
 		s.cur.Store(cert)
 		s.count.ok.Add(1)
+		if s.loaded != nil {
+			s.loaded()
+		}
 		s.log.Info("certificate reloaded", "tunnel", s.tunnel, "file", s.certFile,
 			"fingerprint", Fingerprint(cert.Leaf.Raw), "not_after", cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
 	case report:

@@ -115,10 +115,10 @@ func (m *Manager) makeSelfSigned(certPath, keyPath string) (tls.Certificate, err
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
+	if err := WriteFileAtomic(keyPath, keyPEM, 0o600); err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := writeFileAtomic(certPath, CertPEM(cert.Certificate[0]), 0o644); err != nil {
+	if err := WriteFileAtomic(certPath, CertPEM(cert.Certificate[0]), 0o644); err != nil {
 		return tls.Certificate{}, err
 	}
 	return cert, nil

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -26,8 +27,11 @@ type Options struct {
 	Mode config.Mode
 	// Listen is tcp host:port (port 0 picks one; see Tunnel.Addr) or a unix path.
 	Listen config.Address
-	Target config.Address
-	Limits config.Limits
+	// ListenMode is the mode of a unix Listen socket, exactly, whatever the
+	// umask; 0 means config.DefaultListenMode.
+	ListenMode fs.FileMode
+	Target     config.Address
+	Limits     config.Limits
 	// ProxyProtocol is read from trusted peers before anything else
 	// (Accept) and written to the target before any other byte (Send).
 	ProxyProtocol config.ProxyProtocol
@@ -97,7 +101,7 @@ func Listen(opts Options) (*Tunnel, error) {
 	if err := validate(&opts); err != nil {
 		return nil, fmt.Errorf("tunnel %q: %w", opts.Name, err)
 	}
-	ln, err := listen(opts.Listen)
+	ln, err := listen(opts.Listen, opts.ListenMode)
 	if err != nil {
 		return nil, fmt.Errorf("tunnel %q: listen on %s: %w", opts.Name, opts.Listen, err)
 	}

@@ -3,6 +3,9 @@ package proxy
 import (
 	"crypto/tls"
 	"fmt"
+	"os"
+
+	"github.com/passtunnel/passtunnel/config"
 )
 
 // Update replaces the tunnel's settings for the connections it accepts from
@@ -24,6 +27,11 @@ func (t *Tunnel) Update(opts Options) error {
 	opts.Logger = cur.Logger
 	if err := validate(&opts); err != nil {
 		return fmt.Errorf("tunnel %q: update: %w", cur.Name, err)
+	}
+	if mode := socketMode(opts.ListenMode); opts.Listen.Network == config.NetUnix && mode != socketMode(cur.ListenMode) {
+		if err := os.Chmod(opts.Listen.Addr, mode); err != nil {
+			return fmt.Errorf("tunnel %q: update: set the socket's mode: %w", cur.Name, err)
+		}
 	}
 	t.opts.Store(&opts)
 	t.lim.Store(newLimiters(t.lim.Load(), opts.Limits))

@@ -57,6 +57,8 @@ tunnel "redis-client" {
   listen = "127.0.0.1:6379"
   target = "db.internal:6380"
 
+  unsafe_listen = false
+
   tls {
     cert                 = "${env("PT_TEST_DIR")}/client.crt"
     ca                   = file("ca-path.txt")
