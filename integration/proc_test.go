@@ -109,7 +109,7 @@ type procOpts struct {
 	// secretStdout: stdout holds a secret the process made (pki
 	// passphrase), so a failed test does not log it.
 	secretStdout bool
-	user  *syscall.Credential // run as this user (the test must be root)
+	user         *syscall.Credential // run as this user (the test must be root)
 }
 
 // startProc starts name with args. The process group is killed and reaped in
