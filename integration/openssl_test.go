@@ -105,3 +105,21 @@ func TestClientTunnelToOpenSSLServer(t *testing.T) {
 			logMatch("handshake failed", "tunnel", "wrongname", "reason", "bad_certificate"))
 	})
 }
+
+// TestOpenSSLClientDistrustsServer: openssl s_client refusing the server
+// tunnel's certificate under TLS 1.3 makes crypto/tls report "bad record
+// MAC"; the tunnel logs what that most likely means.
+func TestOpenSSLClientDistrustsServer(t *testing.T) {
+	t.Parallel()
+	openssl := needProgram(t, "openssl")
+	f := newFixture(t)
+	pt := startRun(t, f.serverTun("s", "127.0.0.1:0", startEcho(t).addr))
+	c := startProc(t, openssl, []string{"s_client", "-connect", pt.listenAddr(t, "s"), "-tls1_3", "-CAfile", f.caB,
+		"-verify_return_error", "-servername", "localhost", "-cert", f.client.cert, "-key", f.client.key, "-quiet"},
+		procOpts{stdin: true})
+	e := pt.mustLog(t, ioTimeout, "handshake failed", logMatch("handshake failed", "tunnel", "s"))
+	c.waitExit(5 * time.Second)
+	if e.str("reason") != "bad_certificate" || !strings.Contains(e.str("error"), "probably does not trust this tunnel's certificate") {
+		t.Errorf("handshake failed line %v, want reason bad_certificate and the likely cause", e)
+	}
+}

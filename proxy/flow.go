@@ -67,7 +67,7 @@ func (c *conn) runServer(peer string) outcome {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}
 		}
-		c.handshakeFailed(err, c.peerArgs()...)
+		c.handshakeFailed(explainServerHandshake(tc, err), c.peerArgs()...)
 		return outcome{logged: true}
 	}
 	if isACMEChallenge(tc) {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
@@ -65,6 +66,29 @@ func verifiedByTLS(cs tls.ConnectionState) (*x509.Certificate, error) {
 		return cs.VerifiedChains[0][0], nil
 	}
 	return nil, nil
+}
+
+// distrusted is a server handshake that failed the way an OpenSSL client
+// (s_client, stunnel, HAProxy) ends TLS 1.3 when it does not trust the
+// server's certificate: its alert comes under keys the server no longer
+// reads with, and crypto/tls can only report "bad record MAC".
+type distrusted struct{ err error }
+
+func (d distrusted) Error() string {
+	return d.err.Error() + " (the peer probably does not trust this tunnel's certificate: a TLS 1.3 client " +
+		"that refuses it ends the handshake this way; check the CA the client trusts and the name it expects)"
+}
+func (d distrusted) Unwrap() error         { return d.err }
+func (distrusted) HandshakeReason() string { return hsBadCertificate }
+
+// explainServerHandshake names the likely cause of a server handshake's
+// failure where crypto/tls's error alone misleads.
+func explainServerHandshake(tc *tls.Conn, err error) error {
+	cs := tc.ConnectionState()
+	if !cs.HandshakeComplete && cs.Version == tls.VersionTLS13 && strings.Contains(err.Error(), "bad record MAC") {
+		return distrusted{err}
+	}
+	return err
 }
 
 // reasoned is an error that names its own handshake failure reason, such
