@@ -99,7 +99,7 @@ const pkiTimeout = 30 * time.Second
 
 // runPKI runs `passtunnel pki ARGS...` to completion and fails the test
 // unless it exits 0.
-func runPKI(t *testing.T, env []string, args ...string) *proc {
+func runPKI(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	p := startProc(t, binPath, append([]string{"pki"}, args...), procOpts{env: env})
 	if code := p.mustExit(t, pkiTimeout); code != 0 {
@@ -134,7 +134,7 @@ func (id issued) roots(t testing.TB) *x509.CertPool {
 }
 
 // pkiIssue runs `pki issue` for name with the passphrase in passFile.
-func pkiIssue(t *testing.T, passFile, name string, extra ...string) issued {
+func pkiIssue(t testing.TB, passFile, name string, extra ...string) issued {
 	t.Helper()
 	dir := t.TempDir()
 	runPKI(t, nil, append([]string{"issue", "--name", name, "--out", dir, "--passphrase-file", passFile}, extra...)...)

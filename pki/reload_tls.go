@@ -81,6 +81,13 @@ func (m *Manager) followClientFiles(t *config.Tunnel, e *Endpoint) error {
 	return nil
 }
 
+// maxPeerChain bounds the certificates of a peer chain that verifyChain
+// looks at. Real chains hold a leaf and two or three intermediates; x509
+// tries every offered intermediate whose name fits, each a signature
+// check, so a peer that offers hundreds would make every handshake cost
+// many.
+const maxPeerChain = 10
+
 // fixedPool is a pool that never changes, as a chain check reads it.
 func fixedPool(p *x509.CertPool) func() *x509.CertPool { return func() *x509.CertPool { return p } }
 
@@ -92,6 +99,10 @@ func fixedPool(p *x509.CertPool) func() *x509.CertPool { return func() *x509.Cer
 func verifyChain(roots func() *x509.CertPool, name string, usage x509.ExtKeyUsage, now func() time.Time) chainCheck {
 	cache := newVerifyCache()
 	return func(certs []*x509.Certificate) ([]*x509.Certificate, error) {
+		if len(certs) > maxPeerChain {
+			return nil, &tls.CertificateVerificationError{UnverifiedCertificates: certs,
+				Err: fmt.Errorf("peer sent %d certificates, more than the %d of any real chain", len(certs), maxPeerChain)}
+		}
 		pool, at := roots(), now()
 		return cache.check(pool, certs, at, func() ([]*x509.Certificate, error) {
 			opts := x509.VerifyOptions{

@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/x509"
+	"strings"
 	"testing"
 	"time"
 )
@@ -159,5 +160,22 @@ func BenchmarkVerifyChain(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A chain longer than any real one is refused before path building.
+func TestVerifyChainRefusesLongChains(t *testing.T) {
+	ca := newTestCA(t, "ca")
+	chain := issueChain(t, ca, "client", time.Hour)
+	long := append([]*x509.Certificate{}, chain...)
+	for len(long) <= maxPeerChain {
+		long = append(long, ca.Cert)
+	}
+	check := verifyChain(fixedPool(poolOf(ca)), "", x509.ExtKeyUsageClientAuth, time.Now)
+	if _, err := check(chain); err != nil {
+		t.Fatalf("real chain: %v", err)
+	}
+	if _, err := check(long); err == nil || !strings.Contains(err.Error(), "more than the 10 of any real chain") {
+		t.Fatalf("chain of %d: %v", len(long), err)
 	}
 }
