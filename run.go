@@ -87,8 +87,6 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Opti
 	if t.Passphrase.IsSet() {
 		opts.HandshakeHint = fmt.Sprintf("both ends must hold the same passphrase (or have it in previous_passphrases) "+
 			"and the same cluster (here %q)", t.Cluster)
-		// A node's handshake is a hello and one or two small certificates.
-		opts.MaxHandshakeBytes = passphraseHandshakeBytes
 	}
 	var e *pki.Endpoint
 	var err error
@@ -105,7 +103,7 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Opti
 		err = fmt.Errorf("%s: tunnel %q: mode: unknown mode %q", t.Where("mode"), t.Name, t.Mode)
 	}
 	if err == nil {
-		opts.TLS, opts.Peer = e.Config, e.Peer
+		opts.TLS, opts.Peer, opts.MaxHandshakeBytes = e.Config, e.Peer, e.MaxHandshakeBytes
 		opts.AfterHandshake, err = sharedSecretStep(m, t)
 	}
 	if err != nil {
@@ -113,14 +111,6 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Opti
 	}
 	return opts, nil
 }
-
-// passphraseHandshakeBytes is what a passphrase tunnel's peer may send
-// before its handshake completes: a hello (about 1.5 KiB with a
-// post-quantum key share, plus a session ticket when it resumes) and a node
-// chain of one certificate per cluster CA (about 0.5 KiB each). Anything
-// near the bound is a flood of certificates that crypto/tls would parse
-// before the chain check could refuse them.
-const passphraseHandshakeBytes = 16 << 10
 
 // sharedSecretStep is the AfterHandshake step of t's shared_secret (nil
 // without one): the exchange of proofs with the verified peer.

@@ -49,7 +49,7 @@ func (m *Manager) Server(t *config.Tunnel) (*Endpoint, error) {
 			lifetime: sessionLifetime(t), noTLS12: true}.
 			apply(cfg, id.tickets)
 	}
-	return endpoint(cfg, id.verify), nil
+	return id.endpoint(cfg), nil
 }
 
 // Client builds the endpoint of a client tunnel: certificate files
@@ -86,7 +86,7 @@ func (m *Manager) Client(t *config.Tunnel, targetHost string) (*Endpoint, error)
 	if cfg.ServerName == "" {
 		cfg.ServerName = clusterOf(t) + ".passtunnel.internal"
 	}
-	return endpoint(cfg, id.verify), nil
+	return id.endpoint(cfg), nil
 }
 
 // passphraseIdentity is what a passphrase tunnel's config is built from.
@@ -96,6 +96,13 @@ type passphraseIdentity struct {
 	// verify checks peers against the CAs of passphrase and
 	// previous_passphrases, then allow { }.
 	verify *verification
+}
+
+// endpoint pairs cfg with id's verification and a node's handshake bound.
+func (id *passphraseIdentity) endpoint(cfg *tls.Config) *Endpoint {
+	e := endpoint(cfg, id.verify)
+	e.MaxHandshakeBytes = nodeHandshakeBytes
+	return e
 }
 
 // passphraseSetup checks the policy, derives the CAs of passphrase and of

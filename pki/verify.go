@@ -13,11 +13,22 @@ type Endpoint struct {
 	// Config is the config of every handshake of the tunnel (client
 	// tunnels take a per-certificate copy of it through ForHandshake).
 	Config *tls.Config
+	// MaxHandshakeBytes bounds what the peer may send before its handshake
+	// completes, where pki knows what a real one weighs (0: the caller's
+	// default): crypto/tls parses every certificate of a flood before any
+	// verification can refuse it.
+	MaxHandshakeBytes int
 	// verify is the peer verification that Config's VerifyConnection
 	// runs; nil when the peer is not verified at all (client_auth =
 	// "none", insecure_skip_verify).
 	verify *verification
 }
+
+// nodeHandshakeBytes is MaxHandshakeBytes of a passphrase tunnel: a node's
+// hello is about 1.5 KiB with a post-quantum key share (plus a session
+// ticket when it resumes), its chain one certificate of about 0.5 KiB per
+// cluster CA. Anything near the bound is a flood.
+const nodeHandshakeBytes = 16 << 10
 
 // Peer is the verdict on a finished handshake whose state is cs: the
 // certificate that verification (a chain to a trusted CA, a cluster CA, or
