@@ -137,6 +137,8 @@ func writeTLSPlan(b *strings.Builder, t *config.Tunnel) {
 	}
 	if c.SessionResumptionDisabled {
 		b.WriteString(", session_resumption false")
+	} else if t.Mode == config.ModeServer {
+		fmt.Fprintf(b, ", session_lifetime %s", c.SessionLifetime)
 	}
 	b.WriteString("\n")
 }
