@@ -9,12 +9,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/passtunnel/passtunnel/internal/testfs"
 )
 
 // binPath is the passtunnel binary built by TestMain.
 var binPath string
 
 func TestMain(m *testing.M) {
+	testfs.StrictUmask()
 	os.Exit(buildAndRun(m))
 }
 
