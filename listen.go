@@ -20,9 +20,13 @@ func (f *fleet) bind(t *config.Tunnel, opts proxy.Options) (*proxy.Tunnel, error
 	}
 	exposed := t.Mode == config.ModeClient && !onLoopback(tun.Addr())
 	if exposed && !t.UnsafeListen {
+		unsafe := "unsafe_listen = true"
+		if t.Fields["listen"].Flag != "" {
+			unsafe = "--unsafe-listen"
+		}
 		err = located{fmt.Errorf("%s: tunnel %q: listen: %q is bound to %s, which is not a loopback address: "+
 			"a client tunnel lends this node's identity to anyone who connects to it; listen on 127.0.0.1 or [::1], "+
-			"or set unsafe_listen = true", t.Where("listen"), t.Name, t.Listen, tun.Addr())}
+			"or set %s", t.Where("listen"), t.Name, t.Listen, tun.Addr(), unsafe)}
 	}
 	if err == nil {
 		if perr := f.pki.Listening(t, tun.Addr()); perr != nil {

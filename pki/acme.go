@@ -55,8 +55,8 @@ func (m *Manager) acmeServerEndpoint(t *config.Tunnel) (*Endpoint, error) {
 	}
 	if resumes(t) {
 		// The certificate depends on the ClientHello: no own to compare.
-		resumeGuard{margin: fileResumeMargin, now: m.now, lifetime: sessionLifetime(t)}.
-			apply(cfg, randomTicketer(sessionLifetime(t), m.now))
+		g, tk := m.fileSessions(t)
+		g.apply(cfg, tk)
 	}
 	challenge := &tls.Config{
 		MinVersion:     tls.VersionTLS12, // RFC 8737 section 4

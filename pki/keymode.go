@@ -19,11 +19,7 @@ func (r *reloader) warnKeyMode(tunnel, certFile, keyFile string) {
 	if err != nil || fi.Mode().Perm()&0o044 == 0 {
 		return
 	}
-	r.mu.Lock()
-	first := !r.keyWarned[path]
-	r.keyWarned[path] = true
-	r.mu.Unlock()
-	if first {
+	if r.keyWarned.first(path) {
 		mode := fmt.Sprintf("%04o", uint32(fi.Mode().Perm()))
 		r.log.Warn("private key is readable by group or others: whoever can read it can act as this tunnel; "+
 			"chmod go-r it (a Kubernetes Secret volume: defaultMode 0400, or 0440 with fsGroup)",

@@ -62,7 +62,7 @@ type Manager struct {
 	clusters map[[32]byte]func() (*clusterState, error) // sync.OnceValues
 	secrets  map[[32]byte]func() (*SharedSecretKey, error)
 	nodes    map[string]*nodeIdentity // by the fingerprints of its CAs
-	warned   map[string]bool          // warnings logged once: see firstWarning
+	warned   onceSet                  // warnings logged once a process
 	reload   *reloader                // hot reload of tls.cert, tls.key, tls.ca
 
 	stateDir     func() (string, error) // sync.OnceValues of ResolveStateDir
@@ -89,7 +89,6 @@ func NewManager(opts Options) *Manager {
 		clusters:     map[[32]byte]func() (*clusterState, error){},
 		secrets:      map[[32]byte]func() (*SharedSecretKey, error){},
 		nodes:        map[string]*nodeIdentity{},
-		warned:       map[string]bool{},
 		stateDir:     sync.OnceValues(func() (string, error) { return ResolveStateDir(opts.StateDir) }),
 		stateDirFlag: opts.StateDir,
 		readOnly:     opts.ReadOnly,
@@ -183,7 +182,7 @@ func (m *Manager) keyOf(passphrase, cluster string) [32]byte {
 // accepted: repeating it on every reload would only train people to
 // ignore it.
 func (m *Manager) warnWeak(tunnel, field string, err error) {
-	if m.firstWarning(tunnel + "\x00" + field) {
+	if m.warned.first(tunnel + "\x00" + field) {
 		m.log.Warn("weak passphrase accepted because allow_weak_passphrase = true",
 			"tunnel", tunnel, "field", field, "rule", err.Error())
 	}
@@ -195,7 +194,7 @@ func (m *Manager) warnWeak(tunnel, field string, err error) {
 // precomputed guesses serves an attacker against all of them.
 func (m *Manager) warnDefaultCluster(tunnel string) {
 	// The key holds no NUL, so no tunnel and field of warnWeak can match it.
-	if m.firstWarning("default cluster") {
+	if m.warned.first("default cluster") {
 		m.log.Warn("passphrase tunnel on the default cluster: the cluster salts the passphrase derivation, "+
 			"so one precomputed table of guesses covers every deployment that keeps the default",
 			"tunnel", tunnel, "cluster", DefaultCluster,
@@ -204,14 +203,23 @@ func (m *Manager) warnDefaultCluster(tunnel string) {
 	}
 }
 
-// firstWarning reports whether the warning named key is logged for the
-// first time in this Manager, that is in this process.
-func (m *Manager) firstWarning(key string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.warned[key] {
+// onceSet remembers keys, for what is done once a process: a warning
+// logged, a file warned about.
+type onceSet struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// first reports whether key is new to the set, and adds it.
+func (s *onceSet) first(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen[key] {
 		return false
 	}
-	m.warned[key] = true
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.seen[key] = true
 	return true
 }

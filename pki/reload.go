@@ -61,7 +61,7 @@ type reloader struct {
 	byCfg   map[*tls.Config][]string  // the entries each config uses, for Release
 	stats   map[string]*reloadCounter // by tunnel; never deleted, so counters only grow
 	// keyWarned holds the key files warnKeyMode has warned about.
-	keyWarned map[string]bool
+	keyWarned onceSet
 }
 
 type reloadCounter struct{ ok, failed atomic.Uint64 }
@@ -75,8 +75,6 @@ func newReloader(log *slog.Logger, interval time.Duration) *reloader {
 		entries: map[string]*entry{},
 		byCfg:   map[*tls.Config][]string{},
 		stats:   map[string]*reloadCounter{},
-
-		keyWarned: map[string]bool{},
 	}
 }
 

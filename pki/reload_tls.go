@@ -175,9 +175,9 @@ func (m *Manager) followServer(t *config.Tunnel, e *Endpoint, err error) (*Endpo
 		}
 	}
 	if resumes(t) {
-		lifetime := sessionLifetime(t)
-		guardEachHandshake(e.Config, resumeGuard{sameOwn: true, margin: fileResumeMargin, now: m.now, lifetime: lifetime},
-			randomTicketer(lifetime, m.now))
+		g, tk := m.fileSessions(t)
+		g.sameOwn = true
+		guardEachHandshake(e.Config, g, tk)
 	}
 	return e, nil
 }

@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"time"
+
+	"github.com/passtunnel/passtunnel/config"
 )
 
 // Node certificates are short-lived, session tickets are not. A session
@@ -188,6 +190,15 @@ func (g resumeGuard) ownLeaf() *x509.Certificate {
 func ownDigest(leaf *x509.Certificate) []byte {
 	d := sha256.Sum256(leaf.Raw)
 	return d[:8]
+}
+
+// fileSessions is how a tunnel whose certificate does not come from a
+// passphrase resumes sessions: tickets accepted for session_lifetime, not
+// within fileResumeMargin of a certificate's expiry, sealed with random
+// keys of its own.
+func (m *Manager) fileSessions(t *config.Tunnel) (resumeGuard, *ticketer) {
+	lifetime := sessionLifetime(t)
+	return resumeGuard{margin: fileResumeMargin, now: m.now, lifetime: lifetime}, randomTicketer(lifetime, m.now)
 }
 
 // fileResumeMargin is the margin for certificates from files: their

@@ -150,12 +150,7 @@ func (r *recordConn) release() { r.s.release() }
 
 // CloseWrite passes a half-close to the socket, as closeWrite expects of
 // what a tls.Conn runs on.
-func (r *recordConn) CloseWrite() error {
-	if cw, ok := r.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
-}
+func (r *recordConn) CloseWrite() error { return closeWrite(r.Conn) }
 
 // copyRecords forwards a TLS source that reads through a recordConn. It
 // waits for the socket holding no buffer, then decrypts every record that

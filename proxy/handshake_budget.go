@@ -80,9 +80,4 @@ func (b *budgetConn) Read(p []byte) (int, error) {
 }
 
 // CloseWrite keeps the half-close the pump looks for under a *tls.Conn.
-func (b *budgetConn) CloseWrite() error {
-	if cw, ok := b.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
-}
+func (b *budgetConn) CloseWrite() error { return closeWrite(b.Conn) }

@@ -110,3 +110,10 @@ func Churn(t testing.TB, path string, every time.Duration) {
 	// before calling Churn is removed only once the writes have stopped.
 	t.Cleanup(func() { close(stop); wg.Wait() })
 }
+
+// Main is the TestMain of a package whose tests write the files
+// passtunnel reads: it runs them under StrictUmask.
+func Main(m *testing.M) {
+	StrictUmask()
+	os.Exit(m.Run())
+}
