@@ -1,6 +1,7 @@
 // Command passtunnel carries a cleartext daemon's TCP traffic over mutually
-// authenticated TLS. This package is the CLI only: it parses the command line,
-// loads the config, wires config, pki and proxy together and handles signals.
+// authenticated TLS. This package is the CLI only: main.go dispatches, and
+// each command has a cmd_*.go file that parses its flags and hands over to
+// package daemon (the running set: tunnels, reload, signals, admin) or pki.
 package main
 
 import (
@@ -12,10 +13,9 @@ import (
 	"runtime/debug"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/daemon"
+	"github.com/passtunnel/passtunnel/pki"
 )
-
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 const usage = `passtunnel: a TLS tunnel for cleartext daemons
 
@@ -40,7 +40,7 @@ Run "passtunnel server -h" for the tunnel flags.
 
 func main() {
 	// First: nothing secret has been read yet.
-	scrub := hardenProcess()
+	scrub := daemon.HardenProcess()
 	// Connections are long-lived and allocate almost nothing once they
 	// pump, so the heap is mostly live connection state; the default GC
 	// headroom (GOGC=100) would double the memory of an idle fleet. 50
@@ -76,7 +76,7 @@ func runCLI(args []string, stdout, stderr io.Writer, loader config.Loader) int {
 	case "demo":
 		err = cmdDemo(stdout, stderr)
 	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "passtunnel", version)
+		cmdVersion(stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -101,14 +101,9 @@ func runCLI(args []string, stdout, stderr io.Writer, loader config.Loader) int {
 	}
 }
 
-// located marks an error whose message already says where it comes from.
-type located struct{ error }
-
-func (l located) Unwrap() error { return l.error }
-
 func isLocated(err error) bool {
 	var (
-		l  located
+		l  daemon.Located
 		es config.Errors
 		e  config.Error
 	)
@@ -124,4 +119,18 @@ func configPath(flagValue string) string {
 		return env
 	}
 	return "passtunnel.hcl"
+}
+
+// configFlag registers -config and returns what loads the config it names,
+// to call once fs is parsed, so that run and check find a config the same way.
+func configFlag(fs *flag.FlagSet, loader config.Loader) func() (*config.Config, error) {
+	path := fs.String("config", "", "config file (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)")
+	return func() (*config.Config, error) { return loader.Load(configPath(*path)) }
+}
+
+// stateDirFlag registers --state-dir, where what passtunnel makes and must
+// find again after a restart is kept (self-signed certificates).
+func stateDirFlag(fs *flag.FlagSet) *string {
+	return fs.String("state-dir", pki.DefaultStateDir, "`DIR` for state kept across restarts (self-signed certificates); "+
+		"the default falls back to $XDG_STATE_HOME/passtunnel or ~/.local/state/passtunnel when not writable")
 }

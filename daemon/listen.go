@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 // listener). A client tunnel is checked where it is bound too: config
 // takes the name localhost for loopback, and here it must have resolved
 // to it. Beyond loopback with unsafe_listen, it warns.
-func (f *fleet) bind(t *config.Tunnel, opts proxy.Options) (*proxy.Tunnel, error) {
+func (f *Fleet) bind(t *config.Tunnel, opts proxy.Options) (*proxy.Tunnel, error) {
 	tun, err := proxy.Listen(opts)
 	if err != nil {
 		return nil, err
@@ -24,13 +24,13 @@ func (f *fleet) bind(t *config.Tunnel, opts proxy.Options) (*proxy.Tunnel, error
 		if t.Fields["listen"].Flag != "" {
 			unsafe = "--unsafe-listen"
 		}
-		err = located{fmt.Errorf("%s: tunnel %q: listen: %q is bound to %s, which is not a loopback address: "+
+		err = Located{fmt.Errorf("%s: tunnel %q: listen: %q is bound to %s, which is not a loopback address: "+
 			"a client tunnel lends this node's identity to anyone who connects to it; listen on 127.0.0.1 or [::1], "+
 			"or set %s", t.Where("listen"), t.Name, t.Listen, tun.Addr(), unsafe)}
 	}
 	if err == nil {
 		if perr := f.pki.Listening(t, tun.Addr()); perr != nil {
-			err = located{perr} // pki names the tunnel and field
+			err = Located{perr} // pki names the tunnel and field
 		}
 	}
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"fmt"
@@ -68,7 +68,7 @@ func TestNotReady(t *testing.T) {
 }
 
 func TestNotReadyBeforeStart(t *testing.T) {
-	var f fleet
+	var f Fleet
 	if got := f.notReady(time.Now()); len(got) != 1 || !strings.HasPrefix(got[0], "starting") {
 		t.Errorf("before any tunnel started: %q", got)
 	}

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"github.com/passtunnel/passtunnel/proxy"
 )
 
-// fleet is the set of running tunnels of one process.
-type fleet struct {
+// Fleet is the set of running tunnels of one process.
+type Fleet struct {
 	log     *slog.Logger
 	level   *slog.LevelVar
 	pki     *pki.Manager
@@ -29,6 +29,7 @@ type fleet struct {
 	cfg     *config.Config
 	format  string
 	loader  config.Loader // what loaded cfg, and loads it again
+	version string        // the build's, for passtunnel_build_info
 	watch   *fileWatcher  // nil: no config file, or it cannot be watched
 	reloads reloadStats
 
@@ -49,12 +50,12 @@ type runningTunnel struct {
 	tunnel *proxy.Tunnel
 }
 
-func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*fleet, error) {
+func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*Fleet, error) {
 	m, err := newPKI(log, stateDir)
 	if err != nil {
 		return nil, err
 	}
-	f := &fleet{log: log, level: level, pki: m, sigs: make(chan os.Signal, 2)}
+	f := &Fleet{log: log, level: level, pki: m, sigs: make(chan os.Signal, 2)}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	// Subscribed before any tunnel listens, so a signal that arrives while
 	// tunnels start is not lost (or fatal by default).
@@ -65,7 +66,7 @@ func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*fleet, 
 // start builds every tunnel of cfg before binding any, so that a bad
 // certificate in one tunnel stops the start instead of half of it running;
 // then it listens and serves them all.
-func (f *fleet) start(cfg *config.Config) error {
+func (f *Fleet) start(cfg *config.Config) error {
 	opts := make([]proxy.Options, len(cfg.Tunnels))
 	for i := range cfg.Tunnels {
 		o, err := buildTunnel(f.pki, &cfg.Tunnels[i], f.log)
@@ -96,7 +97,7 @@ func (f *fleet) start(cfg *config.Config) error {
 // Serve retries failed accepts itself, as one tunnel's broken listener must
 // leave the others running, and returns once a reload, the drain or Close
 // stopped the tunnel.
-func (f *fleet) serveTunnel(t *proxy.Tunnel) {
+func (f *Fleet) serveTunnel(t *proxy.Tunnel) {
 	go func() {
 		if err := t.Serve(); err != nil {
 			f.log.Error("accept loop ended", "error", err)
@@ -106,7 +107,7 @@ func (f *fleet) serveTunnel(t *proxy.Tunnel) {
 
 // wait runs reloads until a signal asks to stop, then drains every tunnel.
 // Reloads run here, one at a time, and never during the drain.
-func (f *fleet) wait() {
+func (f *Fleet) wait() {
 	defer signal.Stop(f.sigs)
 	defer f.cancel()
 	for {
@@ -137,7 +138,7 @@ func closeAll(tunnels []runningTunnel) {
 // drain_timeout, and waits for the tunnels a reload removed to finish
 // draining too. A second SIGTERM/SIGINT cuts the drain short, as an operator
 // pressing Ctrl-C twice expects.
-func (f *fleet) drain() {
+func (f *Fleet) drain() {
 	for _, t := range f.tunnels {
 		f.retiring.Add(1)
 		go func() {
@@ -163,7 +164,7 @@ func (f *fleet) drain() {
 }
 
 // shutdown drains one tunnel within its drain_timeout, or until f.ctx ends.
-func (f *fleet) shutdown(t runningTunnel) {
+func (f *Fleet) shutdown(t runningTunnel) {
 	ctx, cancel := context.WithTimeout(f.ctx, t.cfg.Limits.DrainTimeout)
 	defer cancel()
 	if err := t.tunnel.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {

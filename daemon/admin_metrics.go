@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"maps"
@@ -35,8 +35,8 @@ type collector struct {
 	bytes, acceptErrors, certExpiry, certReloadsD, configReloadsD *prometheus.Desc
 }
 
-func newCollector(f *fleet) *collector {
-	return newCollectorOf(version, f.samples, f.pki.ReloadStats, f.reloads.byResult)
+func newCollector(f *Fleet) *collector {
+	return newCollectorOf(f.version, f.samples, f.pki.ReloadStats, f.reloads.byResult)
 }
 
 func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads func() map[string]pki.ReloadCounts,
@@ -116,7 +116,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // samples reads every running tunnel for a scrape.
-func (f *fleet) samples() []tunnelSample {
+func (f *Fleet) samples() []tunnelSample {
 	v := f.view.Load()
 	if v == nil {
 		return nil

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"strings"
@@ -42,7 +42,7 @@ tunnel "pass" {
 		t.Fatal(err)
 	}
 	for i, off := range []bool{false, true, true} {
-		p := plan(&c.Tunnels[i])
+		p := Plan(&c.Tunnels[i])
 		protocol := planLine(p, "protocol")
 		if got := strings.Contains(protocol, ", session_resumption false"); got != off {
 			t.Errorf("tunnel %q: protocol line %q shows session_resumption false: %v, want %v\n%s",
@@ -85,7 +85,7 @@ tunnel "client" {
 		t.Fatal(err)
 	}
 	for i, want := range []string{", 64 handshakes per source,", ", unlimited handshakes per source,", ""} {
-		p := plan(&c.Tunnels[i])
+		p := Plan(&c.Tunnels[i])
 		limits := planLine(p, "limits")
 		if got := strings.Contains(limits, "handshakes per source"); want == "" && got || want != "" && !strings.Contains(limits, want) {
 			t.Errorf("tunnel %q: limits line %q, want %q in it\n%s", c.Tunnels[i].Name, limits, want, p)
@@ -126,7 +126,7 @@ tunnel "wide" {
 		t.Fatal(err)
 	}
 	for i, want := range []string{"client    unix:/run/a.sock (mode 0600) cleartext", "client    0.0.0.0:6379 (unsafe_listen) cleartext"} {
-		if p := plan(&c.Tunnels[i]); !strings.Contains(p, want) {
+		if p := Plan(&c.Tunnels[i]); !strings.Contains(p, want) {
 			t.Errorf("plan lacks %q:\n%s", want, p)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/daemon"
 	"github.com/passtunnel/passtunnel/pki"
 )
 
@@ -37,8 +38,8 @@ func cmdDemo(stdout, stderr io.Writer) error {
 	}
 	defer echo.Close()
 	cfg := demoConfig(passphrase, echo.Addr().String())
-	log, level := newLogger(cfg, stderr)
-	f, err := newFleet(log, level, "") // nothing to keep: no self-signed tunnel
+	log, level := daemon.NewLogger(cfg, stderr)
+	f, err := daemon.NewFleet(log, level, "") // nothing to keep: no self-signed tunnel
 	if err != nil {
 		return err
 	}
@@ -46,27 +47,27 @@ func cmdDemo(stdout, stderr io.Writer) error {
 	// only known once it listens.
 	server, client := *cfg, *cfg
 	server.Tunnels, client.Tunnels = cfg.Tunnels[:1], cfg.Tunnels[1:]
-	if err := f.start(&server); err != nil {
+	if err := f.Start(&server); err != nil {
 		return err
 	}
-	serverAddr := f.tunnels[0].tunnel.Addr().String()
+	serverAddr := f.Addr(server.Tunnels[0].Name).String()
 	client.Tunnels[0].Target.Addr = serverAddr
-	if err := f.start(&client); err != nil {
-		closeAll(f.tunnels)
+	if err := f.Start(&client); err != nil {
+		f.Close()
 		return err
 	}
-	clientAddr := f.tunnels[1].tunnel.Addr().String()
-	ca, err := f.pki.ClusterCA(passphrase.Reveal(), demoCluster) // derived already: cached
+	clientAddr := f.Addr(client.Tunnels[0].Name).String()
+	ca, err := f.ClusterCA(passphrase.Reveal(), demoCluster) // derived already: cached
 	if err != nil {
-		closeAll(f.tunnels)
+		f.Close()
 		return err
 	}
 	probe := demoProbe{clientAddr: clientAddr, serverAddr: serverAddr, echoAddr: echo.Addr().String(), ca: ca, dir: dir}
 	if err := probe.run(stdout); err != nil {
-		closeAll(f.tunnels)
+		f.Close()
 		return err
 	}
-	f.wait()
+	f.Wait()
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"errors"
@@ -21,7 +21,7 @@ type reloadStats struct {
 // added, removed or changed, without touching the unchanged ones. A config
 // that does not load, or a tunnel whose TLS config cannot be built, refuses
 // the whole reload before anything changes, and the running config stays.
-func (f *fleet) reload(trigger string) {
+func (f *Fleet) reload(trigger string) {
 	if f.cfg == nil || f.cfg.File == "" {
 		f.log.Info("reload requested, but this process has no config file: nothing to reload",
 			"trigger", trigger)
@@ -56,7 +56,7 @@ func (f *fleet) reload(trigger string) {
 }
 
 // reported counts a reload that was applied and logs its result.
-func (f *fleet) reported(trigger string, plan reloadPlan, failed int) {
+func (f *Fleet) reported(trigger string, plan reloadPlan, failed int) {
 	args := []any{"trigger", trigger, "added", len(plan.added), "removed", len(plan.removed),
 		"changed", len(plan.changed), "unchanged", len(plan.unchanged)}
 	if failed > 0 {
@@ -71,7 +71,7 @@ func (f *fleet) reported(trigger string, plan reloadPlan, failed int) {
 // load reads the config again and points the file watcher at what it read.
 // Digests are taken before the load, so that an edit racing with it makes
 // the watcher reload once more instead of being missed.
-func (f *fleet) load(path string) (*config.Config, error) {
+func (f *Fleet) load(path string) (*config.Config, error) {
 	before := filewatch.SumAll(append(f.watch.paths(), path))
 	cfg, err := f.loader.Load(path)
 	deps := f.watch.paths() // a config that does not load keeps the files it had
@@ -84,12 +84,12 @@ func (f *fleet) load(path string) (*config.Config, error) {
 	return cfg, err
 }
 
-func (f *fleet) refuse(trigger string, err error) {
+func (f *Fleet) refuse(trigger string, err error) {
 	f.reloads.refused.Add(1)
 	f.log.Error("config reload refused", "trigger", trigger, "error", err.Error())
 }
 
-func (f *fleet) runningConfigs() []*config.Tunnel {
+func (f *Fleet) runningConfigs() []*config.Tunnel {
 	out := make([]*config.Tunnel, len(f.tunnels))
 	for i, t := range f.tunnels {
 		out[i] = t.cfg
@@ -99,7 +99,7 @@ func (f *fleet) runningConfigs() []*config.Tunnel {
 
 // buildAll builds the TLS config of every tunnel to start or change, all of
 // them before any is touched: one bad certificate refuses the whole reload.
-func (f *fleet) buildAll(ts []*config.Tunnel) (map[string]proxy.Options, error) {
+func (f *Fleet) buildAll(ts []*config.Tunnel) (map[string]proxy.Options, error) {
 	built := make(map[string]proxy.Options, len(ts))
 	var errs []error
 	for _, t := range ts {
@@ -115,7 +115,7 @@ func (f *fleet) buildAll(ts []*config.Tunnel) (map[string]proxy.Options, error) 
 
 // applyLogSettings applies log_level at once. The log format is part of the
 // handler every component already holds, so it changes only on restart.
-func (f *fleet) applyLogSettings(cfg *config.Config) {
+func (f *Fleet) applyLogSettings(cfg *config.Config) {
 	if cfg.LogFormat != f.format {
 		f.log.Warn("log_format changes apply after a restart", "running", f.format, "configured", cfg.LogFormat)
 	}
@@ -124,7 +124,7 @@ func (f *fleet) applyLogSettings(cfg *config.Config) {
 
 // watchConfig starts watching the config file and every file() it read. A
 // watcher that cannot start (no inotify instances left) leaves SIGHUP.
-func (f *fleet) watchConfig() {
+func (f *Fleet) watchConfig() {
 	if f.cfg.File == "" {
 		return
 	}

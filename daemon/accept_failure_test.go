@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package daemon
 
 import (
 	"crypto/tls"
@@ -166,14 +166,26 @@ func metricValue(t *testing.T, text, series string) float64 {
 	return v
 }
 
-// startEchoBackend is the demo's echo backend, closed when the test ends.
+// startEchoBackend is an echo backend, closed when the test ends.
 func startEchoBackend(t *testing.T) string {
 	t.Helper()
-	ln, err := startEcho()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
 	return ln.Addr().String()
 }
 

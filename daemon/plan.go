@@ -1,69 +1,16 @@
-package main
+package daemon
 
 import (
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
-	"github.com/passtunnel/passtunnel/pki"
 )
 
-// cmdCheck validates a config and prints what each tunnel will do. Unless
-// -skip-files is given it also loads every certificate, key and CA file, so
-// that a missing or mismatched file is found before a deploy, not after.
-func cmdCheck(args []string, stdout, stderr io.Writer, loader config.Loader) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	load := configFlag(fs, loader)
-	skipFiles := fs.Bool("skip-files", false, "do not load certificate, key and CA files "+
-		"(for checking a config away from the host it runs on)")
-	stateDir := stateDirFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	if !*skipFiles {
-		var errs []error
-		opts, err := pkiOptions(slog.New(slog.DiscardHandler), *stateDir)
-		if err != nil {
-			return err
-		}
-		// A check writes nothing (no state directory, no self-signed
-		// certificate) and reads each file once.
-		opts.ReadOnly, opts.ReloadInterval = true, -1
-		m := pki.NewManager(opts)
-		defer m.Close()
-		quiet := opts.Logger
-		for i := range cfg.Tunnels {
-			if _, err := buildTunnel(m, &cfg.Tunnels[i], quiet); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		if len(errs) > 0 {
-			return errors.Join(errs...)
-		}
-	}
-	for i := range cfg.Tunnels {
-		fmt.Fprint(stdout, plan(&cfg.Tunnels[i]))
-	}
-	if cfg.Admin != nil {
-		fmt.Fprintf(stdout, "admin %s: /metrics, /healthz, /readyz\n", cfg.Admin)
-	}
-	fmt.Fprintf(stdout, "%s: OK, %d tunnel(s)\n", cfg.File, len(cfg.Tunnels))
-	return nil
-}
-
-// plan renders one tunnel's resolved settings, defaults included, so an
+// Plan renders one tunnel's resolved settings, defaults included, so an
 // operator sees what will run rather than what was written.
-func plan(t *config.Tunnel) string {
+func Plan(t *config.Tunnel) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tunnel %q (%s)\n", t.Name, t.Pos)
 	in, out := "TLS", "cleartext"

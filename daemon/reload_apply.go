@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"github.com/passtunnel/passtunnel/config"
@@ -8,7 +8,7 @@ import (
 // apply carries out a built plan and returns how many tunnels failed to
 // start. Removed tunnels go first, then changed ones, then added ones, so
 // that an address one tunnel gives up is free for the tunnel taking it.
-func (f *fleet) apply(cfg *config.Config, plan reloadPlan, built map[string]proxy.Options) int {
+func (f *Fleet) apply(cfg *config.Config, plan reloadPlan, built map[string]proxy.Options) int {
 	running := make(map[string]runningTunnel, len(f.tunnels))
 	for _, t := range f.tunnels {
 		running[t.cfg.Name] = t
@@ -51,7 +51,7 @@ func (f *fleet) apply(cfg *config.Config, plan reloadPlan, built map[string]prox
 // listener stays and only new connections see the change; on a new address
 // the new listener must work before the old one is let go. Either way, open
 // connections finish on the settings they started with.
-func (f *fleet) change(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
+func (f *Fleet) change(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
 	if t.Listen == rt.cfg.Listen {
 		return f.update(rt, t, opts)
 	}
@@ -69,7 +69,7 @@ func (f *fleet) change(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (
 
 // update changes a tunnel in place; the TLS config it stops using goes
 // back to pki, which stops watching files no other config uses.
-func (f *fleet) update(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
+func (f *Fleet) update(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
 	old := rt.tunnel.TLS()
 	err := f.pki.Listening(t, rt.tunnel.Addr()) // acme: see bind
 	if err == nil {
@@ -86,7 +86,7 @@ func (f *fleet) update(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (
 	return runningTunnel{cfg: t, tunnel: rt.tunnel}, nil
 }
 
-func (f *fleet) add(t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
+func (f *Fleet) add(t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
 	tun, err := f.bind(t, opts)
 	if err != nil {
 		f.pki.Release(opts.TLS)
@@ -99,7 +99,7 @@ func (f *fleet) add(t *config.Tunnel, opts proxy.Options) (runningTunnel, error)
 
 // retire stops a tunnel's listener now and lets its open connections drain
 // in the background, within its drain_timeout.
-func (f *fleet) retire(rt runningTunnel) {
+func (f *Fleet) retire(rt runningTunnel) {
 	if err := rt.tunnel.StopAccepting(); err != nil {
 		f.log.Warn("closing a removed tunnel's listener", "tunnel", rt.cfg.Name, "error", err)
 	}

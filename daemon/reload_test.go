@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"fmt"
@@ -23,7 +23,7 @@ func clientTunnel(name, listen string) string {
 // testFleet runs the tunnels of a config file in this process, the way
 // serve does but without the signal loop: tests call reload themselves.
 type testFleet struct {
-	*fleet
+	*Fleet
 	path string
 	logs *testlog.Buffer
 }
@@ -37,7 +37,7 @@ func startTestFleet(t *testing.T, text string) *testFleet {
 		t.Fatal(err)
 	}
 	logs := &testlog.Buffer{}
-	log, level := newLogger(cfg, logs)
+	log, level := NewLogger(cfg, logs)
 	f, err := newFleet(log, level, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func startTestFleet(t *testing.T, text string) *testFleet {
 		f.cancel()
 		f.retiring.Wait()
 	})
-	return &testFleet{fleet: f, path: path, logs: logs}
+	return &testFleet{Fleet: f, path: path, logs: logs}
 }
 
 // reloadWith rewrites the config file and reloads it.

@@ -1,10 +1,10 @@
-package main
+package daemon
 
 import (
 	"golang.org/x/sys/unix"
 )
 
-// hardenProcess keeps the secrets this process holds (passphrases, keys)
+// HardenProcess keeps the secrets this process holds (passphrases, keys)
 // out of core dumps and out of reach of other processes of its user, and
 // returns what scrubs a secret variable from the environment the kernel
 // still shows (nil when it cannot). main calls it first, once.
@@ -15,7 +15,7 @@ import (
 // helper, a kernel.core_pattern pipe). Both only lower privileges, which
 // is always allowed; a seccomp policy forbidding them leaves the process
 // as it was, so their errors are ignored.
-func hardenProcess() func(name string) {
+func HardenProcess() func(name string) {
 	// Before PR_SET_DUMPABLE: afterwards /proc/self/mem belongs to root,
 	// and a process running as another user could no longer open it.
 	env := openInitialEnv()

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -37,7 +37,7 @@ type admin struct {
 	done chan struct{} // closed when srv's Serve returned
 }
 
-func newAdmin(f *fleet) *admin {
+func newAdmin(f *Fleet) *admin {
 	reg := prometheus.NewRegistry() // private: no global state, no default collectors by surprise
 	reg.MustRegister(newCollector(f), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
 		prometheus.NewGoCollector())
@@ -62,7 +62,7 @@ func newAdmin(f *fleet) *admin {
 
 // startAdmin starts the admin endpoint before any tunnel: /healthz answers
 // and /readyz says "starting" while tunnels derive keys or bind.
-func (f *fleet) startAdmin(addr *config.Address) error {
+func (f *Fleet) startAdmin(addr *config.Address) error {
 	f.admin = newAdmin(f)
 	return f.admin.apply(addr)
 }

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ type fleetView struct {
 }
 
 // publish makes the current tunnels the ones the admin endpoint reports.
-func (f *fleet) publish() {
+func (f *Fleet) publish() {
 	v := &fleetView{tunnels: slices.Clone(f.tunnels)}
 	if f.cfg != nil {
 		running := make(map[string]bool, len(f.tunnels))
@@ -38,7 +38,7 @@ func (f *fleet) publish() {
 // empty list means ready: every configured tunnel listens, its listener
 // accepts, it has a certificate it can present and that has not expired,
 // and no drain runs.
-func (f *fleet) notReady(now time.Time) []string {
+func (f *Fleet) notReady(now time.Time) []string {
 	if f.draining.Load() {
 		return []string{"draining: no new connections are accepted"}
 	}

@@ -1,0 +1,79 @@
+package daemon
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/pki"
+	"github.com/passtunnel/passtunnel/proxy"
+)
+
+// buildTunnel turns one validated config tunnel into proxy options with a
+// ready TLS config. Errors name the tunnel and the field that caused them.
+func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Options, error) {
+	opts := proxy.Options{
+		Name:   t.Name,
+		Mode:   t.Mode,
+		Listen: t.Listen,
+
+		ListenMode: t.ListenMode,
+		Target:     t.Target,
+		Limits:     t.Limits,
+		Logger:     log,
+
+		ProxyProtocol: t.ProxyProtocol,
+	}
+	if t.Passphrase.IsSet() {
+		opts.HandshakeHint = fmt.Sprintf("both ends must hold the same passphrase (or have it in previous_passphrases) "+
+			"and the same cluster (here %q)", t.Cluster)
+	}
+	var e *pki.Endpoint
+	var err error
+	switch t.Mode {
+	case config.ModeServer:
+		e, err = m.Server(t)
+	case config.ModeClient:
+		e, err = m.Client(t, targetHost(t.Target))
+		if t.TLS != nil && t.TLS.InsecureSkipVerify {
+			opts.ConnWarning = "insecure_skip_verify is on: the target's certificate is NOT verified; " +
+				"this connection is encrypted but not authenticated"
+		}
+	default:
+		err = fmt.Errorf("%s: tunnel %q: mode: unknown mode %q", t.Where("mode"), t.Name, t.Mode)
+	}
+	if err == nil {
+		opts.TLS, opts.Peer, opts.MaxHandshakeBytes = e.Config, e.Peer, e.MaxHandshakeBytes
+		opts.AfterHandshake, err = sharedSecretStep(m, t)
+	}
+	if err != nil {
+		return opts, Located{err}
+	}
+	return opts, nil
+}
+
+// sharedSecretStep is the AfterHandshake step of t's shared_secret (nil
+// without one): the exchange of proofs with the verified peer.
+func sharedSecretStep(m *pki.Manager, t *config.Tunnel) (func(*tls.Conn, *x509.Certificate) error, error) {
+	key, err := m.SharedSecret(t)
+	if err != nil || key == nil {
+		return nil, err
+	}
+	server := t.Mode == config.ModeServer
+	return func(tc *tls.Conn, peer *x509.Certificate) error { return pki.ProveSharedSecret(tc, key, server, peer) }, nil
+}
+
+// targetHost is the host a client tunnel verifies when server_name is not set.
+func targetHost(a config.Address) string {
+	if a.Network != config.NetTCP {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(a.Addr)
+	if err != nil {
+		return ""
+	}
+	return host
+}
