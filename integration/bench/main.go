@@ -2,7 +2,7 @@
 // same TLS termination (ECDSA P-256, mTLS required, TLS 1.3) in front of
 // in-harness backends, and prints one Markdown table of medians.
 //
-//	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy] [-measure throughput,handshakes,rtt,idle,pair] [-keep]
+//	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy] [-measure throughput,handshakes,rtt,idle,pair] [-baseline BIN] [-keep]
 package main
 
 import (
@@ -26,12 +26,14 @@ func main() {
 	only := flag.String("only", "passtunnel,stunnel,haproxy", "comma-separated proxies to measure")
 	keep := flag.Bool("keep", false, "keep the work directory (configs and proxy logs)")
 	measure := flag.String("measure", strings.Join(measurements, ","), "comma-separated measurements to take")
+	baseline := flag.String("baseline", "", "another passtunnel `BIN`ary to measure as \"baseline\" beside this module's, "+
+		"run for run (for before/after comparisons of a change)")
 	flag.Parse()
 	if *runs < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1")
 		os.Exit(2)
 	}
-	h, code := &harness{bins: map[string]string{}, size: fullSizes, verbose: true}, 0
+	h, code := &harness{bins: map[string]string{}, size: fullSizes, verbose: true, baseline: *baseline}, 0
 	if err := h.pick(*measure); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
@@ -62,7 +64,11 @@ func main() {
 		cleanup()
 		os.Exit(130)
 	}()
-	if err := h.main(strings.Split(*only, ","), *runs); err != nil {
+	kinds := strings.Split(*only, ",")
+	if *baseline != "" {
+		kinds = append(kinds, kindBaseline)
+	}
+	if err := h.main(kinds, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		code = 1
 	}

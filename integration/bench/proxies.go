@@ -13,7 +13,19 @@ const (
 	kindPasstunnel = "passtunnel"
 	kindStunnel    = "stunnel"
 	kindHAProxy    = "haproxy"
+	// kindBaseline is another passtunnel binary (-baseline), measured with
+	// the same configs, in the same runs, taking turns with the others:
+	// the way to compare a change with the code before it on a noisy machine.
+	kindBaseline = "baseline"
 )
+
+// family is the proxy whose configs and command line kind uses.
+func family(kind string) string {
+	if kind == kindBaseline {
+		return kindPasstunnel
+	}
+	return kind
+}
 
 // Pair variants: the proxy's defaults, and resumption turned off.
 const (
@@ -63,7 +75,7 @@ func (h *harness) startProxy(kind string, nports int, render func([]string) stri
 			return nil, err
 		}
 		var args, env []string
-		switch kind {
+		switch family(kind) {
 		case kindPasstunnel:
 			args = []string{"run", "-config", cfgPath}
 		case kindStunnel:
@@ -99,7 +111,7 @@ type tunnel struct {
 func (h *harness) render(kind string, ts []tunnel, variant string) string {
 	var b strings.Builder
 	c := h.certs
-	switch kind {
+	switch family(kind) {
 	case kindPasstunnel:
 		for i, t := range ts {
 			mode, cert, key, side := "client", c.cliCert, c.cliKey, "    server_name = \"localhost\"\n"

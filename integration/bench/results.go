@@ -131,12 +131,13 @@ func (r *results) print(w io.Writer, runs int, s sizes, versions []string) {
 		"CPU = utime+stime of the proxy process; MB and GB are 10^6 and 10^9 bytes.\n",
 		runs, s.single>>20, s.multi, s.multiEach>>20, s.hsCount, s.hsCon, s.rttN, s.rttWarm, s.pairN, s.pairCon)
 	r.printRatios(w)
+	r.printBaseline(w)
 	fmt.Fprintf(w, "\nNotes:\n")
 	for _, k := range r.kinds {
 		for _, p := range pairColumns {
 			if len(r.vals[k][p.col]) > 0 {
 				head := columns[slices.IndexFunc(columns, func(c column) bool { return c.key == p.col })].head
-				fmt.Fprintf(w, "- %s, %s: %s\n", k, head, variantDesc[k+"/"+p.variant])
+				fmt.Fprintf(w, "- %s, %s: %s\n", k, head, variantDesc[family(k)+"/"+p.variant])
 			}
 		}
 		for _, n := range r.notes[k] {
@@ -184,11 +185,27 @@ func (r *results) printPairRatios(w io.Writer) {
 		num(r.median(kindPasstunnel, "pairWith")/best))
 }
 
-// bestOther is the best median of key among the proxies but passtunnel.
+// printBaseline compares every figure of this module's passtunnel with the
+// -baseline binary's, measured in the same runs.
+func (r *results) printBaseline(w io.Writer) {
+	if !slices.Contains(r.kinds, kindBaseline) {
+		return
+	}
+	fmt.Fprintf(w, "\npasstunnel / baseline, figure by figure (1 = the same):\n")
+	for _, c := range columns {
+		mine, base := r.median(kindPasstunnel, c.key), r.median(kindBaseline, c.key)
+		if !math.IsNaN(mine) && !math.IsNaN(base) {
+			fmt.Fprintf(w, "- %s: %s (passtunnel %s, baseline %s)\n", c.head, num(mine/base), num(mine), num(base))
+		}
+	}
+}
+
+// bestOther is the best median of key among the proxies but passtunnel
+// (and its baseline).
 func (r *results) bestOther(key string, better func(a, b float64) bool) (float64, string) {
 	best, bestKind := math.NaN(), ""
 	for _, k := range r.kinds {
-		if v := r.median(k, key); k != kindPasstunnel && !math.IsNaN(v) && (bestKind == "" || better(v, best)) {
+		if v := r.median(k, key); family(k) != kindPasstunnel && !math.IsNaN(v) && (bestKind == "" || better(v, best)) {
 			best, bestKind = v, k
 		}
 	}

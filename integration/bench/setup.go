@@ -49,6 +49,8 @@ type harness struct {
 	seq     int
 	verbose bool
 	measure map[string]bool // -measure
+	// baseline is the -baseline passtunnel binary, "" for none.
+	baseline string
 }
 
 func (h *harness) logf(format string, args ...any) {
@@ -80,6 +82,11 @@ func (h *harness) findBins(kinds []string) (missing map[string]string, err error
 			} else {
 				missing[k] = "stunnel4 / stunnel not installed"
 			}
+		case kindBaseline:
+			if h.baseline == "" {
+				return nil, fmt.Errorf("proxy %q needs -baseline BIN", k)
+			}
+			h.bins[k] = h.baseline
 		case kindHAProxy:
 			if p, err := lookPath("haproxy"); err == nil {
 				h.bins[k] = p
@@ -101,7 +108,7 @@ func (h *harness) versions(kinds []string, missing map[string]string) []string {
 			continue
 		}
 		var args []string
-		switch k {
+		switch family(k) {
 		case kindPasstunnel:
 			args = []string{"version"}
 		case kindStunnel:
