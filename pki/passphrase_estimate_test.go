@@ -154,16 +154,21 @@ func TestNewPassphrase(t *testing.T) {
 	}
 }
 
-// The sample passphrase of the README is strong to the estimate, and yet
-// refused: it is the first one people copy.
+// The sample passphrase of the README (and of docs/passphrase.md) is
+// strong to the estimate, and yet refused: it is the first one people copy.
 func TestDocumentedPassphraseRefused(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	samples := regexp.MustCompile(`(?m)^passphrase: (\S+)`).FindAllStringSubmatch(string(readme), -1)
-	if len(samples) == 0 {
-		t.Fatal("README shows no output of pki passphrase")
+	sample := regexp.MustCompile(`(?m)^passphrase: (\S+)`)
+	var samples [][]string
+	for _, doc := range []string{"../README.md", "../docs/passphrase.md"} {
+		text, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := sample.FindAllStringSubmatch(string(text), -1)
+		if len(found) == 0 {
+			t.Fatalf("%s shows no output of pki passphrase", doc)
+		}
+		samples = append(samples, found...)
 	}
 	for _, m := range samples {
 		err := CheckPassphrase(m[1])
