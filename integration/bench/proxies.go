@@ -121,7 +121,7 @@ func (h *harness) render(kind string, ts []tunnel, variant string) string {
 			fmt.Fprintf(&b, "tunnel \"t%d\" {\n  mode = %q\n  listen = %q\n  target = %q\n", i, mode, t.listen, t.target)
 			fmt.Fprintf(&b, "  tls {\n    cert = %q\n    key = %q\n    ca = %q\n%s    min_version = \"1.3\"\n", cert, key, c.ca, side)
 			// The others' OpenSSL offers X25519 alone; passtunnel's default
-			// prefers the costlier post-quantum hybrid (see README).
+			// prefers the costlier post-quantum hybrid (see docs/performance.md).
 			b.WriteString("    curves = [\"X25519\"]\n")
 			if variant == variantNoResume {
 				b.WriteString("    session_resumption = false\n")
