@@ -74,8 +74,8 @@ func (b *flagBuilder) givenIn(prefix string) bool {
 // their defaults.
 func flagsInto[B any](b *flagBuilder, bl *block[B], dst *B) {
 	for _, f := range bl.fields {
-		if name, _, _ := strings.Cut(strings.TrimPrefix(f.flag, "--"), " "); name != "" && b.given[name] {
-			b.parse(name, f.at(dst))
+		if names := flagNames(f.flag); len(names) > 0 && b.given[names[0]] {
+			b.parse(names[0], f.at(dst))
 		}
 	}
 }

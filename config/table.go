@@ -103,9 +103,14 @@ func (b *block[B]) defaults(dst *B, mode Mode) {
 		if m, ok := def.(byMode); ok {
 			def = m[mode]
 		}
-		if def != nil {
-			reflect.ValueOf(f.at(dst)).Elem().Set(reflect.ValueOf(def))
+		if def == nil {
+			continue
 		}
+		p := reflect.ValueOf(f.at(dst)).Elem()
+		if reflect.TypeOf(def) != p.Type() {
+			panic(fmt.Sprintf("config: %s%s: default is a %T, the field a %s", b.prefix(), f.name, def, p.Type()))
+		}
+		p.Set(reflect.ValueOf(def))
 	}
 }
 
@@ -120,9 +125,12 @@ type setting struct {
 
 // flags lists the flag names of the setting, the first being the one named
 // when the field is missing.
-func (s setting) flags() []string {
+func (s setting) flags() []string { return flagNames(s.flag) }
+
+// flagNames are the names of the flags in a field's flag ("--cert FILE").
+func flagNames(flag string) []string {
 	var out []string
-	for _, alt := range strings.Split(s.flag, " / ") {
+	for _, alt := range strings.Split(flag, " / ") {
 		if name, _, _ := strings.Cut(strings.TrimPrefix(alt, "--"), " "); name != "" {
 			out = append(out, name)
 		}
@@ -152,8 +160,8 @@ func (b *block[B]) settings(mode Mode) []setting {
 	return out
 }
 
-// tunnelBlock is a block inside a tunnel (and the tunnel's own attributes):
-// its struct is reached from a Tunnel.
+// tunnelBlock is a block inside a tunnel: its struct is reached from a
+// Tunnel.
 type tunnelBlock interface {
 	blockSpec
 	names() []string

@@ -1,6 +1,11 @@
 // Package config decodes, defaults and validates passtunnel's HCL file into
 // plain Go structs. It imports no other package of the project: pki and proxy
 // consume these structs, and main wires them together.
+//
+// Every setting is declared once, in its block's table (fields_*.go, beside
+// the block's struct; table.go says what an entry holds): the HCL schema,
+// decoding, the default, the flag of `passtunnel server|client`, simple
+// range checks and the README's reference rows all come from the entry.
 package config
 
 import (
