@@ -2,51 +2,67 @@ package config
 
 import (
 	"fmt"
+	"io/fs"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Each block's schema lists its attribute names once; the decode functions
-// below read the same names, and the full-config test covers every one.
+// The schemas are the tables' names: a field decodes because it is in its
+// block's table, so no name can be accepted and then dropped.
 var (
-	tunnelSchema = &hcl.BodySchema{
-		Attributes: attrs("mode", "listen", "target", "passphrase", "previous_passphrases",
-			"cluster", "allow_weak_passphrase", "shared_secret", "listen_mode", "unsafe_listen"),
-		Blocks: []hcl.BlockHeaderSchema{
-			{Type: "tls"}, {Type: "acme"}, {Type: "allow"}, {Type: "limits"}, {Type: "proxy_protocol"},
-		},
+	topSchema = &hcl.BodySchema{
+		Attributes: attrs(topFields.names()),
+		Blocks:     []hcl.BlockHeaderSchema{{Type: "tunnel", LabelNames: []string{"name"}}},
 	}
-	tlsSchema = &hcl.BodySchema{Attributes: attrs("cert", "key", "ca", "client_auth", "server_name",
-		"pin", "system_roots", "insecure_skip_verify", "self_signed", "min_version", "max_version",
-		"cipher_suites", "curves", "alpn", "session_resumption", "session_lifetime")}
-	acmeSchema   = &hcl.BodySchema{Attributes: attrs("domains", "email", "ca", "storage", "trusted_roots")}
-	allowSchema  = &hcl.BodySchema{Attributes: attrs("cn", "dns", "uri", "ou")}
-	limitsSchema = &hcl.BodySchema{Attributes: attrs("max_connections", "accept_rate", "per_source_rate",
-		"per_source_handshakes", "handshake_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "drain_timeout")}
-	proxyProtocolSchema = &hcl.BodySchema{Attributes: attrs("accept", "trusted", "send", "tls_tlvs")}
+	tunnelSchema = func() *hcl.BodySchema {
+		s := &hcl.BodySchema{Attributes: attrs(tunnelFields.names())}
+		for _, b := range nested {
+			s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: b.blockName()})
+		}
+		return s
+	}()
+	// blockSchemas holds the schema of each block a tunnel may hold, by type.
+	blockSchemas = func() map[string]*hcl.BodySchema {
+		out := map[string]*hcl.BodySchema{}
+		for _, b := range nested {
+			out[b.blockName()] = &hcl.BodySchema{Attributes: attrs(b.names())}
+		}
+		return out
+	}()
 )
+
+func attrs(names []string) []hcl.AttributeSchema {
+	out := make([]hcl.AttributeSchema, len(names))
+	for i, n := range names {
+		out[i] = hcl.AttributeSchema{Name: n}
+	}
+	return out
+}
 
 // newTunnel is a tunnel with every default filled in.
 func newTunnel(name string, mode Mode) Tunnel {
-	return Tunnel{
-		Name:          name,
-		Mode:          mode,
-		Fields:        map[string]Pos{},
-		Cluster:       defaultCluster,
-		ListenMode:    DefaultListenMode,
-		Limits:        DefaultLimits(),
-		ProxyProtocol: ProxyProtocol{Accept: "none", Send: "none"},
+	t := Tunnel{Name: name, Mode: mode, Fields: map[string]Pos{}}
+	tunnelFields.defaults(&t, mode)
+	for _, b := range nested {
+		b.defaultsIn(&t)
 	}
+	return t
 }
 
 // DefaultTLS is the tls block of a tunnel of this mode with every field left
 // out; consumers use it when Tunnel.TLS is nil.
 func DefaultTLS(mode Mode) *TLS {
-	t := &TLS{MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime}
-	if mode == ModeServer {
-		t.ClientAuth = "require"
-	}
+	t := &TLS{}
+	tlsFields.defaults(t, mode)
 	return t
+}
+
+// DefaultLimits are the values used for every field the user leaves out.
+func DefaultLimits() Limits {
+	var l Limits
+	limitsFields.defaults(&l, "")
+	return l
 }
 
 func (d *decoder) tunnel(idx int, b *hcl.Block) Tunnel {
@@ -55,38 +71,78 @@ func (d *decoder) tunnel(idx int, b *hcl.Block) Tunnel {
 	content, diags := b.Body.Content(tunnelSchema)
 	d.diags(diags, t.Name)
 	s := &scope{d: d, tunnel: idx, name: t.Name, attrs: content.Attributes, fields: t.Fields}
-	var mode string
-	s.str("mode", &mode)
-	t.Mode = Mode(mode)
-	s.address("listen", &t.Listen)
-	s.address("target", &t.Target)
-	parsed(s, "listen_mode", &t.ListenMode, ParseListenMode)
-	s.boolean("unsafe_listen", &t.UnsafeListen)
-	s.secret("passphrase", &t.Passphrase)
-	s.secretList("previous_passphrases", &t.PreviousPassphrases)
-	s.str("cluster", &t.Cluster)
-	s.boolean("allow_weak_passphrase", &t.AllowWeakPassphrase)
-	s.secret("shared_secret", &t.SharedSecret)
-
+	decodeFields(s, &tunnelFields, &t)
 	blocks := d.uniqueBlocks(content.Blocks, t.Name)
-	if bl := blocks["tls"]; bl != nil {
-		t.TLS = DefaultTLS(t.Mode)
-		t.TLS.Pos = d.blockScope(s, bl, tlsSchema).tls(t.TLS)
-	}
-	if bl := blocks["acme"]; bl != nil {
-		t.ACME = &ACME{}
-		t.ACME.Pos = d.blockScope(s, bl, acmeSchema).acme(t.ACME)
-	}
-	if bl := blocks["allow"]; bl != nil {
-		d.blockScope(s, bl, allowSchema).allow(&t.Allow)
-	}
-	if bl := blocks["limits"]; bl != nil {
-		d.blockScope(s, bl, limitsSchema).limits(&t.Limits)
-	}
-	if bl := blocks["proxy_protocol"]; bl != nil {
-		d.blockScope(s, bl, proxyProtocolSchema).proxyProtocol(&t.ProxyProtocol)
+	for _, nb := range nested {
+		if bl := blocks[nb.blockName()]; bl != nil {
+			nb.decode(d.blockScope(s, bl, blockSchemas[bl.Type]), &t)
+		}
 	}
 	return t
+}
+
+// decodeFields decodes every field of b's table found in s into dst.
+func decodeFields[B any](s *scope, b *block[B], dst *B) {
+	for _, f := range b.fields {
+		s.decodeValue(f.name, f.at(dst))
+	}
+}
+
+// decode decodes the block's body into t, making the block (with its
+// defaults for t's mode) when it is a pointer.
+func (b *block[B]) decode(s *blockDecoder, t *Tunnel) {
+	dst := b.of(t, true)
+	decodeFields(&s.scope, b, dst)
+	if b.pos != nil {
+		*b.pos(dst) = s.pos
+	}
+}
+
+// defaultsIn fills the block's defaults into t, unless it is a block that is
+// absent until given.
+func (b *block[B]) defaultsIn(t *Tunnel) {
+	if b.ptr == nil {
+		b.defaults(b.in(t), t.Mode)
+	}
+}
+
+// decodeValue decodes attribute name into what p points at; p's type says how.
+func (s *scope) decodeValue(name string, p any) {
+	switch p := p.(type) {
+	case *string:
+		s.str(name, p)
+	case *Mode:
+		s.str(name, (*string)(p))
+	case *bool:
+		s.boolean(name, p)
+	case *negBool:
+		v := !bool(*p)
+		s.boolean(name, &v)
+		*p = negBool(!v)
+	case *[]string:
+		s.list(name, p)
+	case *int:
+		s.integer(name, p)
+	case *float64:
+		s.number(name, p)
+	case *time.Duration:
+		s.duration(name, p)
+	case *fs.FileMode:
+		parsed(s, name, p, ParseListenMode)
+	case *Address:
+		s.address(name, p)
+	case **Address:
+		var a Address
+		if s.address(name, &a); a.Network != "" {
+			*p = &a
+		}
+	case *Secret:
+		s.secret(name, p)
+	case *[]Secret:
+		s.secretList(name, p)
+	default:
+		panic(fmt.Sprintf("config: field %s%s: no decoding for %T", s.prefix, name, p))
+	}
 }
 
 // uniqueBlocks indexes blocks by type and refuses a second block of a type.
@@ -118,61 +174,4 @@ func (d *decoder) blockScope(parent *scope, b *hcl.Block, schema *hcl.BodySchema
 type blockDecoder struct {
 	pos Pos
 	scope
-}
-
-func (s *blockDecoder) tls(t *TLS) Pos {
-	s.str("cert", &t.Cert)
-	s.str("key", &t.Key)
-	s.str("ca", &t.CA)
-	s.str("client_auth", &t.ClientAuth)
-	s.str("server_name", &t.ServerName)
-	s.list("pin", &t.Pin)
-	s.boolean("system_roots", &t.SystemRoots)
-	s.boolean("insecure_skip_verify", &t.InsecureSkipVerify)
-	s.boolean("self_signed", &t.SelfSigned)
-	s.str("min_version", &t.MinVersion)
-	s.str("max_version", &t.MaxVersion)
-	s.list("cipher_suites", &t.CipherSuites)
-	s.list("curves", &t.Curves)
-	s.list("alpn", &t.ALPN)
-	resume := true // left out: on
-	s.boolean("session_resumption", &resume)
-	t.SessionResumptionDisabled = !resume
-	s.duration("session_lifetime", &t.SessionLifetime)
-	return s.pos
-}
-
-func (s *blockDecoder) acme(a *ACME) Pos {
-	s.list("domains", &a.Domains)
-	s.str("email", &a.Email)
-	s.str("ca", &a.CA)
-	s.str("storage", &a.Storage)
-	s.str("trusted_roots", &a.TrustedRoots)
-	return s.pos
-}
-
-func (s *blockDecoder) allow(a *Allow) {
-	s.list("cn", &a.CN)
-	s.list("dns", &a.DNS)
-	s.list("uri", &a.URI)
-	s.list("ou", &a.OU)
-}
-
-func (s *blockDecoder) limits(l *Limits) {
-	s.integer("max_connections", &l.MaxConnections)
-	s.number("accept_rate", &l.AcceptRate)
-	s.number("per_source_rate", &l.PerSourceRate)
-	s.integer("per_source_handshakes", &l.PerSourceHandshakes)
-	s.duration("handshake_timeout", &l.HandshakeTimeout)
-	s.duration("connect_timeout", &l.ConnectTimeout)
-	s.duration("idle_timeout", &l.IdleTimeout)
-	s.duration("max_lifetime", &l.MaxLifetime)
-	s.duration("drain_timeout", &l.DrainTimeout)
-}
-
-func (s *blockDecoder) proxyProtocol(p *ProxyProtocol) {
-	s.str("accept", &p.Accept)
-	s.list("trusted", &p.Trusted)
-	s.str("send", &p.Send)
-	s.boolean("tls_tlvs", &p.TLSTLVs)
 }

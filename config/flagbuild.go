@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"io/fs"
 	"math"
 	"strconv"
 	"strings"
@@ -21,7 +22,8 @@ type flagBuilder struct {
 
 func (f *flagValues) build(fs *flag.FlagSet, mode Mode) (*Config, error) {
 	b := &flagBuilder{f: f, given: map[string]bool{}, failed: map[fieldKey]bool{}}
-	c := &Config{LogLevel: *f.s["log-level"], LogFormat: *f.s["log-format"], Fields: map[string]Pos{}}
+	c := &Config{Fields: map[string]Pos{}}
+	topFields.defaults(c, mode)
 	t := newTunnel(*f.s["name"], mode)
 	fs.Visit(func(fl *flag.Flag) {
 		b.given[fl.Name] = true
@@ -33,27 +35,12 @@ func (f *flagValues) build(fs *flag.FlagSet, mode Mode) (*Config, error) {
 			t.Fields[field] = Pos{Flag: fl.Name}
 		}
 	})
-	if b.given["admin"] {
-		c.Admin = &Address{}
-		b.address("admin", c.Admin)
+	flagsInto(b, &topFields, c)
+	tunnelFields.fromFlags(b, &t)
+	for _, nb := range nested {
+		nb.fromFlags(b, &t)
 	}
-	b.address("listen", &t.Listen)
-	b.address("target", &t.Target)
-	if b.given["listen-mode"] {
-		if m, err := ParseListenMode(*f.s["listen-mode"]); err != nil {
-			b.fail("listen-mode", "%v", err)
-		} else {
-			t.ListenMode = m
-		}
-	}
-	t.UnsafeListen = *f.b["unsafe-listen"]
-	b.tls(&t)
-	b.limits(&t.Limits)
-	t.ProxyProtocol = ProxyProtocol{Accept: *f.s["proxy-protocol-accept"], Trusted: f.l["proxy-protocol-trusted"].vals,
-		Send: *f.s["proxy-protocol-send"], TLSTLVs: *f.b["proxy-protocol-tls-tlvs"]}
 	b.passphrase(&t)
-	t.Allow = Allow{CN: f.l["allow-cn"].vals, DNS: f.l["allow-dns"].vals,
-		URI: f.l["allow-uri"].vals, OU: f.l["allow-ou"].vals}
 	c.Tunnels = []Tunnel{t}
 
 	errs := append(b.errs, validate(c, b.failed, true)...)
@@ -62,6 +49,35 @@ func (f *flagValues) build(fs *flag.FlagSet, mode Mode) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// fromFlags sets the block's given flags in t. A block that is absent until
+// given (tls) is made, with its defaults, when one of its flags is given.
+func (bl *block[B]) fromFlags(b *flagBuilder, t *Tunnel) {
+	if bl.ptr != nil && !b.givenIn(bl.prefix()) {
+		return
+	}
+	flagsInto(b, bl, bl.of(t, true))
+}
+
+// givenIn reports whether a flag of the block with this prefix was given.
+func (b *flagBuilder) givenIn(prefix string) bool {
+	for name := range b.given {
+		if strings.HasPrefix(fieldFor(name), prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// flagsInto sets each field of dst whose flag was given; the others keep
+// their defaults.
+func flagsInto[B any](b *flagBuilder, bl *block[B], dst *B) {
+	for _, f := range bl.fields {
+		if names := flagNames(f.flag); len(names) > 0 && b.given[names[0]] {
+			b.parse(names[0], f.at(dst))
+		}
+	}
 }
 
 func (b *flagBuilder) fail(flag, format string, args ...any) {
@@ -73,48 +89,45 @@ func (b *flagBuilder) fail(flag, format string, args ...any) {
 	b.errs = append(b.errs, Error{Pos: Pos{Flag: flag}, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (b *flagBuilder) address(flag string, dst *Address) {
-	if !b.given[flag] {
-		return
+// parse sets what p points at from the flag's value; p's type says how.
+func (b *flagBuilder) parse(flag string, p any) {
+	switch p := p.(type) {
+	case *bool:
+		*p = *b.f.b[flag]
+	case *negBool:
+		*p = negBool(!*b.f.b[flag])
+	case *[]string:
+		*p = b.f.l[flag].vals
+	case *string:
+		*p = *b.f.s[flag]
+	case *int:
+		b.integer(flag, p)
+	case *float64:
+		b.rate(flag, p)
+	case *time.Duration:
+		parsedFlag(b, flag, p, parseDuration)
+	case *fs.FileMode:
+		parsedFlag(b, flag, p, ParseListenMode)
+	case *Address:
+		parsedFlag(b, flag, p, ParseAddress)
+	case **Address:
+		*p = &Address{}
+		parsedFlag(b, flag, *p, ParseAddress)
+	case *Secret, *[]Secret:
+		// passphrase reads them: the flags say only where they are.
+	default:
+		panic(fmt.Sprintf("config: flag --%s: no parsing for %T", flag, p))
 	}
-	a, err := ParseAddress(*b.f.s[flag])
+}
+
+// parsedFlag turns the flag's text into a T with parse, like parsed for HCL.
+func parsedFlag[T any](b *flagBuilder, flag string, dst *T, parse func(string) (T, error)) {
+	v, err := parse(*b.f.s[flag])
 	if err != nil {
 		b.fail(flag, "%v", err)
 		return
 	}
-	*dst = a
-}
-
-func (b *flagBuilder) tls(t *Tunnel) {
-	given := false
-	for name := range b.given {
-		given = given || strings.HasPrefix(fieldFor(name), "tls.")
-	}
-	if !given {
-		return
-	}
-	s, l := b.f.s, b.f.l
-	t.TLS = &TLS{
-		Cert: *s["cert"], Key: *s["key"], CA: *s["ca"], ClientAuth: *s["client-auth"],
-		ServerName: *s["server-name"], Pin: l["pin"].vals,
-		SystemRoots: *b.f.b["system-roots"], InsecureSkipVerify: *b.f.b["insecure-skip-verify"],
-		SelfSigned: *b.f.b["self-signed"], MinVersion: *s["min-version"], MaxVersion: *s["max-version"],
-		CipherSuites: l["cipher-suites"].vals, Curves: l["curves"].vals, ALPN: l["alpn"].vals,
-		SessionResumptionDisabled: !*b.f.b["session-resumption"],
-	}
-	b.duration("session-lifetime", &t.TLS.SessionLifetime)
-}
-
-func (b *flagBuilder) limits(l *Limits) {
-	b.integer("max-connections", &l.MaxConnections)
-	b.rate("accept-rate", &l.AcceptRate)
-	b.rate("per-source-rate", &l.PerSourceRate)
-	b.integer("per-source-handshakes", &l.PerSourceHandshakes)
-	b.duration("handshake-timeout", &l.HandshakeTimeout)
-	b.duration("connect-timeout", &l.ConnectTimeout)
-	b.duration("idle-timeout", &l.IdleTimeout)
-	b.duration("max-lifetime", &l.MaxLifetime)
-	b.duration("drain-timeout", &l.DrainTimeout)
+	*dst = v
 }
 
 func (b *flagBuilder) integer(flag string, dst *int) {
@@ -135,21 +148,10 @@ func (b *flagBuilder) rate(flag string, dst *float64) {
 	*dst = r
 }
 
-func (b *flagBuilder) duration(flag string, dst *time.Duration) {
-	d, err := parseDuration(*b.f.s[flag])
-	if err != nil {
-		b.fail(flag, "%v", err)
-		return
-	}
-	*dst = d
-}
-
 // passphrase reads the secrets named by flags; the flags carry only where
 // the secret is, never the secret.
 func (b *flagBuilder) passphrase(t *Tunnel) {
 	s := b.f.s
-	t.Cluster = *s["cluster"]
-	t.AllowWeakPassphrase = *b.f.b["allow-weak-passphrase"]
 	switch {
 	case b.given["passphrase-file"] && b.given["passphrase-env"]:
 		b.fail("passphrase-env", "give one of --passphrase-file and --passphrase-env")

@@ -3,8 +3,10 @@ package config
 import (
 	"flag"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // BindFlags registers the flags of `passtunnel server` or `passtunnel client`
@@ -30,96 +32,70 @@ type flagValues struct {
 	prev []secretRef // --previous-passphrase-file and -env, in command-line order
 }
 
-func (f *flagValues) str(fs *flag.FlagSet, name, def, help string) {
-	f.s[name] = fs.String(name, def, help)
-}
-
-func (f *flagValues) boolean(fs *flag.FlagSet, name, help string) {
-	f.b[name] = fs.Bool(name, false, help)
-}
-
-// booleanOn registers a flag that is on unless given as -name=false.
-func (f *flagValues) booleanOn(fs *flag.FlagSet, name, help string) {
-	f.b[name] = fs.Bool(name, true, help)
-}
-
-func (f *flagValues) list(fs *flag.FlagSet, name string, comma bool, help string) {
-	f.l[name] = &listFlag{comma: comma}
-	fs.Var(f.l[name], name, help)
-}
-
+// register registers --name, every flag of the tables, and the flags that
+// name a secret.
 func (f *flagValues) register(fs *flag.FlagSet, mode Mode) {
-	f.str(fs, "name", string(mode), "tunnel `NAME` in logs and metrics")
-	f.str(fs, "listen", "", "`ADDR` to accept on: host:port, [ipv6]:port or unix:/path (required)")
-	f.str(fs, "target", "", "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required)")
-	f.str(fs, "listen-mode", fmt.Sprintf("%04o", DefaultListenMode), "permission `MODE` (octal) of a unix:/path listen socket; "+
-		"connecting takes write permission")
-	f.boolean(fs, "unsafe-listen", "client: listen beyond loopback, lending this node's identity to anyone who connects")
-	f.str(fs, "log-level", defaultLogLevel, "log `LEVEL`: debug, info, warn or error")
-	f.str(fs, "log-format", defaultLogFormat, "log `FORMAT`: text or json")
-	f.str(fs, "admin", "", "`ADDR` (host:port or unix:/path) to serve /metrics, /healthz and /readyz on; off by default")
-	f.registerTLS(fs, mode)
-	f.registerLimits(fs)
-	f.registerProxyProtocol(fs)
-	f.registerPassphrase(fs)
-	for _, kind := range []string{"cn", "dns", "uri", "ou"} {
-		f.list(fs, "allow-"+kind, false, "accept only peers whose certificate has this "+strings.ToUpper(kind)+
-			" `PATTERN` (repeatable, OR'd; dns and uri take * and ** segments)")
+	f.s["name"] = fs.String("name", string(mode), "tunnel `NAME` in logs and metrics")
+	for _, b := range blocks {
+		for _, s := range b.settings(mode) {
+			if s.flag != "" {
+				f.registerSetting(fs, s)
+			}
+		}
+	}
+	f.registerSecrets(fs)
+}
+
+// registerSetting registers the flag of one setting, its default being the
+// setting's. Values that need parsing are string flags, parsed by build, so
+// that -h shows their default as the user writes it.
+func (f *flagValues) registerSetting(fs *flag.FlagSet, s setting) {
+	name := s.flags()[0]
+	switch def := s.def.(type) {
+	case *bool:
+		f.b[name] = fs.Bool(name, *def, s.usage)
+	case *negBool:
+		f.b[name] = fs.Bool(name, !bool(*def), s.usage)
+	case *[]string:
+		f.l[name] = &listFlag{comma: s.comma}
+		fs.Var(f.l[name], name, s.usage)
+	case *Secret, *[]Secret:
+		// registerSecrets: a secret is read from a file or a variable.
+	default:
+		f.s[name] = fs.String(name, flagText(def), s.usage)
 	}
 }
 
-func (f *flagValues) registerTLS(fs *flag.FlagSet, mode Mode) {
-	def := DefaultTLS(mode)
-	f.str(fs, "cert", "", "certificate `FILE` (PEM); the key may sit in the same file")
-	f.str(fs, "key", "", "private key `FILE` (PEM)")
-	f.str(fs, "ca", "", "`FILE` of CA certificates (PEM) that the peer's certificate must chain to")
-	f.str(fs, "client-auth", def.ClientAuth, "server: client certificates, `MODE` none, request or require")
-	f.str(fs, "server-name", "", "client: `NAME` sent as SNI and required in the server certificate")
-	f.list(fs, "pin", false, "accept only the peer leaf certificate with this SHA256:AB:CD:... `FINGERPRINT` (repeatable)")
-	f.boolean(fs, "system-roots", "client: trust the operating system's CA store")
-	f.boolean(fs, "insecure-skip-verify", "client: encrypt without verifying the server (debugging only)")
-	f.boolean(fs, "self-signed", "server: make and keep a self-signed certificate in the state directory; its fingerprint is logged")
-	f.str(fs, "min-version", def.MinVersion, "lowest TLS `VERSION`: 1.2 or 1.3")
-	f.str(fs, "max-version", def.MaxVersion, "highest TLS `VERSION`: 1.2 or 1.3")
-	f.list(fs, "cipher-suites", true, "comma-separated TLS 1.2 cipher suite `NAMES` (crypto/tls spelling)")
-	f.list(fs, "curves", true, "comma-separated key exchange `NAMES`: "+CurveNames())
-	f.list(fs, "alpn", true, "comma-separated ALPN `PROTOCOLS` to offer or accept")
-	f.booleanOn(fs, "session-resumption", "resume TLS sessions (server: session tickets; client: a session cache); "+
-		"-session-resumption=false makes every connection a full handshake")
-	f.str(fs, "session-lifetime", def.SessionLifetime.String(), "server: accept a session ticket at most this long after it was issued (`DURATION`)")
+// flagText is the value p points at as a flag's text.
+func flagText(p any) string {
+	switch p := p.(type) {
+	case *string:
+		return *p
+	case *int:
+		return strconv.Itoa(*p)
+	case *float64:
+		return strconv.FormatFloat(*p, 'g', -1, 64)
+	case *time.Duration:
+		return p.String()
+	case *fs.FileMode:
+		return fmt.Sprintf("%04o", *p)
+	case *Address, **Address:
+		return ""
+	}
+	panic(fmt.Sprintf("config: no flag text for %T", p))
 }
 
-func (f *flagValues) registerLimits(fs *flag.FlagSet) {
-	def := DefaultLimits()
-	f.str(fs, "max-connections", strconv.Itoa(def.MaxConnections), "open connections at most; the next one is refused at once (`N`)")
-	f.str(fs, "accept-rate", "0", "new connections per second, 0 = unlimited; burst max(1, RATE) (`RATE`)")
-	f.str(fs, "per-source-rate", "0", "new connections per second per client IP (IPv6 by /64), 0 = unlimited (`RATE`)")
-	f.str(fs, "per-source-handshakes", strconv.Itoa(def.PerSourceHandshakes),
-		"connections per client IP (IPv6 by /64) still in their handshake; the next one is refused at once, 0 = no limit (`N`)")
-	f.str(fs, "handshake-timeout", def.HandshakeTimeout.String(), "bound on the TLS handshake (`DURATION`)")
-	f.str(fs, "connect-timeout", def.ConnectTimeout.String(), "bound on dialing the target (`DURATION`)")
-	f.str(fs, "idle-timeout", def.IdleTimeout.String(), "close a connection idle this long, 0 = never (`DURATION`)")
-	f.str(fs, "max-lifetime", def.MaxLifetime.String(), "close a connection open this long, 0 = never (`DURATION`)")
-	f.str(fs, "drain-timeout", def.DrainTimeout.String(), "on shutdown, wait this long for open connections (`DURATION`)")
-}
-
-func (f *flagValues) registerProxyProtocol(fs *flag.FlagSet) {
-	f.str(fs, "proxy-protocol-accept", "none", "read a PROXY protocol header from trusted peers: `VERSION` none, v1, v2 or any")
-	f.list(fs, "proxy-protocol-trusted", true, "`CIDR` allowed to send a PROXY header (repeatable or comma-separated); others are refused")
-	f.str(fs, "proxy-protocol-send", "none", "write a PROXY protocol header to the target: `VERSION` none, v1 or v2")
-	f.boolean(fs, "proxy-protocol-tls-tlvs", "with --proxy-protocol-send v2: add ALPN, SNI and TLS (version, client CN) TLVs")
-}
-
-func (f *flagValues) registerPassphrase(fs *flag.FlagSet) {
-	f.str(fs, "passphrase-file", "", "read the cluster passphrase from `FILE`")
-	f.str(fs, "passphrase-env", "", "read the cluster passphrase from environment `VARIABLE`")
+// registerSecrets registers the flags that say where a secret is: the
+// value itself never is a flag, since a command line shows in `ps`.
+func (f *flagValues) registerSecrets(fs *flag.FlagSet) {
+	f.s["passphrase-file"] = fs.String("passphrase-file", "", "read the cluster passphrase from `FILE`")
+	f.s["passphrase-env"] = fs.String("passphrase-env", "", "read the cluster passphrase from environment `VARIABLE`")
 	fs.Var(&refFlag{kind: "file", refs: &f.prev}, "previous-passphrase-file",
 		"read a previous passphrase, still trusted during a rotation, from `FILE` (repeatable)")
 	fs.Var(&refFlag{kind: "env", refs: &f.prev}, "previous-passphrase-env",
 		"read a previous passphrase, still trusted during a rotation, from environment `VARIABLE` (repeatable)")
-	f.str(fs, "cluster", defaultCluster, "cluster `NAME`, the salt of the passphrase derivation")
-	f.boolean(fs, "allow-weak-passphrase", "accept a passphrase below the policy, with a warning")
-	f.str(fs, "shared-secret-env", "", "read the channel-bound shared secret from environment `VARIABLE` (both ends passtunnel)")
+	f.s["shared-secret-env"] = fs.String("shared-secret-env", "",
+		"read the channel-bound shared secret from environment `VARIABLE` (both ends passtunnel)")
 }
 
 // listFlag is a repeatable flag; with comma set, one value may also hold

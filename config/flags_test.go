@@ -168,8 +168,8 @@ func TestNoFlagTakesASecret(t *testing.T) {
 			t.Errorf("flag --%s looks like it takes a secret value", f.Name)
 		}
 	})
-	if n != len(flagFields)+1 {
-		t.Errorf("%d flags registered, table has %d (+ --name)", n, len(flagFields))
+	if n != len(flagIndex.field)+1 {
+		t.Errorf("%d flags registered, tables have %d (+ --name)", n, len(flagIndex.field))
 	}
 }
 

@@ -72,30 +72,12 @@ func (d *decoder) diags(diags hcl.Diagnostics, tunnel string) {
 	}
 }
 
-var topSchema = &hcl.BodySchema{
-	Attributes: attrs("log_level", "log_format", "admin"),
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "tunnel", LabelNames: []string{"name"}}},
-}
-
-func attrs(names ...string) []hcl.AttributeSchema {
-	out := make([]hcl.AttributeSchema, len(names))
-	for i, n := range names {
-		out[i] = hcl.AttributeSchema{Name: n}
-	}
-	return out
-}
-
 func (d *decoder) config(body hcl.Body) *Config {
-	c := &Config{File: d.file, LogLevel: defaultLogLevel, LogFormat: defaultLogFormat, Fields: map[string]Pos{}}
+	c := &Config{File: d.file, Fields: map[string]Pos{}}
+	topFields.defaults(c, "")
 	content, diags := body.Content(topSchema)
 	d.diags(diags, "")
-	s := &scope{d: d, tunnel: -1, attrs: content.Attributes, fields: c.Fields}
-	s.str("log_level", &c.LogLevel)
-	s.str("log_format", &c.LogFormat)
-	var admin Address
-	if s.address("admin", &admin); admin.Network != "" {
-		c.Admin = &admin
-	}
+	decodeFields(&scope{d: d, tunnel: -1, attrs: content.Attributes, fields: c.Fields}, &topFields, c)
 	for _, b := range content.Blocks {
 		c.Tunnels = append(c.Tunnels, d.tunnel(len(c.Tunnels), b))
 	}

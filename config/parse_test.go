@@ -103,8 +103,7 @@ func checkPositions(t *testing.T, c *Config, path string) {
 // TestSchemaFieldsAreDecoded guards against a name listed in a schema that no
 // decode function reads (it would be accepted and silently dropped).
 func TestSchemaFieldsAreDecoded(t *testing.T) {
-	blocks := map[string]*hcl.BodySchema{"tls": tlsSchema, "acme": acmeSchema, "allow": allowSchema,
-		"limits": limitsSchema, "proxy_protocol": proxyProtocolSchema}
+	blocks := blockSchemas
 	var src strings.Builder
 	var want []string
 	src.WriteString("tunnel \"t\" {\n")

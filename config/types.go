@@ -1,12 +1,16 @@
 // Package config decodes, defaults and validates passtunnel's HCL file into
 // plain Go structs. It imports no other package of the project: pki and proxy
 // consume these structs, and main wires them together.
+//
+// Every setting is declared once, in its block's table (fields_*.go, beside
+// the block's struct; table.go says what an entry holds): the HCL schema,
+// decoding, the default, the flag of `passtunnel server|client`, simple
+// range checks and the README's reference rows all come from the entry.
 package config
 
 import (
 	"io/fs"
 	"strconv"
-	"time"
 )
 
 // Mode says which side of the tunnel carries TLS.
@@ -140,94 +144,3 @@ func (s Secret) IsSet() bool { return s.value != "" }
 
 func (s Secret) String() string   { return "[redacted]" }
 func (s Secret) GoString() string { return "[redacted]" }
-
-// TLS is the tls { } block: identity from files and the trust settings.
-type TLS struct {
-	Pos                Pos
-	Cert               string
-	Key                string // "" when the key sits in the Cert file
-	CA                 string
-	ClientAuth         string // server: none | request | require (default require)
-	ServerName         string
-	Pin                []string
-	SystemRoots        bool
-	InsecureSkipVerify bool
-	SelfSigned         bool
-	MinVersion         string // "1.2" | "1.3", default "1.2"
-	MaxVersion         string // "1.2" | "1.3", default "1.3"
-	CipherSuites       []string
-	Curves             []string
-	ALPN               []string
-	// SessionResumptionDisabled is session_resumption = false. It is
-	// stored negated so that the zero value, which pki reads as the
-	// default like every other field here, keeps resumption on.
-	SessionResumptionDisabled bool
-	// SessionLifetime is how long after it is issued a session ticket is
-	// accepted (session_lifetime, default DefaultSessionLifetime).
-	SessionLifetime time.Duration
-}
-
-// DefaultSessionLifetime bounds how long a session ticket is accepted:
-// HAProxy's default ticket lifetime, where Go's would be 7 days.
-const DefaultSessionLifetime = 2 * time.Hour
-
-// MaxSessionLifetime is the longest session_lifetime: crypto/tls refuses
-// older tickets anyway.
-const MaxSessionLifetime = 7 * 24 * time.Hour
-
-// ACME is the acme { } block.
-type ACME struct {
-	Pos          Pos
-	Domains      []string
-	Email        string
-	CA           string
-	Storage      string
-	TrustedRoots string
-}
-
-// Allow narrows which authenticated peers are accepted; the lists are OR'd.
-type Allow struct {
-	CN  []string
-	DNS []string
-	URI []string
-	OU  []string
-}
-
-// Empty reports whether no allow rule was given.
-func (a Allow) Empty() bool {
-	return len(a.CN) == 0 && len(a.DNS) == 0 && len(a.URI) == 0 && len(a.OU) == 0
-}
-
-// Limits bounds what a tunnel will spend on its peers.
-type Limits struct {
-	MaxConnections int
-	AcceptRate     float64
-	PerSourceRate  float64
-	// PerSourceHandshakes bounds the connections from one client address
-	// (an IPv6 /64) admitted and still in their handshake; 0 = no limit.
-	PerSourceHandshakes int
-	HandshakeTimeout    time.Duration
-	ConnectTimeout      time.Duration
-	IdleTimeout         time.Duration // 0 = none
-	MaxLifetime         time.Duration // 0 = none
-	DrainTimeout        time.Duration
-}
-
-// DefaultLimits are the values used for every field the user leaves out.
-func DefaultLimits() Limits {
-	return Limits{
-		MaxConnections:      1024,
-		PerSourceHandshakes: 64,
-		HandshakeTimeout:    10 * time.Second,
-		ConnectTimeout:      10 * time.Second,
-		DrainTimeout:        30 * time.Second,
-	}
-}
-
-// ProxyProtocol is the proxy_protocol { } block.
-type ProxyProtocol struct {
-	Accept  string // none | v1 | v2 | any
-	Trusted []string
-	Send    string // none | v1 | v2
-	TLSTLVs bool
-}

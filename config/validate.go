@@ -92,6 +92,7 @@ func (v *validator) top() {
 		v.errs = append(v.errs, Error{Pos: Pos{File: c.File, Line: 1, Column: 1},
 			Msg: `no tunnel defined; add a tunnel "NAME" { ... } block`})
 	}
+	topFields.checkIn(v, -1, c)
 	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") && !v.failed[fieldKey{-1, "log_level"}] {
 		v.fail(-1, "log_level", "invalid value %q; want debug, info, warn or error", c.LogLevel)
 	}
@@ -130,7 +131,7 @@ func (v *validator) tunnel(i int) {
 	if v.ok(i, "cluster") && !clusterName.MatchString(t.Cluster) {
 		v.fail(i, "cluster", "invalid cluster name %q; use lower-case letters, digits and '-' (it becomes a DNS label)", t.Cluster)
 	}
-	v.limits(i)
+	v.fieldChecks(i)
 	v.passphraseVersions(i)
 	v.tls(i)
 	switch {
@@ -185,39 +186,11 @@ func (v *validator) secrets(i int) {
 	}
 }
 
-func (v *validator) limits(i int) {
-	l := &v.c.Tunnels[i].Limits
-	if l.MaxConnections < 1 && v.ok(i, "limits.max_connections") {
-		v.fail(i, "limits.max_connections", "must be at least 1, not %d", l.MaxConnections)
-	}
-	if l.AcceptRate < 0 && v.ok(i, "limits.accept_rate") {
-		v.fail(i, "limits.accept_rate", "must not be negative (0 means unlimited)")
-	}
-	if l.PerSourceRate < 0 && v.ok(i, "limits.per_source_rate") {
-		v.fail(i, "limits.per_source_rate", "must not be negative (0 means unlimited)")
-	}
-	if l.PerSourceHandshakes < 0 && v.ok(i, "limits.per_source_handshakes") {
-		v.fail(i, "limits.per_source_handshakes", "must not be negative (0 means no limit)")
-	}
-	durations := []struct {
-		field    string
-		d        int64
-		required bool // 0 would mean an unbounded wait
-	}{
-		{"limits.handshake_timeout", int64(l.HandshakeTimeout), true},
-		{"limits.connect_timeout", int64(l.ConnectTimeout), true},
-		{"limits.idle_timeout", int64(l.IdleTimeout), false},
-		{"limits.max_lifetime", int64(l.MaxLifetime), false},
-		{"limits.drain_timeout", int64(l.DrainTimeout), false},
-	}
-	for _, d := range durations {
-		switch {
-		case !v.ok(i, d.field):
-		case d.d < 0:
-			v.fail(i, d.field, "must not be negative")
-		case d.d == 0 && d.required:
-			v.fail(i, d.field, "must be more than 0: every wait needs a bound")
-		}
+// fieldChecks runs the checks the tables' entries name (limits' ranges).
+func (v *validator) fieldChecks(i int) {
+	tunnelFields.check(v, i)
+	for _, b := range nested {
+		b.check(v, i)
 	}
 }
 

@@ -56,16 +56,5 @@ func sameTunnel(a, b *config.Tunnel) bool {
 // nested blocks are copied before they are touched: t belongs to a config
 // that is running.
 func withoutPositions(t config.Tunnel) config.Tunnel {
-	t.Pos, t.Fields = config.Pos{}, nil
-	if t.TLS != nil {
-		tls := *t.TLS
-		tls.Pos = config.Pos{}
-		t.TLS = &tls
-	}
-	if t.ACME != nil {
-		acme := *t.ACME
-		acme.Pos = config.Pos{}
-		t.ACME = &acme
-	}
-	return t
+	return t.WithoutPositions()
 }

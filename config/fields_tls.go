@@ -1,0 +1,124 @@
+package config
+
+import "time"
+
+// TLS is the tls { } block: identity from files and the trust settings.
+type TLS struct {
+	Pos                Pos
+	Cert               string
+	Key                string // "" when the key sits in the Cert file
+	CA                 string
+	ClientAuth         string // server: none | request | require (default require)
+	ServerName         string
+	Pin                []string
+	SystemRoots        bool
+	InsecureSkipVerify bool
+	SelfSigned         bool
+	MinVersion         string // "1.2" | "1.3", default "1.2"
+	MaxVersion         string // "1.2" | "1.3", default "1.3"
+	CipherSuites       []string
+	Curves             []string
+	ALPN               []string
+	// SessionResumptionDisabled is session_resumption = false. It is
+	// stored negated so that the zero value, which pki reads as the
+	// default like every other field here, keeps resumption on.
+	SessionResumptionDisabled bool
+	// SessionLifetime is how long after it is issued a session ticket is
+	// accepted (session_lifetime, default DefaultSessionLifetime).
+	SessionLifetime time.Duration
+}
+
+// DefaultSessionLifetime bounds how long a session ticket is accepted:
+// HAProxy's default ticket lifetime, where Go's would be 7 days.
+const DefaultSessionLifetime = 2 * time.Hour
+
+// MaxSessionLifetime is the longest session_lifetime: crypto/tls refuses
+// older tickets anyway.
+const MaxSessionLifetime = 7 * 24 * time.Hour
+
+// tlsFields is the table of the tls block.
+var tlsFields = block[TLS]{
+	name: "tls",
+	ptr:  func(t *Tunnel) **TLS { return &t.TLS },
+	pos:  func(t *TLS) *Pos { return &t.Pos },
+	fields: []field[TLS]{
+		{name: "cert", at: func(t *TLS) any { return &t.Cert },
+			flag: "--cert FILE", usage: "certificate `FILE` (PEM); the key may sit in the same file",
+			doc:     row{name: "`tls.cert`, `tls.key`", text: "identity from PEM files; key may be in the cert file"},
+			flagDoc: row{text: "certificate (PEM, chain leaf first); the key may sit in the same file"}},
+		{name: "key", at: func(t *TLS) any { return &t.Key },
+			flag: "--key FILE", usage: "private key `FILE` (PEM)",
+			doc: inRowAbove, flagDoc: row{text: "private key (PEM: PKCS#8, PKCS#1 or SEC1)"}},
+		{name: "ca", at: func(t *TLS) any { return &t.CA },
+			flag: "--ca FILE", usage: "`FILE` of CA certificates (PEM) that the peer's certificate must chain to",
+			doc:     row{text: "trust anchors for the peer; a [trust file](#files-and-permissions)"},
+			flagDoc: row{text: "CA bundle the peer's certificate must chain to"}},
+		{name: "client_auth", at: func(t *TLS) any { return &t.ClientAuth }, def: byMode{ModeServer: "require"},
+			flag: "--client-auth MODE", usage: "server: client certificates, `MODE` none, request or require",
+			doc:     row{text: "server: `none`, `request`, `require`; `request` and `require` need `ca`"},
+			flagDoc: row{text: "server: `none`, `request` (verify if given) or `require`"}},
+		{name: "server_name", at: func(t *TLS) any { return &t.ServerName },
+			flag: "--server-name NAME", usage: "client: `NAME` sent as SNI and required in the server certificate",
+			doc:     row{def: "target host", text: "client: SNI and name check"},
+			flagDoc: row{def: "target host", text: "client: SNI and the name required in the server certificate"}},
+		{name: "system_roots", at: func(t *TLS) any { return &t.SystemRoots },
+			flag: "--system-roots", usage: "client: trust the operating system's CA store",
+			doc:     row{text: "client: trust the OS store (with `ca`: either one)"},
+			flagDoc: row{text: "client: also trust the operating system's CA store"}},
+		{name: "insecure_skip_verify", at: func(t *TLS) any { return &t.InsecureSkipVerify },
+			flag: "--insecure-skip-verify", usage: "client: encrypt without verifying the server (debugging only)",
+			doc:     row{text: "client: encrypt only, warn on every connection; cannot be combined with `ca`/`system_roots`"},
+			flagDoc: row{text: "client: encrypt without verifying; warns on every connection"}},
+		{name: "min_version", at: func(t *TLS) any { return &t.MinVersion }, def: "1.2",
+			flag: "--min-version V", usage: "lowest TLS `VERSION`: 1.2 or 1.3",
+			doc: row{name: "`tls.min_version`, `tls.max_version`", def: "`\"1.2\"`, `\"1.3\"`; passphrase tunnels `\"1.3\"`, `\"1.3\"`",
+				text: "`\"1.2\"` or `\"1.3\"`; see [TLS 1.3 only by default](#passphrase-clusters-mtls-with-no-pki-to-run)"},
+			flagDoc: row{name: "`--min-version V` / `--max-version V`", def: "`1.2` / `1.3` (passphrase: `1.3` / `1.3`)",
+				text: "TLS versions; 1.2 is the floor"}},
+		{name: "max_version", at: func(t *TLS) any { return &t.MaxVersion }, def: "1.3",
+			flag: "--max-version V", usage: "highest TLS `VERSION`: 1.2 or 1.3",
+			doc: inRowAbove, flagDoc: inRowAbove},
+		{name: "cipher_suites", at: func(t *TLS) any { return &t.CipherSuites }, comma: true,
+			flag: "--cipher-suites LIST", usage: "comma-separated TLS 1.2 cipher suite `NAMES` (crypto/tls spelling)",
+			doc: row{def: "the ECDHE suites with AES-GCM or ChaCha20-Poly1305", text: "TLS 1.2 names; insecure suites refused; " +
+				"TLS 1.3 suites are not configurable (Go's rule). The default leaves out the CBC-SHA1 suites Go still enables (LUCKY13) " +
+				"and every suite without forward secrecy"},
+			flagDoc: row{def: "ECDHE with AES-GCM or ChaCha20-Poly1305", text: "comma-separated TLS 1.2 suites (crypto/tls names)"}},
+		{name: "curves", at: func(t *TLS) any { return &t.Curves }, comma: true,
+			flag: "--curves LIST", usage: "comma-separated key exchange `NAMES`: " + CurveNames(),
+			doc:     row{def: "Go's defaults", text: "as `--curves`"},
+			flagDoc: row{def: "Go's defaults", text: "`X25519`, `X25519MLKEM768`, `P-256`, `P-384`, `P-521`"}},
+		{name: "alpn", at: func(t *TLS) any { return &t.ALPN }, comma: true,
+			flag: "--alpn LIST", usage: "comma-separated ALPN `PROTOCOLS` to offer or accept",
+			doc:     row{text: "ALPN protocol list"},
+			flagDoc: row{def: "none", text: "ALPN protocols to offer (client) or accept (server)"}},
+		{name: "session_lifetime", at: func(t *TLS) any { return &t.SessionLifetime }, def: DefaultSessionLifetime,
+			flag: "--session-lifetime D", usage: "server: accept a session ticket at most this long after it was issued (`DURATION`)",
+			doc: row{text: "server: a session ticket is accepted at most this long after it was issued, at most `\"168h\"`. " +
+				"Ticket keys are random (a passphrase cluster's: derived), a new one every half lifetime, and forgotten a lifetime " +
+				"after their last ticket; a resumed TLS 1.2 connection gets no new ticket for its old master secret. " +
+				"stunnel's ticket hint is 300 s, HAProxy's 2 h, Go's own 7 days"},
+			flagDoc: row{text: "server: a session ticket is accepted at most this long after it was issued (at most `168h`)"}},
+		{name: "session_resumption", at: func(t *TLS) any { return (*negBool)(&t.SessionResumptionDisabled) },
+			flag: "--session-resumption", usage: "resume TLS sessions (server: session tickets; client: a session cache); " +
+				"-session-resumption=false makes every connection a full handshake",
+			doc: row{text: "`false`: every connection is a full handshake; a server tunnel issues and accepts no session tickets " +
+				"(a passphrase tunnel ignores its cluster's derived ticket keys), a client tunnel keeps no session cache. " +
+				"Turn it off to measure full handshakes or for a peer that mishandles tickets; it is on by default because " +
+				"a resumed connection skips the certificates and the handshake signatures on both ends " +
+				"(the checks against `ca`, `pin` and `allow` still run)"},
+			flagDoc: row{text: "`--session-resumption=false`: no session tickets (server) and no session cache (client), " +
+				"every connection a full handshake"}},
+		{name: "pin", at: func(t *TLS) any { return &t.Pin },
+			flag: "--pin FINGERPRINT", usage: "accept only the peer leaf certificate with this SHA256:AB:CD:... `FINGERPRINT` (repeatable)",
+			doc: row{text: "`\"SHA256:AB:CD:...\"` (any case): accept a peer whose leaf certificate has one of these fingerprints. " +
+				"Alone, it is the whole verification (no CA, no name); with `ca` or `system_roots`, both must pass. " +
+				"Client: a trust source; server: verifies client certificates (`client_auth` `require` or `request`, not `none`)"},
+			flagDoc: row{text: "repeatable: accept the peer whose leaf certificate has this `SHA256:AB:CD:...` fingerprint"}},
+		{name: "self_signed", at: func(t *TLS) any { return &t.SelfSigned },
+			flag: "--self-signed", usage: "server: make and keep a self-signed certificate in the state directory; its fingerprint is logged",
+			doc: row{text: "server: make an ECDSA P-256 certificate once and keep it in the state directory; " +
+				"instead of `cert`/`acme`/`passphrase`"},
+			flagDoc: row{text: "server: make (once) and keep a self-signed certificate; its fingerprint is logged"}},
+	},
+}
