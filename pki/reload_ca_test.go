@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/internal/testfs"
 	"github.com/passtunnel/passtunnel/internal/testwait"
 )
@@ -73,7 +74,7 @@ func TestReloadServerCABundle(t *testing.T) {
 	certB, keyB := caB.issueFiles(t, "server", serverSpec())
 	srv := mustServer(t, &config.TLS{Cert: certB, Key: keyB, ClientAuth: "none"})
 	wrongName := mustServer(t, &config.TLS{Cert: certB, Key: keyB, ClientAuth: "none"})
-	wrongName.Certificates = []tls.Certificate{issueCert(t, caB, LeafSpec{CommonName: "other", DNSNames: []string{"other.internal"}, Server: true})}
+	wrongName.Certificates = []tls.Certificate{issueCert(t, caB, pkitest.LeafSpec{CommonName: "other", DNSNames: []string{"other.internal"}, Server: true})}
 	bundle := writeFile(t, "servers.crt", caA.CertPEM())
 	m, _ := reloadManager(t, time.Hour, true)
 	cli, err := m.ClientTLSConfig(tunnel(config.ModeClient, &config.TLS{CA: bundle}), "127.0.0.1:6380")
@@ -168,7 +169,7 @@ func watched(m *Manager) (dirs []string, sources int) {
 	return m.reload.w.Dirs(), len(m.reload.entries)
 }
 
-func issueCert(t *testing.T, ca testCA, spec LeafSpec) tls.Certificate {
+func issueCert(t *testing.T, ca testCA, spec pkitest.LeafSpec) tls.Certificate {
 	t.Helper()
 	c, err := ca.Issue(spec)
 	if err != nil {
