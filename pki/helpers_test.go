@@ -205,3 +205,17 @@ func dialOnce(ctx context.Context, addr string, cfg *tls.Config) (tls.Connection
 	}
 	return c.(*tls.Conn).ConnectionState(), nil
 }
+
+// presentedCertificate is the certificate cfg presents at a handshake now,
+// as crypto/tls would ask for it (nil if none).
+func presentedCertificate(cfg *tls.Config) (*tls.Certificate, error) {
+	switch {
+	case cfg.GetCertificate != nil:
+		return cfg.GetCertificate(&tls.ClientHelloInfo{})
+	case cfg.GetClientCertificate != nil:
+		return cfg.GetClientCertificate(&tls.CertificateRequestInfo{})
+	case len(cfg.Certificates) > 0:
+		return &cfg.Certificates[0], nil
+	}
+	return nil, nil
+}

@@ -223,3 +223,17 @@ func (s *onceSet) first(key string) bool {
 	s.seen[key] = true
 	return true
 }
+
+// Close stops the Manager's background work: watching certificate, key
+// and CA files (waiting for a reload in progress) and ACME renewals.
+// Endpoints built earlier keep working with the certificates and pools
+// they hold last. The daemon calls it on exit.
+func (m *Manager) Close() {
+	m.reload.close()
+	m.stopACME()
+}
+
+// ReloadStats counts hot reloads of certificate, key and CA files by
+// tunnel and result, since the Manager was made: the source of the reload
+// metric. Tunnels with files that never changed are listed with zeros.
+func (m *Manager) ReloadStats() map[string]ReloadCounts { return m.reload.snapshotStats() }

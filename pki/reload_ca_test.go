@@ -127,16 +127,16 @@ func TestReloadSharedAndReleased(t *testing.T) {
 	dir := testfs.NewK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key, "ca.crt": ca.CertPEM()})
 	m, logs := reloadManager(t, time.Hour, true)
 	tun := serverTunnel(dir.Path("tls.crt"), dir.Path("tls.key"), dir.Path("ca.crt"))
-	first, err := m.ServerTLSConfig(tun)
+	first, err := m.Server(tun)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := m.ServerTLSConfig(tun)
+	second, err := m.Server(tun)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir.Update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key, "ca.crt": ca.CertPEM()})
-	for _, cfg := range []*tls.Config{first, second} {
+	for _, cfg := range []*tls.Config{first.Config, second.Config} {
 		cli := mustClient(t, &config.TLS{CA: ca.file}, "127.0.0.1")
 		cli.Certificates = []tls.Certificate{issueCert(t, ca, clientSpec("c"))}
 		testwait.Until(t, reloadWait, "new pair served", func() bool {
@@ -147,7 +147,7 @@ func TestReloadSharedAndReleased(t *testing.T) {
 	if n := strings.Count(logs.String(), "certificate reloaded"); n != 1 {
 		t.Errorf("%d reload lines for one change of one pair, want 1", n)
 	}
-	m.Release(first)
+	first.Release()
 	// The mount, and the timestamped directory ..data leads to now.
 	resolved, err := filepath.EvalSymlinks(dir.Path("tls.crt"))
 	if err != nil {
@@ -157,7 +157,7 @@ func TestReloadSharedAndReleased(t *testing.T) {
 	if dirs, n := watched(m); !slices.Equal(dirs, want) || n != 2 {
 		t.Errorf("directories %q, %d sources after releasing one of two configs; want %q, 2", dirs, n, want)
 	}
-	m.Release(second)
+	second.Release()
 	if dirs, n := watched(m); len(dirs) != 0 || n != 0 {
 		t.Errorf("directories %q, %d sources after releasing every config; want none", dirs, n)
 	}

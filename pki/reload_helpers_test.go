@@ -95,7 +95,7 @@ func serverTunnel(cert, key, ca string) *config.Tunnel {
 // does.
 func (r *reloader) checkAll() {
 	r.mu.Lock()
-	srcs := make([]source, 0, len(r.entries))
+	srcs := make([]reloadable, 0, len(r.entries))
 	for _, e := range r.entries {
 		srcs = append(srcs, e.src)
 	}
