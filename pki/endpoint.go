@@ -80,6 +80,9 @@ func (e *Endpoint) Release() {
 // address; calling it again does nothing. Other identities have nothing
 // to start.
 func (e *Endpoint) Listening(addr net.Addr) error {
+	if e == nil {
+		return nil
+	}
 	if s, ok := e.src.(starter); ok {
 		return s.listening(addr)
 	}
@@ -92,6 +95,9 @@ func (e *Endpoint) Listening(addr net.Addr) error {
 // client authentication, so the connection must be closed, never carried
 // to the target.
 func (e *Endpoint) Answered(cs tls.ConnectionState) bool {
+	if e == nil {
+		return false
+	}
 	if c, ok := e.src.(challenger); ok {
 		return c.answered(cs)
 	}

@@ -17,7 +17,7 @@ func TestIdentityExpiry(t *testing.T) {
 	check := func(what string, got time.Time, err error, want time.Time) {
 		t.Helper()
 		if err != nil || !got.Equal(want) {
-			t.Errorf("%s: IdentityExpiry = %v, %v; want %v", what, got, err, want)
+			t.Errorf("%s: Expiry = %v, %v; want %v", what, got, err, want)
 		}
 	}
 
@@ -70,7 +70,7 @@ func TestIdentityExpiryPassphraseNode(t *testing.T) {
 		got, err := e.Expiry()
 		// The node certificate is issued on first use, valid for an hour.
 		if err != nil || got.Sub(clock.Now()) != time.Hour {
-			t.Errorf("IdentityExpiry = %v, %v; want an hour after %v", got, err, clock.Now())
+			t.Errorf("Expiry = %v, %v; want an hour after %v", got, err, clock.Now())
 		}
 	}
 }
@@ -85,12 +85,12 @@ func TestIdentityExpiryACMENotObtained(t *testing.T) {
 	}
 	got, err := e.Expiry()
 	if err == nil || !strings.Contains(err.Error(), "no certificate for edge.example.test yet") || !got.IsZero() {
-		t.Errorf("IdentityExpiry = %v, %v; want an error naming the domain", got, err)
+		t.Errorf("Expiry = %v, %v; want an error naming the domain", got, err)
 	}
 	// A scrape may still hold an endpoint that a reload released: it
 	// must still be answered, not crash.
 	e.Release()
 	if got, err := e.Expiry(); err == nil || !got.IsZero() {
-		t.Errorf("released acme config: IdentityExpiry = %v, %v; want an error", got, err)
+		t.Errorf("released acme config: Expiry = %v, %v; want an error", got, err)
 	}
 }

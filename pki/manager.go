@@ -40,11 +40,11 @@ type Options struct {
 	ReadOnly bool
 }
 
-// Manager builds the TLS configs of every tunnel of the process. It derives
-// each (passphrase, cluster) once, however many tunnels and reloads use it
-// (the derivation is slow on purpose), and shares one node identity and
-// one session ticketer per derived CA. main creates one and keeps it across
-// reloads.
+// Manager builds the endpoints of every tunnel of the process (see
+// identitySource). It derives each (passphrase, cluster) once, however
+// many tunnels and reloads use it (the derivation is slow on purpose), and
+// shares one node identity and one session ticketer per derived CA. The
+// daemon creates one and keeps it across reloads.
 type Manager struct {
 	node     string
 	validity time.Duration

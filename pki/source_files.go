@@ -3,7 +3,6 @@ package pki
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
@@ -110,8 +109,8 @@ func (f *fileRefs) follow(t *config.Tunnel, e *Endpoint, sd side, now func() tim
 	}
 	var base *x509.CertPool // a server verifies clients against tls.ca alone
 	if sd == clientSide && c.SystemRoots {
-		if base, err = x509.SystemCertPool(); err != nil {
-			return own, fieldError(t, "tls.system_roots", fmt.Errorf("cannot load the system trust store: %w", err))
+		if base, err = systemRoots(t); err != nil {
+			return own, err
 		}
 	}
 	pool, err := f.pool(t.Name, c.CA, base)
