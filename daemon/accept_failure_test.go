@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/internal/testwait"
 	"github.com/passtunnel/passtunnel/pki"
 )
@@ -193,11 +194,11 @@ func startEchoBackend(t *testing.T) string {
 // fresh certificate for localhost, and the pool that verifies it.
 func echoServerTunnel(t *testing.T, name, target string) (string, *x509.CertPool) {
 	t.Helper()
-	ca, err := pki.NewAuthority("accept-test")
+	ca, err := pkitest.NewAuthority("accept-test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := ca.Issue(pki.LeafSpec{CommonName: "localhost", DNSNames: []string{"localhost"}, Server: true})
+	c, err := ca.Issue(pkitest.LeafSpec{CommonName: "localhost", DNSNames: []string{"localhost"}, Server: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,7 +123,7 @@ func (f *Fleet) samples() []tunnelSample {
 	}
 	out := make([]tunnelSample, 0, len(v.tunnels))
 	for _, t := range v.tunnels {
-		exp, _ := f.pki.IdentityExpiry(t.tunnel.TLS()) // an error is /readyz's to report
+		exp, _ := t.id.Expiry() // an error is /readyz's to report
 		out = append(out, tunnelSample{name: t.cfg.Name, stats: t.tunnel.Stats(), certExpiry: exp})
 	}
 	return out

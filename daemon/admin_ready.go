@@ -54,7 +54,7 @@ func (f *Fleet) notReady(now time.Time) []string {
 		if err := t.tunnel.AcceptFailing(); err != nil {
 			out = append(out, fmt.Sprintf("tunnel %q: listener failing: %v", t.cfg.Name, err))
 		}
-		exp, err := f.pki.IdentityExpiry(t.tunnel.TLS())
+		exp, err := t.id.Expiry()
 		switch {
 		case err != nil:
 			out = append(out, fmt.Sprintf("tunnel %q: no certificate to present: %v", t.cfg.Name, err))

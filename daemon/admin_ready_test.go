@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/pki"
 )
 
@@ -14,11 +15,11 @@ import (
 // expires in validity, and that certificate's NotAfter.
 func serverTunnelFiles(t *testing.T, name string, validity time.Duration) (string, time.Time) {
 	t.Helper()
-	ca, err := pki.NewAuthority("ready-test")
+	ca, err := pkitest.NewAuthority("ready-test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := ca.Issue(pki.LeafSpec{CommonName: "localhost", DNSNames: []string{"localhost"}, Server: true, Validity: validity})
+	c, err := ca.Issue(pkitest.LeafSpec{CommonName: "localhost", DNSNames: []string{"localhost"}, Server: true, Validity: validity})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,7 @@ type Fleet struct {
 type runningTunnel struct {
 	cfg    *config.Tunnel
 	tunnel *proxy.Tunnel
+	id     *pki.Endpoint // the TLS identity the tunnel serves with
 }
 
 func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*Fleet, error) {
@@ -67,23 +68,23 @@ func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*Fleet, 
 // certificate in one tunnel stops the start instead of half of it running;
 // then it listens and serves them all.
 func (f *Fleet) start(cfg *config.Config) error {
-	opts := make([]proxy.Options, len(cfg.Tunnels))
+	builds := make([]builtTunnel, len(cfg.Tunnels))
 	for i := range cfg.Tunnels {
-		o, err := buildTunnel(f.pki, &cfg.Tunnels[i], f.log)
+		b, err := buildTunnel(f.pki, &cfg.Tunnels[i], f.log)
 		if err != nil {
 			return err
 		}
-		opts[i] = o
+		builds[i] = b
 	}
 	var started []runningTunnel
-	for i, o := range opts {
+	for i, b := range builds {
 		// Bound, not yet serving (see bind).
-		t, err := f.bind(&cfg.Tunnels[i], o)
+		t, err := f.bind(&cfg.Tunnels[i], b)
 		if err != nil {
 			closeAll(started)
 			return err
 		}
-		started = append(started, runningTunnel{cfg: &cfg.Tunnels[i], tunnel: t})
+		started = append(started, runningTunnel{cfg: &cfg.Tunnels[i], tunnel: t, id: b.id})
 	}
 	for _, t := range started {
 		f.serveTunnel(t.tunnel)

@@ -8,13 +8,13 @@ import (
 	"github.com/passtunnel/passtunnel/proxy"
 )
 
-// bind listens for tunnel t with opts, then tells pki the address (an acme
-// tunnel starts getting its certificate, which the CA validates on this
-// listener). A client tunnel is checked where it is bound too: config
+// bind listens for tunnel t as b says, then tells b's identity the address
+// (an acme tunnel starts getting its certificate, which the CA validates
+// on this listener). A client tunnel is checked where it is bound too: config
 // takes the name localhost for loopback, and here it must have resolved
 // to it. Beyond loopback with unsafe_listen, it warns.
-func (f *Fleet) bind(t *config.Tunnel, opts proxy.Options) (*proxy.Tunnel, error) {
-	tun, err := proxy.Listen(opts)
+func (f *Fleet) bind(t *config.Tunnel, b builtTunnel) (*proxy.Tunnel, error) {
+	tun, err := proxy.Listen(b.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func (f *Fleet) bind(t *config.Tunnel, opts proxy.Options) (*proxy.Tunnel, error
 			"or set %s", t.Where("listen"), t.Name, t.Listen, tun.Addr(), unsafe)}
 	}
 	if err == nil {
-		if perr := f.pki.Listening(t, tun.Addr()); perr != nil {
+		if perr := b.id.Listening(tun.Addr()); perr != nil {
 			err = Located{perr} // pki names the tunnel and field
 		}
 	}

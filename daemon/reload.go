@@ -7,7 +7,6 @@ import (
 
 	"github.com/passtunnel/passtunnel/config"
 	"github.com/passtunnel/passtunnel/filewatch"
-	"github.com/passtunnel/passtunnel/proxy"
 )
 
 // reloadStats counts reloads by result, for the metrics endpoint.
@@ -36,8 +35,8 @@ func (f *Fleet) reload(trigger string) {
 	plan := planReload(f.runningConfigs(), cfg.Tunnels)
 	built, err := f.buildAll(slices.Concat(plan.added, plan.changed))
 	if err != nil {
-		for _, o := range built {
-			f.pki.Release(o.TLS)
+		for _, b := range built {
+			b.id.Release()
 		}
 		f.refuse(trigger, err)
 		return
@@ -99,16 +98,16 @@ func (f *Fleet) runningConfigs() []*config.Tunnel {
 
 // buildAll builds the TLS config of every tunnel to start or change, all of
 // them before any is touched: one bad certificate refuses the whole reload.
-func (f *Fleet) buildAll(ts []*config.Tunnel) (map[string]proxy.Options, error) {
-	built := make(map[string]proxy.Options, len(ts))
+func (f *Fleet) buildAll(ts []*config.Tunnel) (map[string]builtTunnel, error) {
+	built := make(map[string]builtTunnel, len(ts))
 	var errs []error
 	for _, t := range ts {
-		o, err := buildTunnel(f.pki, t, f.log)
+		b, err := buildTunnel(f.pki, t, f.log)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		built[t.Name] = o
+		built[t.Name] = b
 	}
 	return built, errors.Join(errs...)
 }

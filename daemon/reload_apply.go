@@ -2,13 +2,12 @@ package daemon
 
 import (
 	"github.com/passtunnel/passtunnel/config"
-	"github.com/passtunnel/passtunnel/proxy"
 )
 
 // apply carries out a built plan and returns how many tunnels failed to
 // start. Removed tunnels go first, then changed ones, then added ones, so
 // that an address one tunnel gives up is free for the tunnel taking it.
-func (f *Fleet) apply(cfg *config.Config, plan reloadPlan, built map[string]proxy.Options) int {
+func (f *Fleet) apply(cfg *config.Config, plan reloadPlan, built map[string]builtTunnel) int {
 	running := make(map[string]runningTunnel, len(f.tunnels))
 	for _, t := range f.tunnels {
 		running[t.cfg.Name] = t
@@ -51,50 +50,49 @@ func (f *Fleet) apply(cfg *config.Config, plan reloadPlan, built map[string]prox
 // listener stays and only new connections see the change; on a new address
 // the new listener must work before the old one is let go. Either way, open
 // connections finish on the settings they started with.
-func (f *Fleet) change(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
+func (f *Fleet) change(rt runningTunnel, t *config.Tunnel, b builtTunnel) (runningTunnel, error) {
 	if t.Listen == rt.cfg.Listen {
-		return f.update(rt, t, opts)
+		return f.update(rt, t, b)
 	}
-	next, err := f.bind(t, opts)
+	next, err := f.bind(t, b)
 	if err != nil {
-		f.pki.Release(opts.TLS)
+		b.id.Release()
 		f.log.Error("tunnel not moved; it keeps running with its old settings", "tunnel", t.Name,
 			"error", err)
 		return rt, err
 	}
 	f.serveTunnel(next)
 	f.retire(rt)
-	return runningTunnel{cfg: t, tunnel: next}, nil
+	return runningTunnel{cfg: t, tunnel: next, id: b.id}, nil
 }
 
-// update changes a tunnel in place; the TLS config it stops using goes
-// back to pki, which stops watching files no other config uses.
-func (f *Fleet) update(rt runningTunnel, t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
-	old := rt.tunnel.TLS()
-	err := f.pki.Listening(t, rt.tunnel.Addr()) // acme: see bind
+// update changes a tunnel in place; the TLS identity it stops using goes
+// back to pki, which stops watching files no other endpoint uses.
+func (f *Fleet) update(rt runningTunnel, t *config.Tunnel, b builtTunnel) (runningTunnel, error) {
+	err := b.id.Listening(rt.tunnel.Addr()) // acme: see bind
 	if err == nil {
-		err = rt.tunnel.Update(opts)
+		err = rt.tunnel.Update(b.opts)
 	}
 	if err != nil {
-		f.pki.Release(opts.TLS)
+		b.id.Release()
 		f.log.Error("tunnel not changed; it keeps its old settings", "tunnel", t.Name, "error", err)
 		return rt, err
 	}
-	if old != opts.TLS {
-		f.pki.Release(old)
+	if rt.id != b.id {
+		rt.id.Release()
 	}
-	return runningTunnel{cfg: t, tunnel: rt.tunnel}, nil
+	return runningTunnel{cfg: t, tunnel: rt.tunnel, id: b.id}, nil
 }
 
-func (f *Fleet) add(t *config.Tunnel, opts proxy.Options) (runningTunnel, error) {
-	tun, err := f.bind(t, opts)
+func (f *Fleet) add(t *config.Tunnel, b builtTunnel) (runningTunnel, error) {
+	tun, err := f.bind(t, b)
 	if err != nil {
-		f.pki.Release(opts.TLS)
+		b.id.Release()
 		f.log.Error("tunnel not started", "tunnel", t.Name, "error", err)
 		return runningTunnel{}, err
 	}
 	f.serveTunnel(tun)
-	return runningTunnel{cfg: t, tunnel: tun}, nil
+	return runningTunnel{cfg: t, tunnel: tun, id: b.id}, nil
 }
 
 // retire stops a tunnel's listener now and lets its open connections drain
@@ -103,7 +101,7 @@ func (f *Fleet) retire(rt runningTunnel) {
 	if err := rt.tunnel.StopAccepting(); err != nil {
 		f.log.Warn("closing a removed tunnel's listener", "tunnel", rt.cfg.Name, "error", err)
 	}
-	f.pki.Release(rt.tunnel.TLS())
+	rt.id.Release()
 	f.retiring.Add(1)
 	go func() {
 		defer f.retiring.Done()

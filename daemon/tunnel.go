@@ -12,9 +12,17 @@ import (
 	"github.com/passtunnel/passtunnel/proxy"
 )
 
+// builtTunnel is a tunnel ready to bind: its proxy options, and the pki
+// handle of the TLS identity they use, which its runningTunnel keeps and
+// releases once no new connection uses it.
+type builtTunnel struct {
+	opts proxy.Options
+	id   *pki.Endpoint
+}
+
 // buildTunnel turns one validated config tunnel into proxy options with a
 // ready TLS config. Errors name the tunnel and the field that caused them.
-func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Options, error) {
+func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (builtTunnel, error) {
 	opts := proxy.Options{
 		Name:   t.Name,
 		Mode:   t.Mode,
@@ -50,9 +58,10 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (proxy.Opti
 		opts.AfterHandshake, err = sharedSecretStep(m, t)
 	}
 	if err != nil {
-		return opts, Located{err}
+		e.Release() // nil-safe: nothing was built
+		return builtTunnel{}, Located{err}
 	}
-	return opts, nil
+	return builtTunnel{opts: opts, id: e}, nil
 }
 
 // sharedSecretStep is the AfterHandshake step of t's shared_secret (nil

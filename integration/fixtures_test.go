@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/pki"
 )
 
@@ -39,27 +40,27 @@ func newFixture(t testing.TB) *fixture {
 	if !f.poolA.AppendCertsFromPEM(a.CertPEM()) {
 		t.Fatal("CA A: PEM does not parse")
 	}
-	f.server = issue(t, a, f.dir, "server", pki.LeafSpec{
+	f.server = issue(t, a, f.dir, "server", pkitest.LeafSpec{
 		CommonName:  "localhost",
 		DNSNames:    []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		Server:      true,
 	})
-	f.client = issue(t, a, f.dir, "client", pki.LeafSpec{CommonName: "it-client", Client: true})
-	f.clientB = issue(t, b, f.dir, "client-b", pki.LeafSpec{CommonName: "it-intruder", Client: true})
+	f.client = issue(t, a, f.dir, "client", pkitest.LeafSpec{CommonName: "it-client", Client: true})
+	f.clientB = issue(t, b, f.dir, "client-b", pkitest.LeafSpec{CommonName: "it-intruder", Client: true})
 	return f
 }
 
-func newAuthority(t testing.TB, cn string) *pki.Authority {
+func newAuthority(t testing.TB, cn string) *pkitest.Authority {
 	t.Helper()
-	a, err := pki.NewAuthority(cn)
+	a, err := pkitest.NewAuthority(cn)
 	if err != nil {
 		t.Fatalf("NewAuthority(%q): %v", cn, err)
 	}
 	return a
 }
 
-func issue(t testing.TB, a *pki.Authority, dir, name string, spec pki.LeafSpec) pair {
+func issue(t testing.TB, a *pkitest.Authority, dir, name string, spec pkitest.LeafSpec) pair {
 	t.Helper()
 	spec.Validity = time.Hour
 	c, err := a.Issue(spec)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/pki"
 )
 
@@ -44,7 +45,7 @@ func TestCertReloadUnderLoad(t *testing.T) {
 		cert: filepath.Join(mount, "tls.crt"), key: filepath.Join(mount, "tls.key"), ca: filepath.Join(mount, "ca.crt")})
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Cert)
-	client := issuePEM(t, ca, pki.LeafSpec{CommonName: "reload-client", Client: true})
+	client := issuePEM(t, ca, pkitest.LeafSpec{CommonName: "reload-client", Client: true})
 	pr := startProber(t, p.listenAddr(t, "edge"), &tls.Config{
 		RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12,
 		Certificates: []tls.Certificate{client.pair(t)},
@@ -97,7 +98,7 @@ type certPEM struct {
 	fp        string
 }
 
-func issuePEM(t *testing.T, ca *pki.Authority, spec pki.LeafSpec) certPEM {
+func issuePEM(t *testing.T, ca *pkitest.Authority, spec pkitest.LeafSpec) certPEM {
 	t.Helper()
 	spec.Validity = time.Hour
 	c, err := ca.Issue(spec)
@@ -120,8 +121,8 @@ func (c certPEM) pair(t *testing.T) tls.Certificate {
 	return kp
 }
 
-func serverLeaf() pki.LeafSpec {
-	return pki.LeafSpec{CommonName: "localhost", DNSNames: []string{"localhost"},
+func serverLeaf() pkitest.LeafSpec {
+	return pkitest.LeafSpec{CommonName: "localhost", DNSNames: []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, Server: true}
 }
 

@@ -34,7 +34,7 @@ type acmeState struct {
 	once     sync.Once
 	startErr error
 
-	refs int // configs serving it; guarded by Manager.mu
+	refs int // endpoints serving it; guarded by Manager.mu
 }
 
 func newACMEState(t *config.Tunnel, roots *x509.CertPool, storage string, log *slog.Logger) *acmeState {

@@ -2,7 +2,6 @@ package pki
 
 import (
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
@@ -11,10 +10,10 @@ import (
 	"github.com/passtunnel/passtunnel/config"
 )
 
-// acmeRegistry is the Manager's ACME state, guarded by Manager.mu.
+// acmeRegistry is the Manager's ACME states, guarded by Manager.mu. Each
+// endpoint that serves a state holds one reference to it (acmeSource).
 type acmeRegistry struct {
 	states map[string]*acmeState // by acmeKey
-	byCfg  map[*tls.Config]string
 }
 
 // acmeFor returns the ACME state of t, made on first use and kept by the
@@ -73,33 +72,24 @@ func (m *Manager) acmeStorage(t *config.Tunnel) (string, error) {
 	return filepath.Join(dir, "acme"), nil
 }
 
-// useACME records that cfg serves st's certificates, for releaseACME.
-func (m *Manager) useACME(cfg *tls.Config, key string) {
+// useACME counts one more endpoint serving st, the state of key, unless
+// the Manager let go of it meanwhile (Close); it reports whether it did.
+func (m *Manager) useACME(key string, st *acmeState) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if st := m.acme.states[key]; st != nil {
-		st.refs++
-		if m.acme.byCfg == nil {
-			m.acme.byCfg = map[*tls.Config]string{}
-		}
-		m.acme.byCfg[cfg] = key
+	if m.acme.states[key] != st {
+		return false
 	}
+	st.refs++
+	return true
 }
 
-// releaseACME stops the renewals of a state no config uses any more (its
-// tunnel was removed or its acme block changed). Connections open on cfg
-// keep the certificate they were given.
-func (m *Manager) releaseACME(cfg *tls.Config) {
+// releaseACME counts one endpoint less serving st, the state of key, and
+// stops its renewals when it was the last.
+func (m *Manager) releaseACME(key string, st *acmeState) {
 	m.mu.Lock()
-	key, ok := m.acme.byCfg[cfg]
-	delete(m.acme.byCfg, cfg)
-	st := m.acme.states[key]
-	if !ok || st == nil {
-		m.mu.Unlock()
-		return
-	}
 	st.refs--
-	last := st.refs == 0
+	last := st.refs == 0 && m.acme.states[key] == st
 	if last {
 		delete(m.acme.states, key)
 	}

@@ -30,10 +30,11 @@ func acmeTunnel(t *testing.T, ca testCA) *config.Tunnel {
 func TestACMEChallengeGetsNoClientAuth(t *testing.T) {
 	m := NewManager(Options{})
 	t.Cleanup(m.Close)
-	cfg, err := m.ServerTLSConfig(acmeTunnel(t, newTestCA(t, "clients")))
+	e, err := m.Server(acmeTunnel(t, newTestCA(t, "clients")))
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := e.Config
 	challengeHello := &tls.ClientHelloInfo{ServerName: "edge.example.test", SupportedProtos: []string{"acme-tls/1"}}
 	ch, err := cfg.GetConfigForClient(challengeHello)
 	if err != nil || ch == nil {
@@ -70,7 +71,7 @@ func TestACMEChallengeGetsNoClientAuth(t *testing.T) {
 	}
 
 	// Release stops the renewals of a state no config uses.
-	m.Release(cfg)
+	e.Release()
 	m.mu.Lock()
 	left := len(m.acme.states)
 	m.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 func mustURL(t *testing.T, s string) *url.URL {
@@ -20,9 +21,9 @@ func mustURL(t *testing.T, s string) *url.URL {
 	return u
 }
 
-func leafOf(t *testing.T, spec LeafSpec) *x509.Certificate {
+func leafOf(t *testing.T, spec pkitest.LeafSpec) *x509.Certificate {
 	t.Helper()
-	a, err := NewAuthority("allow-test CA")
+	a, err := pkitest.NewAuthority("allow-test CA")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,11 +40,11 @@ func allowTunnel(a config.Allow) *config.Tunnel {
 }
 
 func TestAllowPatterns(t *testing.T) {
-	web := leafOf(t, LeafSpec{CommonName: "web-1", OrganizationalUnit: []string{"ops", "db"},
+	web := leafOf(t, pkitest.LeafSpec{CommonName: "web-1", OrganizationalUnit: []string{"ops", "db"},
 		DNSNames: []string{"web-1.eu.Example.com."}})
-	node := leafOf(t, LeafSpec{CommonName: "n1", URIs: []*url.URL{mustURL(t, "spiffe://prod/node/n1"),
+	node := leafOf(t, pkitest.LeafSpec{CommonName: "n1", URIs: []*url.URL{mustURL(t, "spiffe://prod/node/n1"),
 		mustURL(t, "spiffe://prod/ns/a/sa/b")}})
-	bare := leafOf(t, LeafSpec{CommonName: "bare"})
+	bare := leafOf(t, pkitest.LeafSpec{CommonName: "bare"})
 	tests := []struct {
 		name  string
 		allow config.Allow
@@ -105,7 +106,7 @@ func TestAllowPatterns(t *testing.T) {
 }
 
 func TestAllowRefusalNamesThePeer(t *testing.T) {
-	leaf := leafOf(t, LeafSpec{CommonName: "intruder", OrganizationalUnit: []string{"x"},
+	leaf := leafOf(t, pkitest.LeafSpec{CommonName: "intruder", OrganizationalUnit: []string{"x"},
 		DNSNames: []string{"evil.example"}, URIs: []*url.URL{mustURL(t, "spiffe://other/node/e")}})
 	a, _ := compileAllow(allowTunnel(config.Allow{CN: []string{"friend"}}))
 	err := a.check(leaf, []*x509.Certificate{leaf})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 func TestMutualTLS(t *testing.T) {
@@ -100,7 +101,7 @@ func TestClientCertFromOtherCARefused(t *testing.T) {
 
 func TestServerNameVerification(t *testing.T) {
 	ca := newTestCA(t, "ca")
-	sCert, sKey := ca.issueFiles(t, "server", LeafSpec{CommonName: "db", DNSNames: []string{"db.internal"}, Server: true})
+	sCert, sKey := ca.issueFiles(t, "server", pkitest.LeafSpec{CommonName: "db", DNSNames: []string{"db.internal"}, Server: true})
 	srv := mustServer(t, &config.TLS{Cert: sCert, Key: sKey, ClientAuth: "none"})
 	tests := []struct {
 		name, serverName, target string
@@ -129,7 +130,7 @@ func TestServerNameVerification(t *testing.T) {
 
 func TestIPTargetVerifiedAgainstIPSAN(t *testing.T) {
 	ca := newTestCA(t, "ca")
-	sCert, sKey := ca.issueFiles(t, "server", LeafSpec{CommonName: "node",
+	sCert, sKey := ca.issueFiles(t, "server", pkitest.LeafSpec{CommonName: "node",
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, Server: true})
 	srv := mustServer(t, &config.TLS{Cert: sCert, Key: sKey, ClientAuth: "none"})
 	for _, target := range []string{"127.0.0.1", "::1", "[::1]"} {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // handshakeTimeout bounds every wait of a test handshake.
@@ -18,13 +19,13 @@ const handshakeTimeout = 10 * time.Second
 
 // testCA is an authority plus its certificate written as a ca file.
 type testCA struct {
-	*Authority
+	*pkitest.Authority
 	file string
 }
 
 func newTestCA(t *testing.T, name string) testCA {
 	t.Helper()
-	a, err := NewAuthority(name)
+	a, err := pkitest.NewAuthority(name)
 	if err != nil {
 		t.Fatalf("NewAuthority: %v", err)
 	}
@@ -32,7 +33,7 @@ func newTestCA(t *testing.T, name string) testCA {
 }
 
 // issueFiles issues a leaf and writes it as name.crt / name.key.
-func (ca testCA) issueFiles(t *testing.T, name string, spec LeafSpec) (certFile, keyFile string) {
+func (ca testCA) issueFiles(t *testing.T, name string, spec pkitest.LeafSpec) (certFile, keyFile string) {
 	t.Helper()
 	cert, err := ca.Issue(spec)
 	if err != nil {
@@ -45,12 +46,12 @@ func (ca testCA) issueFiles(t *testing.T, name string, spec LeafSpec) (certFile,
 	return certFile, keyFile
 }
 
-func serverSpec() LeafSpec {
-	return LeafSpec{CommonName: "server", DNSNames: []string{"db.internal"},
+func serverSpec() pkitest.LeafSpec {
+	return pkitest.LeafSpec{CommonName: "server", DNSNames: []string{"db.internal"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, Server: true}
 }
 
-func clientSpec(cn string) LeafSpec { return LeafSpec{CommonName: cn, Client: true} }
+func clientSpec(cn string) pkitest.LeafSpec { return pkitest.LeafSpec{CommonName: cn, Client: true} }
 
 func writeFile(t *testing.T, name string, data []byte) string {
 	t.Helper()
@@ -203,4 +204,18 @@ func dialOnce(ctx context.Context, addr string, cfg *tls.Config) (tls.Connection
 		return tls.ConnectionState{}, err
 	}
 	return c.(*tls.Conn).ConnectionState(), nil
+}
+
+// presentedCertificate is the certificate cfg presents at a handshake now,
+// as crypto/tls would ask for it (nil if none).
+func presentedCertificate(cfg *tls.Config) (*tls.Certificate, error) {
+	switch {
+	case cfg.GetCertificate != nil:
+		return cfg.GetCertificate(&tls.ClientHelloInfo{})
+	case cfg.GetClientCertificate != nil:
+		return cfg.GetClientCertificate(&tls.CertificateRequestInfo{})
+	case len(cfg.Certificates) > 0:
+		return &cfg.Certificates[0], nil
+	}
+	return nil, nil
 }

@@ -40,11 +40,11 @@ type Options struct {
 	ReadOnly bool
 }
 
-// Manager builds the TLS configs of every tunnel of the process. It derives
-// each (passphrase, cluster) once, however many tunnels and reloads use it
-// (the derivation is slow on purpose), and shares one node identity and
-// one session ticketer per derived CA. main creates one and keeps it across
-// reloads.
+// Manager builds the endpoints of every tunnel of the process (see
+// identitySource). It derives each (passphrase, cluster) once, however
+// many tunnels and reloads use it (the derivation is slow on purpose), and
+// shares one node identity and one session ticketer per derived CA. The
+// daemon creates one and keeps it across reloads.
 type Manager struct {
 	node     string
 	validity time.Duration
@@ -223,3 +223,17 @@ func (s *onceSet) first(key string) bool {
 	s.seen[key] = true
 	return true
 }
+
+// Close stops the Manager's background work: watching certificate, key
+// and CA files (waiting for a reload in progress) and ACME renewals.
+// Endpoints built earlier keep working with the certificates and pools
+// they hold last. The daemon calls it on exit.
+func (m *Manager) Close() {
+	m.reload.close()
+	m.stopACME()
+}
+
+// ReloadStats counts hot reloads of certificate, key and CA files by
+// tunnel and result, since the Manager was made: the source of the reload
+// metric. Tunnels with files that never changed are listed with zeros.
+func (m *Manager) ReloadStats() map[string]ReloadCounts { return m.reload.snapshotStats() }

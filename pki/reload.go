@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"crypto/tls"
 	"log/slog"
 	"maps"
 	"sync"
@@ -26,9 +25,9 @@ type ReloadCounts struct {
 	OK, Failed uint64
 }
 
-// source is one set of files hot reload keeps current: a certificate and
-// its key, or a CA bundle.
-type source interface {
+// reloadable is one set of files hot reload keeps current: a certificate
+// and its key, or a CA bundle.
+type reloadable interface {
 	// files are the paths as configured (symlinks unresolved): what the
 	// file watcher follows.
 	files() []string
@@ -38,9 +37,9 @@ type source interface {
 	check() (retry bool)
 }
 
-// entry is a source shared by the configs that use it.
+// entry is a reloadable shared by the endpoints that use it.
 type entry struct {
-	src  source
+	src  reloadable
 	refs int
 	set  *filewatch.Set // nil when hot reload is off or the Manager closed
 }
@@ -57,8 +56,7 @@ type reloader struct {
 	mu      sync.Mutex
 	closed  bool
 	w       *filewatch.Watcher        // nil until a source is shared
-	entries map[string]*entry         // by sourceKey
-	byCfg   map[*tls.Config][]string  // the entries each config uses, for Release
+	entries map[string]*entry         // by the key share was given
 	stats   map[string]*reloadCounter // by tunnel; never deleted, so counters only grow
 	// keyWarned holds the key files warnKeyMode has warned about.
 	keyWarned onceSet
@@ -73,7 +71,6 @@ func newReloader(log *slog.Logger, interval time.Duration) *reloader {
 	return &reloader{
 		log: log, interval: interval, debounce: filewatch.DefaultDebounce, events: true,
 		entries: map[string]*entry{},
-		byCfg:   map[*tls.Config][]string{},
 		stats:   map[string]*reloadCounter{},
 	}
 }
@@ -92,15 +89,15 @@ func (r *reloader) counter(tunnel string) *reloadCounter {
 	return c
 }
 
-// share registers fresh, just loaded for cfg, under key; known holds the
-// digests of its files taken before the load. When a config built earlier
-// (the same tunnel before a config reload) already follows the same files,
-// that source is returned instead and told to catch up, so one set of
-// files is read, logged and counted once.
-func (r *reloader) share(cfg *tls.Config, key string, fresh source, known map[string]filewatch.Digest) source {
+// share registers fresh, just loaded, under key; known holds the digests
+// of its files taken before the load. When an endpoint built earlier (the
+// same tunnel before a config reload) already follows the same files, that
+// reloadable is returned instead and told to catch up, so one set of files
+// is read, logged and counted once. The caller holds a reference to key
+// until it calls release with it.
+func (r *reloader) share(key string, fresh reloadable, known map[string]filewatch.Digest) reloadable {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.byCfg[cfg] = append(r.byCfg[cfg], key)
 	if e, ok := r.entries[key]; ok {
 		e.refs++
 		if e.set != nil {
@@ -147,12 +144,12 @@ func (r *reloader) changed(e *entry) {
 	e.set.Retry()
 }
 
-// release drops cfg's references; sources nobody uses any more stop being
-// watched.
-func (r *reloader) release(cfg *tls.Config) {
+// release drops one reference to each of keys; files nobody follows any
+// more stop being watched.
+func (r *reloader) release(keys []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, key := range r.byCfg[cfg] {
+	for _, key := range keys {
 		e := r.entries[key]
 		if e.refs--; e.refs > 0 {
 			continue
@@ -162,7 +159,6 @@ func (r *reloader) release(cfg *tls.Config) {
 			e.set.Stop()
 		}
 	}
-	delete(r.byCfg, cfg)
 }
 
 // close stops watching and waits for a check that is running.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/internal/testfs"
 	"github.com/passtunnel/passtunnel/internal/testwait"
 )
@@ -73,7 +74,7 @@ func TestReloadServerCABundle(t *testing.T) {
 	certB, keyB := caB.issueFiles(t, "server", serverSpec())
 	srv := mustServer(t, &config.TLS{Cert: certB, Key: keyB, ClientAuth: "none"})
 	wrongName := mustServer(t, &config.TLS{Cert: certB, Key: keyB, ClientAuth: "none"})
-	wrongName.Certificates = []tls.Certificate{issueCert(t, caB, LeafSpec{CommonName: "other", DNSNames: []string{"other.internal"}, Server: true})}
+	wrongName.Certificates = []tls.Certificate{issueCert(t, caB, pkitest.LeafSpec{CommonName: "other", DNSNames: []string{"other.internal"}, Server: true})}
 	bundle := writeFile(t, "servers.crt", caA.CertPEM())
 	m, _ := reloadManager(t, time.Hour, true)
 	cli, err := m.ClientTLSConfig(tunnel(config.ModeClient, &config.TLS{CA: bundle}), "127.0.0.1:6380")
@@ -126,16 +127,16 @@ func TestReloadSharedAndReleased(t *testing.T) {
 	dir := testfs.NewK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key, "ca.crt": ca.CertPEM()})
 	m, logs := reloadManager(t, time.Hour, true)
 	tun := serverTunnel(dir.Path("tls.crt"), dir.Path("tls.key"), dir.Path("ca.crt"))
-	first, err := m.ServerTLSConfig(tun)
+	first, err := m.Server(tun)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := m.ServerTLSConfig(tun)
+	second, err := m.Server(tun)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir.Update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key, "ca.crt": ca.CertPEM()})
-	for _, cfg := range []*tls.Config{first, second} {
+	for _, cfg := range []*tls.Config{first.Config, second.Config} {
 		cli := mustClient(t, &config.TLS{CA: ca.file}, "127.0.0.1")
 		cli.Certificates = []tls.Certificate{issueCert(t, ca, clientSpec("c"))}
 		testwait.Until(t, reloadWait, "new pair served", func() bool {
@@ -146,7 +147,7 @@ func TestReloadSharedAndReleased(t *testing.T) {
 	if n := strings.Count(logs.String(), "certificate reloaded"); n != 1 {
 		t.Errorf("%d reload lines for one change of one pair, want 1", n)
 	}
-	m.Release(first)
+	first.Release()
 	// The mount, and the timestamped directory ..data leads to now.
 	resolved, err := filepath.EvalSymlinks(dir.Path("tls.crt"))
 	if err != nil {
@@ -156,7 +157,7 @@ func TestReloadSharedAndReleased(t *testing.T) {
 	if dirs, n := watched(m); !slices.Equal(dirs, want) || n != 2 {
 		t.Errorf("directories %q, %d sources after releasing one of two configs; want %q, 2", dirs, n, want)
 	}
-	m.Release(second)
+	second.Release()
 	if dirs, n := watched(m); len(dirs) != 0 || n != 0 {
 		t.Errorf("directories %q, %d sources after releasing every config; want none", dirs, n)
 	}
@@ -168,7 +169,7 @@ func watched(m *Manager) (dirs []string, sources int) {
 	return m.reload.w.Dirs(), len(m.reload.entries)
 }
 
-func issueCert(t *testing.T, ca testCA, spec LeafSpec) tls.Certificate {
+func issueCert(t *testing.T, ca testCA, spec pkitest.LeafSpec) tls.Certificate {
 	t.Helper()
 	c, err := ca.Issue(spec)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/internal/testfs"
 	"github.com/passtunnel/passtunnel/internal/testlog"
 	"github.com/passtunnel/passtunnel/internal/testwait"
@@ -27,7 +28,7 @@ type pemPair struct {
 	notAfter  time.Time
 }
 
-func (ca testCA) issuePEM(t *testing.T, spec LeafSpec) pemPair {
+func (ca testCA) issuePEM(t *testing.T, spec pkitest.LeafSpec) pemPair {
 	t.Helper()
 	c, err := ca.Issue(spec)
 	if err != nil {
@@ -94,7 +95,7 @@ func serverTunnel(cert, key, ca string) *config.Tunnel {
 // does.
 func (r *reloader) checkAll() {
 	r.mu.Lock()
-	srcs := make([]source, 0, len(r.entries))
+	srcs := make([]reloadable, 0, len(r.entries))
 	for _, e := range r.entries {
 		srcs = append(srcs, e.src)
 	}

@@ -36,11 +36,12 @@ func TestReloadKeepsClientAuthModes(t *testing.T) {
 			if tc.mode == "none" {
 				srvCA = ""
 			}
-			srv, err := m.ServerTLSConfig(tunnel(config.ModeServer, &config.TLS{Cert: sCert, Key: sKey, CA: srvCA, ClientAuth: tc.mode}))
+			e, err := m.Server(tunnel(config.ModeServer, &config.TLS{Cert: sCert, Key: sKey, CA: srvCA, ClientAuth: tc.mode}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer m.Release(srv)
+			defer e.Release()
+			srv := e.Config
 			cli := mustClient(t, &config.TLS{CA: ca.file}, "db.internal")
 			if tc.cert != nil {
 				// Sent whatever CAs the server names: a Go client with

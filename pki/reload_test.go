@@ -15,17 +15,18 @@ func TestReloadKubernetesSecretSwap(t *testing.T) {
 	a, b := ca.issuePEM(t, serverSpec()), ca.issuePEM(t, serverSpec())
 	dir := testfs.NewK8sDir(t, map[string][]byte{"tls.crt": a.cert, "tls.key": a.key})
 	m, logs := reloadManager(t, time.Hour, true)
-	srv, err := m.ServerTLSConfig(serverTunnel(dir.Path("tls.crt"), dir.Path("tls.key"), ""))
+	e, err := m.Server(serverTunnel(dir.Path("tls.crt"), dir.Path("tls.key"), ""))
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := e.Config
 	if got := served(t, srv, ca); got != a.fp {
 		t.Fatalf("served %s, want the first pair %s", got, a.fp)
 	}
 	dir.Update(t, map[string][]byte{"tls.crt": b.cert, "tls.key": b.key})
 	waitServed(t, srv, ca, b.fp)
-	if got, err := m.IdentityExpiry(srv); err != nil || !got.Equal(b.notAfter) {
-		t.Errorf("IdentityExpiry = %v, %v, want %v", got, err, b.notAfter)
+	if got, err := e.Expiry(); err != nil || !got.Equal(b.notAfter) {
+		t.Errorf("Expiry = %v, %v, want %v", got, err, b.notAfter)
 	}
 	if s := m.ReloadStats()["redis"]; s.OK != 1 || s.Failed != 0 {
 		t.Errorf("ReloadStats = %+v, want one ok", s)

@@ -233,15 +233,3 @@ func ensureWritableDir(dir string) error {
 	f.Close()
 	return os.Remove(name)
 }
-
-// selfSignedServerEndpoint is the endpoint of a server tunnel with
-// tls.self_signed: the kept certificate, and client verification as for
-// certificate files (tls.ca hot reloaded, tls.pin, allow { }).
-func (m *Manager) selfSignedServerEndpoint(t *config.Tunnel) (*Endpoint, error) {
-	id, err := m.selfSigned(t)
-	if err != nil {
-		return nil, err
-	}
-	e, err := serverEndpoint(t, &id)
-	return m.followServer(t, e, err)
-}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/internal/testfs"
 	"github.com/passtunnel/passtunnel/internal/testwait"
 )
@@ -162,7 +163,7 @@ func (p *filePair) replaceClient(t *testing.T, cn string) {
 	p.replace(t, p.cliCert, p.cliKey, clientSpec(cn))
 }
 
-func (p *filePair) replace(t *testing.T, certFile, keyFile string, spec LeafSpec) pemPair {
+func (p *filePair) replace(t *testing.T, certFile, keyFile string, spec pkitest.LeafSpec) pemPair {
 	t.Helper()
 	next := p.ca.issuePEM(t, spec)
 	testfs.RenameOver(t, keyFile, next.key)

@@ -206,11 +206,12 @@ func TestSessionResumptionOffEveryIdentity(t *testing.T) {
 	for _, off := range []bool{false, true} {
 		acme := acmeTunnel(t, newTestCA(t, "clients"))
 		resumeOff(acme.TLS, off)
-		cfg, err := m.ServerTLSConfig(acme)
+		e, err := m.Server(acme)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { m.Release(cfg) })
+		t.Cleanup(e.Release)
+		cfg := e.Config
 		hello := &tls.ClientHelloInfo{ServerName: "edge.example.test"}
 		served, err := cfg.GetConfigForClient(hello)
 		if err != nil || served == nil {

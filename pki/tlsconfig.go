@@ -1,6 +1,8 @@
 // Package pki is every source of identity and trust of passtunnel: it turns
-// a tunnel's config into a ready *tls.Config for proxy. Every error names the
-// tunnel and the config field (with its file:line:col) that caused it.
+// a tunnel's config into an Endpoint, a ready *tls.Config for proxy and the
+// handle its caller keeps on the identity behind it (see identitySource).
+// Every error names the tunnel and the config field (with its
+// file:line:col) that caused it.
 package pki
 
 import (
@@ -211,9 +213,9 @@ func clientRoots(t *config.Tunnel) (*x509.CertPool, error) {
 	}
 	pool := x509.NewCertPool()
 	if c.SystemRoots {
-		sys, err := x509.SystemCertPool() // a copy: adding to it is safe
+		sys, err := systemRoots(t)
 		if err != nil {
-			return nil, fieldError(t, "tls.system_roots", fmt.Errorf("cannot load the system trust store: %w", err))
+			return nil, err
 		}
 		pool = sys
 	}
@@ -227,6 +229,16 @@ func clientRoots(t *config.Tunnel) (*x509.CertPool, error) {
 		}
 	}
 	return pool, nil
+}
+
+// systemRoots is the system trust store of tls.system_roots: a copy, to
+// which adding is safe.
+func systemRoots(t *config.Tunnel) (*x509.CertPool, error) {
+	sys, err := x509.SystemCertPool()
+	if err != nil {
+		return nil, fieldError(t, "tls.system_roots", fmt.Errorf("cannot load the system trust store: %w", err))
+	}
+	return sys, nil
 }
 
 // verifyHost turns a target host into the name crypto/tls verifies: no

@@ -6,51 +6,6 @@ import (
 	"errors"
 )
 
-// Endpoint is one tunnel's TLS side as pki built it: the config its
-// handshakes run on, and the verdict that names the peer of a finished
-// handshake.
-type Endpoint struct {
-	// Config is the config of every handshake of the tunnel (client
-	// tunnels take a per-certificate copy of it through ForHandshake).
-	Config *tls.Config
-	// MaxHandshakeBytes bounds what the peer may send before its handshake
-	// completes, where pki knows what a real one weighs (0: the caller's
-	// default): crypto/tls parses every certificate of a flood before any
-	// verification can refuse it.
-	MaxHandshakeBytes int
-	// verify is the peer verification that Config's VerifyConnection
-	// runs; nil when the peer is not verified at all (client_auth =
-	// "none", insecure_skip_verify).
-	verify *verification
-}
-
-// nodeHandshakeBytes is MaxHandshakeBytes of a passphrase tunnel: a node's
-// hello is about 1.5 KiB with a post-quantum key share (plus a session
-// ticket when it resumes), its chain one certificate of about 0.5 KiB per
-// cluster CA. Anything near the bound is a flood.
-const nodeHandshakeBytes = 16 << 10
-
-// Peer is the verdict on a finished handshake whose state is cs: the
-// certificate that verification (a chain to a trusted CA, a cluster CA, or
-// a pin) accepted, or nil when the peer showed none and did not have to,
-// or the tunnel does not verify its peer at all. It is the only source of
-// the peer's identity: allow { }, log fields, PROXY TLVs and shared_secret
-// read it and never cs.PeerCertificates[0], which is what the peer sent,
-// not what was verified (a passphrase node's chain may carry several
-// certificates for its key, and only one of them need be signed by a CA
-// this tunnel trusts).
-//
-// The handshake's VerifyConnection ran the same verification and failed
-// the handshake on error; calling it again costs a lookup in the verified
-// chains it remembered. An error here (the trusted CAs were replaced in
-// between) fails the connection as the handshake would have.
-func (e *Endpoint) Peer(cs tls.ConnectionState) (*x509.Certificate, error) {
-	if e.verify == nil {
-		return nil, nil
-	}
-	return e.verify.peer(cs)
-}
-
 // chainCheck verifies what the peer sent and returns the chain it built,
 // leaf to root; its first certificate is the one accepted. A chainCheck
 // remembers verified chains (see verifyCache).

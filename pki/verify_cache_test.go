@@ -5,13 +5,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // issueChain issues a client leaf from ca and returns it parsed, as a peer
 // would present it.
 func issueChain(t *testing.T, ca testCA, cn string, validity time.Duration) []*x509.Certificate {
 	t.Helper()
-	cert, err := ca.Issue(LeafSpec{CommonName: cn, Client: true, Validity: validity})
+	cert, err := ca.Issue(pkitest.LeafSpec{CommonName: cn, Client: true, Validity: validity})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,11 +132,11 @@ func TestVerifyChainWithCacheStillRefuses(t *testing.T) {
 // certificate seen before (cached) and one verified from scratch, as after
 // a CA reload (fresh).
 func BenchmarkVerifyChain(b *testing.B) {
-	a, err := NewAuthority("ca")
+	a, err := pkitest.NewAuthority("ca")
 	if err != nil {
 		b.Fatal(err)
 	}
-	cert, err := a.Issue(LeafSpec{CommonName: "client", Client: true})
+	cert, err := a.Issue(pkitest.LeafSpec{CommonName: "client", Client: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/pki"
 )
 
@@ -161,16 +162,16 @@ func moduleRoot() (string, error) {
 // and 127.0.0.1 and a client certificate, as separate files and as the
 // combined cert+key files haproxy wants.
 func (h *harness) makeCerts() error {
-	ca, err := pki.NewAuthority("passtunnel bench CA")
+	ca, err := pkitest.NewAuthority("passtunnel bench CA")
 	if err != nil {
 		return err
 	}
-	srv, err := ca.Issue(pki.LeafSpec{CommonName: "localhost", DNSNames: []string{"localhost"},
+	srv, err := ca.Issue(pkitest.LeafSpec{CommonName: "localhost", DNSNames: []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, Server: true})
 	if err != nil {
 		return err
 	}
-	cli, err := ca.Issue(pki.LeafSpec{CommonName: "bench-client", Client: true})
+	cli, err := ca.Issue(pkitest.LeafSpec{CommonName: "bench-client", Client: true})
 	if err != nil {
 		return err
 	}
