@@ -8,8 +8,11 @@ import (
 	"strings"
 )
 
-// acmeALPN is the protocol of the TLS-ALPN-01 challenge (RFC 8737).
-const acmeALPN = "acme-tls/1"
+// ACMEChallengeALPN is the protocol of the TLS-ALPN-01 challenge (RFC
+// 8737). It is written here, at the bottom of the package graph, so that
+// config (which reserves it in tls.alpn) and pki (which answers it) share
+// one spelling.
+const ACMEChallengeALPN = "acme-tls/1"
 
 // dnsName is a host name as an ACME CA accepts it: ASCII labels (punycode
 // for international names), no trailing dot.
@@ -55,8 +58,8 @@ func (v *validator) acme(i int) {
 			v.fail(i, f.field, "must not be empty")
 		}
 	}
-	if t.TLS != nil && slices.Contains(t.TLS.ALPN, acmeALPN) {
-		v.fail(i, "tls.alpn", "%q is reserved for the ACME challenge of the acme block", acmeALPN)
+	if t.TLS != nil && slices.Contains(t.TLS.ALPN, ACMEChallengeALPN) {
+		v.fail(i, "tls.alpn", "%q is reserved for the ACME challenge of the acme block", ACMEChallengeALPN)
 	}
 }
 

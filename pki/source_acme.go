@@ -13,7 +13,7 @@ import (
 )
 
 // acmeTLS1 is the ALPN protocol of the TLS-ALPN-01 challenge (RFC 8737).
-const acmeTLS1 = "acme-tls/1"
+const acmeTLS1 = config.ACMEChallengeALPN
 
 // isACMEChallenge is the ClientHello of a TLS-ALPN-01 validation: RFC 8737
 // has the CA offer acme-tls/1 alone, with the domain as SNI. A client that
