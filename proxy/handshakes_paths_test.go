@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // Every way a connection leaves its handshake gives its count back: a
 // timeout, a peer that is not TLS or hangs up, a failed shared-secret step,
 // a refusal after the count was taken, Close and a drain.
 func TestPerSourceHandshakesReleased(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	const lo = "127.0.0.1/32"
 
 	t.Run("timeout", func(t *testing.T) {
@@ -44,9 +44,9 @@ func TestPerSourceHandshakesReleased(t *testing.T) {
 	})
 	t.Run("shared secret", func(t *testing.T) {
 		be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
-		tun, _ := startTunnel(t, Options{Mode: config.ModeServer, Target: be.addr(), Limits: longHandshake(),
-			TLS: p.serverTLS(t), AfterHandshake: expectToken("open")})
-		waiting := dialTLS(t, tun.Addr(), p.clientTLS(t)) // TLS done, proof not sent
+		tun, _ := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(), Limits: longHandshake(),
+			TLS: p.ServerTLS(t), AfterHandshake: expectToken("open")})
+		waiting := dialTLS(t, tun.Addr(), p.ClientTLS(t)) // TLS done, proof not sent
 		waitInHandshake(t, tun, lo, 1)
 		if _, err := waiting.Write([]byte("nope")); err != nil {
 			t.Fatal(err)
@@ -126,7 +126,7 @@ func TestPerSourceHandshakesAcrossUpdate(t *testing.T) {
 	const lo = "127.0.0.1/32"
 	limits := longHandshake()
 	limits.PerSourceHandshakes = 0
-	tun, _ := serverTunnel(t, newTestPKI(t), limits, nil)
+	tun, _ := serverTunnel(t, testpki.New(t), limits, nil)
 	setLimit := func(n int) {
 		t.Helper()
 		o := *tun.opts.Load()
@@ -175,11 +175,11 @@ func TestPerSourceHandshakesAcrossUpdate(t *testing.T) {
 // Under concurrent arrivals, handshakes that succeed, fail and are refused
 // leave the table exact: empty once every connection is done.
 func TestPerSourceHandshakesConcurrent(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	limits := testLimits()
 	limits.PerSourceHandshakes = 4
 	tun, _ := serverTunnel(t, p, limits, nil)
-	conf := p.clientTLS(t)
+	conf := p.ClientTLS(t)
 	var wg sync.WaitGroup
 	for w := range 16 {
 		wg.Add(1)

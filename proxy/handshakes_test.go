@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // hsKey is the per_source_handshakes key of a loopback address.
@@ -44,7 +44,7 @@ func holdSilent(t *testing.T, tun *Tunnel, ip string, n int) []net.Conn {
 
 // longHandshake are test limits under which no handshake times out while
 // a test runs: a connection closed before waitLimit was refused.
-func longHandshake() config.Limits {
+func longHandshake() Limits {
 	l := testLimits()
 	l.HandshakeTimeout = time.Minute
 	return l
@@ -83,7 +83,7 @@ func TestHandshakeTable(t *testing.T) {
 // client tunnels are not counted, and a hold gives its count back once.
 func TestHoldHandshakeKeys(t *testing.T) {
 	tun := &Tunnel{handshakes: newHandshakeTable(maxSources)}
-	o := &Options{Mode: config.ModeServer, Limits: config.Limits{PerSourceHandshakes: 1}}
+	o := &Options{Mode: ModeServer, Limits: Limits{PerSourceHandshakes: 1}}
 	h1, reason := tun.holdHandshake(o, tcp("2001:db8:1:2::1", 1))
 	if reason != "" || h1.table == nil {
 		t.Fatalf("first from the /64: %q, held %v", reason, h1.table != nil)
@@ -97,7 +97,7 @@ func TestHoldHandshakeKeys(t *testing.T) {
 	if h, reason := tun.holdHandshake(o, &net.UnixAddr{Name: "@", Net: "unix"}); reason != "" || h.table != nil {
 		t.Errorf("unix peer: %q, held %v, want neither", reason, h.table != nil)
 	}
-	client := &Options{Mode: config.ModeClient, Limits: o.Limits}
+	client := &Options{Mode: ModeClient, Limits: o.Limits}
 	if h, reason := tun.holdHandshake(client, tcp("2001:db8:1:2::1", 4)); reason != "" || h.table != nil {
 		t.Errorf("client tunnel: %q, held %v, want neither", reason, h.table != nil)
 	}
@@ -111,7 +111,7 @@ func TestHoldHandshakeKeys(t *testing.T) {
 // 64 silent connections from one address hold their slots; the 65th from
 // it is refused at once, before TLS, while another address is served.
 func TestPerSourceHandshakesRefusesTheNext(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	limits := longHandshake()
 	if limits.PerSourceHandshakes != 64 {
 		t.Fatalf("default per_source_handshakes %d, want 64", limits.PerSourceHandshakes)
@@ -124,7 +124,7 @@ func TestPerSourceHandshakesRefusesTheNext(t *testing.T) {
 		t.Errorf("the 65th connection took %v to close", d)
 	}
 	logs.waitLine(t, "level=WARN", "connection refused", "reason=per_source_handshakes", "peer=127.0.0.1:")
-	other := tls.Client(dialFrom(t, "127.0.0.2", tun.Addr()), p.clientTLS(t))
+	other := tls.Client(dialFrom(t, "127.0.0.2", tun.Addr()), p.ClientTLS(t))
 	expectEcho(t, other, "from another address")
 
 	s := tun.Stats()
@@ -142,9 +142,9 @@ func TestPerSourceHandshakesRefusesTheNext(t *testing.T) {
 // A client tunnel on another host carries all its application's
 // connections from one address: established ones are never counted.
 func TestPerSourceHandshakesFinishedNotCounted(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	tun, _ := serverTunnel(t, p, longHandshake(), nil)
-	conf := p.clientTLS(t)
+	conf := p.ClientTLS(t)
 	for range 100 {
 		expectEcho(t, dialTLS(t, tun.Addr(), conf), "established")
 	}
@@ -161,7 +161,7 @@ func TestPerSourceHandshakesFinishedNotCounted(t *testing.T) {
 func TestPerSourceHandshakesZeroDisables(t *testing.T) {
 	limits := longHandshake()
 	limits.PerSourceHandshakes = 0
-	tun, _ := serverTunnel(t, newTestPKI(t), limits, nil)
+	tun, _ := serverTunnel(t, testpki.New(t), limits, nil)
 	for range 70 {
 		dialFrom(t, "127.0.0.1", tun.Addr())
 	}
@@ -175,12 +175,12 @@ func TestPerSourceHandshakesZeroDisables(t *testing.T) {
 // names, from when it is read: never against the balancer, which carries
 // every client.
 func TestPerSourceHandshakesBehindBalancer(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	limits := longHandshake()
 	limits.PerSourceHandshakes = 2
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
-	tun, logs := startTunnel(t, Options{Mode: config.ModeServer, Target: be.addr(), Limits: limits,
-		TLS: p.serverTLS(t), ProxyProtocol: pp("v1", []string{"127.0.0.1/32"}, "none", false)})
+	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(), Limits: limits,
+		TLS: p.ServerTLS(t), ProxyProtocol: pp("v1", []string{"127.0.0.1/32"}, "none", false)})
 	header := headerBytes(t, 1, claimedClient, claimedDst)
 	client := claimedClient.IP.String() + "/32"
 
@@ -203,7 +203,7 @@ func TestPerSourceHandshakesBehindBalancer(t *testing.T) {
 	logs.waitLine(t, "connection refused", "reason=per_source_handshakes",
 		"peer="+claimedClient.String(), "via=127.0.0.1:")
 	other := &net.TCPAddr{IP: net.ParseIP("203.0.113.8").To4(), Port: 4242}
-	c := tlsAfterHeader(t, tun.Addr(), headerBytes(t, 1, other, claimedDst), false, p.clientTLS(t))
+	c := tlsAfterHeader(t, tun.Addr(), headerBytes(t, 1, other, claimedDst), false, p.ClientTLS(t))
 	expectEcho(t, c, "another client behind the same balancer")
 
 	if n := inHandshake(tun, hsKey("127.0.0.1")); n != 0 {

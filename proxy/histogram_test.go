@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 func TestHistogramBuckets(t *testing.T) {
@@ -40,12 +40,12 @@ func TestHistogramBuckets(t *testing.T) {
 // Both a completed handshake and a failed one are observed, so the count
 // is what a client attempted; the failure is also counted by reason.
 func TestHandshakeDurationsRecorded(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
-	tun, _ := startTunnel(t, Options{Mode: config.ModeServer, Target: be.addr(),
-		Limits: testLimits(), TLS: p.serverTLS(t)})
+	tun, _ := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(),
+		Limits: testLimits(), TLS: p.ServerTLS(t)})
 
-	c := dialTLS(t, tun.Addr(), p.clientTLS(t))
+	c := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	expectEcho(t, c, "timed")
 	c.Close()
 	raw := dialPlain(t, tun.Addr())

@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // A burst of 200 connections against accept_rate = 20: the burst (20) and
 // what the rate refills while the burst lasts are served; the rest are
 // closed at accept, before any TLS byte, so they fail no handshake.
 func TestAcceptRateBurst(t *testing.T) {
-	p := newTestPKI(t)
-	tun, logs := serverWith(t, p, 20, 0, config.ProxyProtocol{})
+	p := testpki.New(t)
+	tun, logs := serverWith(t, p, 20, 0, ProxyProtocol{})
 	const n = 200
 	start := time.Now()
 	raws := make([]net.Conn, n)
@@ -29,7 +29,7 @@ func TestAcceptRateBurst(t *testing.T) {
 
 	// Each connection now tries TLS: the served ones succeed, the refused
 	// ones find a socket the tunnel closed without writing a byte.
-	conf := p.clientTLS(t) // made here: t.Fatal must not run in the goroutines
+	conf := p.ClientTLS(t) // made here: t.Fatal must not run in the goroutines
 	var mu sync.Mutex
 	served, refused := 0, 0
 	var wg sync.WaitGroup
@@ -82,8 +82,8 @@ func dialFrom(t *testing.T, ip string, a net.Addr) net.Conn {
 // per_source_rate keys on the client address: a noisy 127.0.0.2 runs out
 // of tokens, a quiet 127.0.0.1 is served.
 func TestPerSourceRateIsolates(t *testing.T) {
-	p := newTestPKI(t)
-	tun, logs := serverWith(t, p, 0, 0.1, config.ProxyProtocol{}) // burst 1, one more every 10s
+	p := testpki.New(t)
+	tun, logs := serverWith(t, p, 0, 0.1, ProxyProtocol{}) // burst 1, one more every 10s
 	for range 5 {
 		dialFrom(t, "127.0.0.2", tun.Addr())
 	}
@@ -94,18 +94,18 @@ func TestPerSourceRateIsolates(t *testing.T) {
 	}
 	logs.waitLine(t, "connection refused", "reason=per_source_rate", "peer=127.0.0.2:")
 
-	quiet := tls.Client(dialFrom(t, "127.0.0.1", tun.Addr()), p.clientTLS(t))
+	quiet := tls.Client(dialFrom(t, "127.0.0.1", tun.Addr()), p.ClientTLS(t))
 	expectEcho(t, quiet, "the quiet source is served")
 }
 
 // Behind a trusted balancer, per_source_rate keys on the client address the
 // PROXY header gives, not on the balancer.
 func TestPerSourceRateBehindBalancer(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	tun, logs := serverWith(t, p, 0, 0.1, pp("v1", []string{"127.0.0.1/32"}, "none", false))
 	other := &net.TCPAddr{IP: net.ParseIP("203.0.113.8").To4(), Port: 4242}
 
-	c := tlsAfterHeader(t, tun.Addr(), headerBytes(t, 1, claimedClient, claimedDst), false, p.clientTLS(t))
+	c := tlsAfterHeader(t, tun.Addr(), headerBytes(t, 1, claimedClient, claimedDst), false, p.ClientTLS(t))
 	expectEcho(t, c, "first from 203.0.113.7")
 	again := dialPlain(t, tun.Addr())
 	if _, err := again.Write(headerBytes(t, 1, claimedClient, claimedDst)); err != nil {
@@ -113,7 +113,7 @@ func TestPerSourceRateBehindBalancer(t *testing.T) {
 	}
 	expectClosed(t, again)
 	logs.waitLine(t, "connection refused", "reason=per_source_rate", "peer="+claimedClient.String(), "via=127.0.0.1:")
-	c2 := tlsAfterHeader(t, tun.Addr(), headerBytes(t, 1, other, claimedDst), false, p.clientTLS(t))
+	c2 := tlsAfterHeader(t, tun.Addr(), headerBytes(t, 1, other, claimedDst), false, p.ClientTLS(t))
 	expectEcho(t, c2, "another client behind the same balancer")
 	if got := tun.Stats().Refused["per_source_rate"]; got != 1 {
 		t.Errorf("Refused[per_source_rate] = %d, want 1", got)

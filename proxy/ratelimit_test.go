@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // fakeClock is a clock the test moves by hand.
@@ -127,10 +127,10 @@ func TestUpdateKeepsLimiters(t *testing.T) {
 }
 
 // serverWith is a server tunnel with these rates in front of an echo backend.
-func serverWith(t *testing.T, p *testPKI, acceptRate, perSource float64, block config.ProxyProtocol) (*Tunnel, *logBuf) {
+func serverWith(t *testing.T, p *testpki.PKI, acceptRate, perSource float64, block ProxyProtocol) (*Tunnel, *logBuf) {
 	limits := testLimits()
 	limits.AcceptRate, limits.PerSourceRate = acceptRate, perSource
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
-	return startTunnel(t, Options{Mode: config.ModeServer, Target: be.addr(), Limits: limits,
-		TLS: p.serverTLS(t), ProxyProtocol: block})
+	return startTunnel(t, Options{Mode: ModeServer, Target: be.addr(), Limits: limits,
+		TLS: p.ServerTLS(t), ProxyProtocol: block})
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 	"io"
 	"net"
 	"sync/atomic"
@@ -37,21 +39,21 @@ func countingEcho(n *atomic.Int64) func(net.Conn) {
 }
 
 func TestAfterHandshakeServer(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	var dials atomic.Int64
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, countingEcho(&dials))
 	tun, logs := startTunnel(t, Options{Mode: "server", Target: be.addr(), Limits: testLimits(),
-		TLS: p.serverTLS(t), AfterHandshake: expectToken("open")})
+		TLS: p.ServerTLS(t), AfterHandshake: expectToken("open")})
 
 	// The step's bytes are consumed before the pump: only what follows
 	// reaches the target.
-	c := dialTLS(t, tun.Addr(), p.clientTLS(t))
+	c := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	if _, err := c.Write([]byte("open")); err != nil {
 		t.Fatal(err)
 	}
 	expectEcho(t, c, "after the proof")
 
-	bad := dialTLS(t, tun.Addr(), p.clientTLS(t))
+	bad := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	if _, err := bad.Write([]byte("nope")); err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +70,13 @@ func TestAfterHandshakeServer(t *testing.T) {
 // A peer that completes TLS and then sends nothing is bounded by
 // handshake_timeout, like one that stalls the handshake itself.
 func TestAfterHandshakeDeadline(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	l := testLimits()
 	l.HandshakeTimeout = 300 * time.Millisecond
 	tun, _ := startTunnel(t, Options{Mode: "server", Target: be.addr(), Limits: l,
-		TLS: p.serverTLS(t), AfterHandshake: expectToken("open")})
-	c := dialTLS(t, tun.Addr(), p.clientTLS(t))
+		TLS: p.ServerTLS(t), AfterHandshake: expectToken("open")})
+	c := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	if took := expectClosed(t, c); took > waitLimit/2 {
 		t.Errorf("closed after %v", took)
 	}
@@ -82,15 +84,15 @@ func TestAfterHandshakeDeadline(t *testing.T) {
 }
 
 func TestAfterHandshakeClient(t *testing.T) {
-	p := newTestPKI(t)
-	srvTLS := p.serverTLS(t)
+	p := testpki.New(t)
+	srvTLS := p.ServerTLS(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", srvTLS, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(waitLimit))
 		_, _ = c.Write([]byte("nope")) // the target's "proof"
 		_, _ = io.Copy(io.Discard, c)
 	})
 	tun, logs := startTunnel(t, Options{Mode: "client", Target: be.addr(), Limits: testLimits(),
-		TLS: p.clientTLS(t), AfterHandshake: expectToken("open")})
+		TLS: p.ClientTLS(t), AfterHandshake: expectToken("open")})
 	c := dialPlain(t, tun.Addr())
 	expectClosed(t, c)
 	logs.waitLine(t, "handshake failed", "reason=shared_secret")
