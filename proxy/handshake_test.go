@@ -4,13 +4,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 	"io"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // proofError is how pki's shared-secret mismatch looks to proxy.
@@ -109,4 +109,46 @@ func TestHandshakeReason(t *testing.T) {
 	if r := handshakeReason(io.EOF); r != hsEOF {
 		t.Errorf("reason %q, want %q", r, hsEOF)
 	}
+}
+
+// answeredByHandshake is how the daemon's ACME verdict looks to proxy.
+type answeredByHandshake struct{}
+
+func (answeredByHandshake) Error() string           { return "answered by the handshake" }
+func (answeredByHandshake) HandshakeReason() string { return "answered_test" }
+func (answeredByHandshake) Answered() bool          { return true }
+
+// A verdict that answers the connection closes it after its handshake with
+// the verdict's reason: no handshake failure, no AfterHandshake, no dial;
+// its handshake is timed like any that succeeded.
+func TestVerdictAnswers(t *testing.T) {
+	p := testpki.New(t)
+	var dials atomic.Int64
+	be := startBackend(t, "tcp", "127.0.0.1:0", nil, countingEcho(&dials))
+	srv := p.ServerTLS(t)
+	srv.NextProtos = []string{"answer/1", "echo/1"}
+	var steps atomic.Int64
+	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(), Limits: testLimits(), TLS: srv,
+		Peer: func(cs tls.ConnectionState) (*x509.Certificate, error) {
+			if cs.NegotiatedProtocol == "answer/1" {
+				return nil, answeredByHandshake{}
+			}
+			return verifiedByTLS(cs)
+		},
+		AfterHandshake: func(*tls.Conn, *x509.Certificate) error { steps.Add(1); return nil },
+	})
+	cli := p.ClientTLS(t)
+	cli.NextProtos = []string{"answer/1"}
+	expectClosed(t, dialTLS(t, tun.Addr(), cli))
+	logs.waitLine(t, "connection closed", "reason=answered_test")
+	st := tun.Stats()
+	if len(st.HandshakeFailures) != 0 || st.Handshakes.Count != 1 {
+		t.Errorf("failures %v, %d handshakes timed: want none and 1", st.HandshakeFailures, st.Handshakes.Count)
+	}
+	if dials.Load() != 0 || steps.Load() != 0 {
+		t.Errorf("%d dials, %d AfterHandshake steps after an answered handshake, want none", dials.Load(), steps.Load())
+	}
+
+	cli.NextProtos = []string{"echo/1"}
+	expectEcho(t, dialTLS(t, tun.Addr(), cli), "carried on")
 }
