@@ -38,7 +38,7 @@ type conn struct {
 	target net.Conn // as dialed; nil until then
 	// interrupt is what abort calls before closing the sockets: it cancels
 	// the dial in progress (see dial), later it wakes pump directions
-	// parked while idle (see pumpState.wake). nil: nothing to do.
+	// parked while idle (see pump.Pump.Wake). nil: nothing to do.
 	interrupt func()
 	reason    string // set by abort: the first reason wins
 	aborted   bool

@@ -23,7 +23,7 @@ import (
 //
 // A socket closed while registered leaves the epoll set without an event,
 // so whatever closes a pumped connection's sockets wakes its parked
-// directions first (abort, through conn.interrupt, calls Pump.Wake),
+// directions first (proxy.conn.abort, through its interrupt, calls Pump.Wake),
 // and they find the sockets closed. Every change to the set and to the
 // epoll registrations happens under idle.mu, and a direction is resumed by
 // whoever removes its entry: exactly once, and never after its descriptor

@@ -64,7 +64,7 @@ func newRecordPump(t *testing.T) *recordPump {
 	ran := make(chan error, 1)
 	go func() {
 		err := d.run()
-		for err == errMigrate { // as startPump would, minus the new goroutine
+		for err == errMigrate { // as Pump.run would, minus the new goroutine
 			err = d.run()
 		}
 		ran <- err
