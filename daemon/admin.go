@@ -94,7 +94,7 @@ func (a *admin) apply(addr *config.Address) error {
 		a.close()
 		return nil
 	}
-	ln, err := proxy.ListenAddress(want)
+	ln, err := proxy.ListenAddress(proxyAddress(want))
 	if err != nil {
 		return fmt.Errorf("admin: listen on %s: %w", want, err)
 	}

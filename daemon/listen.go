@@ -51,6 +51,11 @@ func onLoopback(a net.Addr) bool {
 	return !ok || tcp.IP.IsLoopback()
 }
 
+// proxyAddress is a config address as proxy takes it.
+func proxyAddress(a config.Address) proxy.Address {
+	return proxy.Address{Network: proxy.Network(a.Network), Addr: a.Addr}
+}
+
 // listenPlan is how check shows where a tunnel listens: a unix socket with
 // its mode, a client tunnel allowed beyond loopback marked as such.
 func listenPlan(t *config.Tunnel) string {

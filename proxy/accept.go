@@ -4,6 +4,28 @@ import (
 	"time"
 )
 
+// Serve accepts connections until Shutdown or Close, then returns nil. An
+// accept that fails, for whatever reason, is retried after a pause (see
+// acceptFailed): one tunnel's listener in trouble must not end the process,
+// and with it every other tunnel and connection.
+func (t *Tunnel) Serve() error {
+	var fails acceptFailures
+	for {
+		raw, err := t.ln.Accept()
+		if err == nil {
+			t.acceptResumed(&fails)
+			t.admit(raw)
+			continue
+		}
+		if t.isStopped() {
+			return nil
+		}
+		if !t.pause(t.acceptFailed(err, &fails)) {
+			return nil
+		}
+	}
+}
+
 // A failed accept is retried after a pause that doubles from
 // acceptBackoffMin to acceptBackoffMax: short enough that a passing
 // shortage (file descriptors, memory) costs clients little, long enough

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // onListenerFD runs fn on the tunnel's listening socket.
@@ -53,11 +53,11 @@ func mendListener(t *testing.T, tun *Tunnel) {
 // retries, counts, logs and reports it, and picks up again by itself when
 // the listener works again; another tunnel is not disturbed meanwhile.
 func TestBrokenListenerKeepsServing(t *testing.T) {
-	p := newTestPKI(t)
-	be := startBackend(t, "tcp", "127.0.0.1:0", p.serverTLS(t), echo)
+	p := testpki.New(t)
+	be := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
 	opts := func(name string) Options {
-		return Options{Name: name, Mode: config.ModeClient, Listen: tcpAddr("127.0.0.1:0"), Target: be.addr(),
-			Limits: testLimits(), TLS: p.clientTLS(t)}
+		return Options{Name: name, Mode: ModeClient, Listen: tcpAddr("127.0.0.1:0"), Target: be.addr(),
+			Limits: testLimits(), TLS: p.ClientTLS(t)}
 	}
 	broken, logs, served := serveTunnel(t, opts("broken"))
 	healthy, _ := startTunnel(t, opts("healthy"))
@@ -111,8 +111,8 @@ func (l *failOnce) Accept() (net.Conn, error) {
 // could prevent for good.
 func TestPassingAcceptFailureLapses(t *testing.T) {
 	logs := &logBuf{}
-	tun, err := Listen(Options{Name: "flaky", Mode: config.ModeServer, Listen: tcpAddr("127.0.0.1:0"),
-		Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(), TLS: newTestPKI(t).serverTLS(t), Logger: logs.logger()})
+	tun, err := Listen(Options{Name: "flaky", Mode: ModeServer, Listen: tcpAddr("127.0.0.1:0"),
+		Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(), TLS: testpki.New(t).ServerTLS(t), Logger: logs.logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

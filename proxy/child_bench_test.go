@@ -19,6 +19,7 @@ import (
 
 	"github.com/passtunnel/passtunnel/config"
 	"github.com/passtunnel/passtunnel/pki"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // The benchmarks run the tunnel under test in a child process (this test
@@ -49,10 +50,10 @@ type benchChild struct {
 // it, and stops it when b ends.
 func startBenchChild(b *testing.B, target string) *benchChild {
 	b.Helper()
-	p := newTestPKI(b)
+	p := testpki.New(b)
 	dir := b.TempDir()
-	writePEM(b, filepath.Join(dir, "ca.pem"), "CERTIFICATE", p.ca.Raw)
-	srv := p.leaf(b, "server", nil)
+	writePEM(b, filepath.Join(dir, "ca.pem"), "CERTIFICATE", p.CA.Raw)
+	srv := p.Leaf(b, "server", nil)
 	writePEM(b, filepath.Join(dir, "srv.pem"), "CERTIFICATE", srv.Certificate[0])
 	key, err := x509.MarshalPKCS8PrivateKey(srv.PrivateKey)
 	if err != nil {
@@ -81,7 +82,7 @@ func startBenchChild(b *testing.B, target string) *benchChild {
 	b.Cleanup(func() { c.in.Close(); cmd.Wait() })
 	c.out = bufio.NewScanner(out)
 	c.addr = c.line(b, "addr")[0]
-	c.cli = p.clientTLS(b)
+	c.cli = p.ClientTLS(b)
 	// As the harness dials: TLS 1.3, X25519 alone, no session cache.
 	c.cli.MinVersion = tls.VersionTLS13
 	c.cli.CurvePreferences = []tls.CurveID{tls.X25519}
@@ -153,7 +154,7 @@ func runBenchChild(dir string) int {
 	limits := testLimits()
 	limits.MaxConnections = 20000 // as the harness configures every proxy
 	tun, err := Listen(Options{
-		Name: "bench", Mode: config.ModeServer, Listen: tcpAddr("127.0.0.1:0"),
+		Name: "bench", Mode: ModeServer, Listen: tcpAddr("127.0.0.1:0"),
 		Target: tcpAddr(os.Getenv("PASSTUNNEL_BENCH_TARGET")), Limits: limits, TLS: srvTLS,
 		Logger: slog.New(slog.DiscardHandler),
 	})

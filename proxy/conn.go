@@ -1,30 +1,11 @@
 package proxy
 
 import (
-	"context"
-	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/passtunnel/passtunnel/config"
-)
-
-// errAborted is returned by steps that lost a race with abort.
-var errAborted = errors.New("connection aborted")
-
-// Close reasons decided by the tunnel rather than by the peers.
-const (
-	reasonIdle       = "idle_timeout"
-	reasonLifetime   = "max_lifetime"
-	reasonDrain      = "drain_timeout"
-	reasonShutdown   = "shutdown"
-	reasonDialFailed = "target_dial_failed"
-	reasonTargetTLS  = "target_handshake_failed"
-	reasonMaxConns   = "max_connections"
 )
 
 // conn is one accepted connection and, once dialed, its target.
@@ -57,7 +38,7 @@ type conn struct {
 	target net.Conn // as dialed; nil until then
 	// interrupt is what abort calls before closing the sockets: it cancels
 	// the dial in progress (see dial), later it wakes pump directions
-	// parked while idle (see pumpState.wake). nil: nothing to do.
+	// parked while idle (see pump.Pump.Wake). nil: nothing to do.
 	interrupt func()
 	reason    string // set by abort: the first reason wins
 	aborted   bool
@@ -70,144 +51,124 @@ func newConn(t *Tunnel, opts *Options, peer net.Conn) *conn {
 	return &conn{t: t, opts: opts, peer: peer, remote: peer.RemoteAddr(), start: time.Now()}
 }
 
-// abort closes both sides from outside the connection's goroutines. The
-// first call decides the reason; an empty one (the pump unblocking itself
-// after an error) leaves the reason to that error.
-func (c *conn) abort(reason string) {
-	c.mu.Lock()
-	if !c.aborted {
-		c.reason = reason
-	}
-	c.aborted = true
-	target, interrupt := c.target, c.interrupt
-	c.mu.Unlock()
-	c.closeRaw(target, interrupt)
+// outcome is how a connection ended, for its closing log line.
+type outcome struct {
+	reason  string
+	err     error
+	subject string
+	in, out int64
+	// logged is set when a throttled line already covered this connection
+	// (a failed inbound handshake): peers can trigger those at will, so they
+	// get no unthrottled "connection closed" line.
+	logged bool
+	// pumping: the pump carries on and ends the connection (see pump).
+	pumping bool
 }
 
-// closeRaw calls interrupt, if any, and then closes the client side and
-// target, both as read under mu by the caller. Raw connections, never
-// *tls.Conn: tls.Conn.Close would try to send close_notify and could block
-// behind a stuck Write.
-func (c *conn) closeRaw(target net.Conn, interrupt func()) {
-	if interrupt != nil {
-		interrupt()
-	}
-	c.peer.Close()
-	if target != nil {
-		target.Close()
-	}
-}
-
-// abortReason is the reason given to abort, or "".
-func (c *conn) abortReason() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.reason
-}
-
-// setTarget records the dialed connection so abort can close it. It fails if
-// abort came first; the caller then closes raw itself.
-func (c *conn) setTarget(raw net.Conn) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.aborted {
-		return false
-	}
-	c.target = raw
-	return true
-}
-
-// setInterrupt records what abort calls before closing (nil: nothing). It
-// fails if abort came first.
-func (c *conn) setInterrupt(f func()) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.aborted && f != nil {
-		return false
-	}
-	c.interrupt = f
-	return true
-}
-
-// startLifetime arms max_lifetime, counted from accept.
-func (c *conn) startLifetime(d time.Duration) {
-	if d <= 0 {
+// serve handles one admitted connection from accept until the pump takes
+// over, or to its end.
+func (c *conn) serve() {
+	o := c.opts
+	if res, ok := c.acceptHeader(); !ok {
+		c.end(addrString(c.remote), res)
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.lifetime = time.AfterFunc(d, func() { c.abort(reasonLifetime) })
-}
-
-// startIdle arms idle_timeout with one timer that, when it fires, re-arms
-// itself for the remaining quiet time if bytes moved meanwhile.
-func (c *conn) startIdle(d time.Duration) {
-	if d <= 0 {
-		return
+	peer := addrString(c.remote) // the client, also behind a balancer
+	if o.ConnWarning != "" {
+		c.t.log.Warn(o.ConnWarning, "peer", peer)
 	}
-	c.touch()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.idle = time.AfterFunc(d, func() { c.checkIdle(d) })
-}
-
-func (c *conn) checkIdle(d time.Duration) {
-	quiet := time.Since(c.start) - time.Duration(c.lastActive.Load())
-	if quiet >= d {
-		c.abort(reasonIdle)
-		return
+	c.startLifetime(o.Limits.MaxLifetime)
+	var res outcome
+	if o.Mode == ModeServer {
+		res = c.runServer(peer)
+	} else {
+		res = c.runClient(peer)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.finished {
-		c.idle.Reset(d - quiet)
+	if !res.pumping {
+		c.end(peer, res)
 	}
 }
 
-func (c *conn) touch() { c.lastActive.Store(int64(time.Since(c.start))) }
-
-// finish stops the timers and closes both raw connections.
-func (c *conn) finish() {
-	c.mu.Lock()
-	c.finished = true
-	c.aborted = true // a timer firing now must not rewrite the reason
-	for _, tm := range []*time.Timer{c.idle, c.lifetime} {
-		if tm != nil {
-			tm.Stop()
-		}
-	}
-	target, interrupt := c.target, c.interrupt
-	c.mu.Unlock()
-	c.closeRaw(target, interrupt)
+// end is the last thing done for every handled connection, on the
+// goroutine that finished it.
+func (c *conn) end(peer string, res outcome) {
+	c.hs.release() // still held when the connection ended before its handshake did
+	c.finish()
+	c.report(peer, res)
+	c.t.release(c)
 }
 
-// dial connects to the target under connect_timeout and writes the PROXY
-// header there when the tunnel sends one; accepted is the client's TLS
-// connection in server mode and verified its verified certificate (see
-// sendHeader).
-func (c *conn) dial(target config.Address, timeout time.Duration, accepted *tls.Conn, verified *x509.Certificate) (net.Conn, error) {
-	// A context for this dial alone, which abort cancels. One kept for the
-	// connection's life would keep what dialing hangs on it (a map of
-	// children, a channel): 0.6 KiB of every idle connection.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if !c.setInterrupt(cancel) {
-		return nil, errAborted
+// runServer: TLS in, cleartext out. The handshake comes before the dial so
+// that an unauthenticated peer never reaches the target.
+func (c *conn) runServer(peer string) outcome {
+	o := c.opts
+	tc, verified, err := c.handshake(c.peer, c.takeEarly(), c.handshakeTimeout())
+	c.hs.release() // done or failed, the handshake holds no per-source count now
+	if r := answered(err); r != "" {
+		return outcome{reason: r}
 	}
-	d := net.Dialer{Timeout: timeout}
-	raw, err := d.DialContext(ctx, string(target.Network), target.Addr)
-	c.setInterrupt(nil)
 	if err != nil {
-		return nil, err
+		if r := c.abortReason(); r != "" {
+			return outcome{reason: r}
+		}
+		c.handshakeFailed(explainServerHandshake(tc, err), c.peerArgs()...)
+		return outcome{logged: true}
 	}
-	if !c.setTarget(raw) {
-		raw.Close()
-		return nil, errAborted
+	subject := peerSubject(verified)
+	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, tc, verified)
+	if err != nil {
+		return c.targetFailed(peer, reasonDialFailed, err, subject)
 	}
-	if err := c.sendHeader(raw, accepted, verified); err != nil {
-		return nil, err // finish closes raw, which setTarget recorded
+	return c.pump(tc, raw, subject)
+}
+
+// runClient: cleartext in, TLS out.
+func (c *conn) runClient(peer string) outcome {
+	o := c.opts
+	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, nil, nil)
+	if err != nil {
+		return c.targetFailed(peer, reasonDialFailed, err, "")
 	}
-	return raw, nil
+	tc, verified, err := c.handshake(raw, nil, o.Limits.HandshakeTimeout)
+	if r := answered(err); r != "" {
+		return outcome{reason: r}
+	}
+	if err != nil {
+		if r := c.abortReason(); r != "" {
+			return outcome{reason: r}
+		}
+		// The TLS peer here is the target: its address is the one an
+		// operator needs to find the certificate that was refused.
+		c.handshakeFailed(err, "peer", o.Target.String(), "client", peer)
+		return outcome{reason: reasonTargetTLS, err: err}
+	}
+	return c.pump(c.peer, tc, peerSubject(verified))
+}
+
+// report writes the one line every handled connection ends with. A reason
+// given by abort (timers, drain) wins over the errors it caused.
+func (c *conn) report(peer string, res outcome) {
+	if res.logged {
+		return
+	}
+	if r := c.abortReason(); r != "" {
+		res.reason, res.err = r, nil
+	}
+	args := []any{"peer", peer}
+	if c.via != nil {
+		args = append(args, "via", addrString(c.via))
+	}
+	args = append(args,
+		"peer_subject", res.subject,
+		"bytes_in", res.in,
+		"bytes_out", res.out,
+		"duration", time.Since(c.start).Round(time.Microsecond),
+		"reason", res.reason,
+	)
+	if res.err != nil {
+		args = append(args, "error", res.err)
+	}
+	c.t.log.Info("connection closed", args...)
 }
 
 // peerSubject is the subject of the verified peer certificate, "" for none.

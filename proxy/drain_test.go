@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/pump"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 func TestShutdownLetsTransfersFinish(t *testing.T) {
@@ -42,7 +43,7 @@ func TestShutdownLetsTransfersFinish(t *testing.T) {
 	if _, err := c.Write(second); err != nil {
 		t.Fatalf("write during drain: %v", err)
 	}
-	closeWrite(c)
+	pump.CloseWrite(c)
 	if got := <-echoed; !bytes.Equal(got, append(first, second...)) {
 		t.Fatalf("echo during drain: %d bytes, want %d", len(got), 2<<20)
 	}
@@ -88,7 +89,7 @@ func TestShutdownDrainTimeout(t *testing.T) {
 func TestCloseStopsEverything(t *testing.T) {
 	limits := testLimits()
 	limits.HandshakeTimeout = time.Hour
-	tun, logs := serverTunnel(t, newTestPKI(t), limits, nil)
+	tun, logs := serverTunnel(t, testpki.New(t), limits, nil)
 	stuck := dialPlain(t, tun.Addr()) // in its handshake
 	eventually(t, func() bool { return tun.Stats().Active == 1 }, "connection admitted")
 	if err := tun.Close(); err != nil {
@@ -101,10 +102,10 @@ func TestCloseStopsEverything(t *testing.T) {
 }
 
 func TestUnixStaleSocket(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	opts := func(path string) Options {
-		return Options{Name: "sock", Mode: config.ModeServer, Listen: unixAddr(path),
-			Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(), TLS: p.serverTLS(t),
+		return Options{Name: "sock", Mode: ModeServer, Listen: unixAddr(path),
+			Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(), TLS: p.ServerTLS(t),
 			Logger: (&logBuf{}).logger()}
 	}
 
@@ -162,8 +163,8 @@ func TestListenErrorNamesTunnel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	_, err = Listen(Options{Name: "busy", Mode: config.ModeServer, Listen: tcpAddr(ln.Addr().String()),
-		Target: tcpAddr("127.0.0.1:1"), TLS: newTestPKI(t).serverTLS(t), Logger: (&logBuf{}).logger()})
+	_, err = Listen(Options{Name: "busy", Mode: ModeServer, Listen: tcpAddr(ln.Addr().String()),
+		Target: tcpAddr("127.0.0.1:1"), TLS: testpki.New(t).ServerTLS(t), Logger: (&logBuf{}).logger()})
 	if err == nil || !strings.Contains(err.Error(), `tunnel "busy"`) || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Fatalf("Listen on a busy port = %v", err)
 	}

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
 	"github.com/passtunnel/passtunnel/internal/testlog"
 	"github.com/passtunnel/passtunnel/internal/testwait"
+	"github.com/passtunnel/passtunnel/proxy/internal/pump"
 )
 
 // waitLimit bounds every wait in these tests; on a loaded box things are
@@ -63,11 +63,11 @@ func eventually(t testing.TB, cond func() bool, format string, args ...any) {
 	testwait.Until(t, waitLimit, fmt.Sprintf(format, args...), cond)
 }
 
-func tcpAddr(s string) config.Address  { return config.Address{Network: config.NetTCP, Addr: s} }
-func unixAddr(s string) config.Address { return config.Address{Network: config.NetUnix, Addr: s} }
+func tcpAddr(s string) Address  { return Address{Network: NetTCP, Addr: s} }
+func unixAddr(s string) Address { return Address{Network: NetUnix, Addr: s} }
 
-// addrOf turns a bound net.Addr back into a config.Address.
-func addrOf(a net.Addr) config.Address {
+// addrOf turns a bound net.Addr back into a Address.
+func addrOf(a net.Addr) Address {
 	if a.Network() == "unix" {
 		return unixAddr(a.String())
 	}
@@ -80,12 +80,16 @@ func sockPath(t testing.TB, name string) string {
 	return filepath.Join(t.TempDir(), name)
 }
 
-// testLimits are the defaults with short bounds so failures show quickly.
-func testLimits() config.Limits {
-	l := config.DefaultLimits()
-	l.HandshakeTimeout = 5 * time.Second
-	l.ConnectTimeout = 5 * time.Second
-	return l
+// testLimits are the config's defaults with short bounds so failures show
+// quickly.
+func testLimits() Limits {
+	return Limits{
+		MaxConnections:      1024,
+		PerSourceHandshakes: 64,
+		HandshakeTimeout:    5 * time.Second,
+		ConnectTimeout:      5 * time.Second,
+		DrainTimeout:        30 * time.Second,
+	}
 }
 
 // startTunnel listens and serves opts, closing it when the test ends.
@@ -191,12 +195,12 @@ func (b *backend) close() {
 	b.wg.Wait()
 }
 
-func (b *backend) addr() config.Address { return addrOf(b.ln.Addr()) }
+func (b *backend) addr() Address { return addrOf(b.ln.Addr()) }
 
 // echo copies everything back and half-closes when the peer did.
 func echo(c net.Conn) {
 	if _, err := io.Copy(c, c); err == nil {
-		closeWrite(c)
+		pump.CloseWrite(c)
 	}
 }
 

@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // clientTunnel is a client-mode tunnel in front of a TLS echo backend.
-func clientTunnel(t *testing.T, limits config.Limits) (*Tunnel, *logBuf) {
-	p := newTestPKI(t)
-	be := startBackend(t, "tcp", "127.0.0.1:0", p.serverTLS(t), echo)
-	return startTunnel(t, Options{Mode: config.ModeClient, Target: be.addr(),
-		Limits: limits, TLS: p.clientTLS(t)})
+func clientTunnel(t *testing.T, limits Limits) (*Tunnel, *logBuf) {
+	p := testpki.New(t)
+	be := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
+	return startTunnel(t, Options{Mode: ModeClient, Target: be.addr(),
+		Limits: limits, TLS: p.ClientTLS(t)})
 }
 
 func TestMaxConnections(t *testing.T) {
@@ -51,12 +51,12 @@ func TestMaxConnections(t *testing.T) {
 }
 
 // serverTunnel is a server-mode tunnel in front of a cleartext echo backend.
-func serverTunnel(t *testing.T, p *testPKI, limits config.Limits, conf *tls.Config) (*Tunnel, *logBuf) {
+func serverTunnel(t *testing.T, p *testpki.PKI, limits Limits, conf *tls.Config) (*Tunnel, *logBuf) {
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	if conf == nil {
-		conf = p.serverTLS(t)
+		conf = p.ServerTLS(t)
 	}
-	return startTunnel(t, Options{Mode: config.ModeServer, Target: be.addr(), Limits: limits, TLS: conf})
+	return startTunnel(t, Options{Mode: ModeServer, Target: be.addr(), Limits: limits, TLS: conf})
 }
 
 func waitHandshakeFailure(t *testing.T, tun *Tunnel, logs *logBuf, reason string) {
@@ -69,7 +69,7 @@ func waitHandshakeFailure(t *testing.T, tun *Tunnel, logs *logBuf, reason string
 func TestHandshakeTimeout(t *testing.T) {
 	limits := testLimits()
 	limits.HandshakeTimeout = 300 * time.Millisecond
-	tun, logs := serverTunnel(t, newTestPKI(t), limits, nil)
+	tun, logs := serverTunnel(t, testpki.New(t), limits, nil)
 
 	start := time.Now()
 	c := dialPlain(t, tun.Addr()) // connects, never speaks TLS
@@ -84,7 +84,7 @@ func TestHandshakeTimeout(t *testing.T) {
 }
 
 func TestNotTLS(t *testing.T) {
-	tun, logs := serverTunnel(t, newTestPKI(t), testLimits(), nil)
+	tun, logs := serverTunnel(t, testpki.New(t), testLimits(), nil)
 	c := dialPlain(t, tun.Addr())
 	fmt.Fprintf(c, "GET / HTTP/1.0\r\n\r\n")
 	expectClosed(t, c)
@@ -92,8 +92,8 @@ func TestNotTLS(t *testing.T) {
 }
 
 func TestHandshakeFailureReasons(t *testing.T) {
-	p := newTestPKI(t)
-	other := newTestPKI(t)
+	p := testpki.New(t)
+	other := testpki.New(t)
 	cases := []struct {
 		reason string
 		server func(*tls.Config)
@@ -101,10 +101,10 @@ func TestHandshakeFailureReasons(t *testing.T) {
 	}{
 		{reason: "no_client_cert", client: func(c *tls.Config) { c.Certificates = nil }},
 		{reason: "unknown_authority", client: func(c *tls.Config) {
-			c.Certificates = []tls.Certificate{other.leaf(t, "stranger", nil)}
+			c.Certificates = []tls.Certificate{other.Leaf(t, "stranger", nil)}
 		}},
 		{reason: "bad_certificate", client: func(c *tls.Config) {
-			c.Certificates = []tls.Certificate{p.leaf(t, "expired", func(x *x509.Certificate) {
+			c.Certificates = []tls.Certificate{p.Leaf(t, "expired", func(x *x509.Certificate) {
 				x.NotAfter = time.Now().Add(-time.Minute)
 			})}
 		}},
@@ -114,12 +114,12 @@ func TestHandshakeFailureReasons(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.reason, func(t *testing.T) {
-			sconf := p.serverTLS(t)
+			sconf := p.ServerTLS(t)
 			if tc.server != nil {
 				tc.server(sconf)
 			}
 			tun, logs := serverTunnel(t, p, testLimits(), sconf)
-			cconf := p.clientTLS(t)
+			cconf := p.ClientTLS(t)
 			tc.client(cconf)
 			c := tls.Client(dialPlain(t, tun.Addr()), cconf)
 			c.SetDeadline(time.Now().Add(waitLimit))
@@ -139,11 +139,11 @@ func TestHandshakeFailureReasons(t *testing.T) {
 }
 
 func TestTargetHandshakeFailure(t *testing.T) {
-	p := newTestPKI(t)
-	be := startBackend(t, "tcp", "127.0.0.1:0", p.serverTLS(t), echo)
-	conf := p.clientTLS(t)
+	p := testpki.New(t)
+	be := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
+	conf := p.ClientTLS(t)
 	conf.ServerName = "wrong.example"
-	tun, logs := startTunnel(t, Options{Mode: config.ModeClient, Target: be.addr(),
+	tun, logs := startTunnel(t, Options{Mode: ModeClient, Target: be.addr(),
 		Limits: testLimits(), TLS: conf})
 	expectClosed(t, dialPlain(t, tun.Addr()))
 	logs.waitLine(t, "level=WARN", "handshake failed", "peer="+be.addr().Addr, "reason=bad_certificate")
@@ -160,17 +160,17 @@ func TestTargetDown(t *testing.T) {
 	}
 	down := addrOf(ln.Addr())
 	ln.Close() // nobody listens there now: dials are refused
-	p := newTestPKI(t)
-	for _, mode := range []config.Mode{config.ModeClient, config.ModeServer} {
+	p := testpki.New(t)
+	for _, mode := range []Mode{ModeClient, ModeServer} {
 		t.Run(string(mode), func(t *testing.T) {
-			conf := p.clientTLS(t)
-			if mode == config.ModeServer {
-				conf = p.serverTLS(t)
+			conf := p.ClientTLS(t)
+			if mode == ModeServer {
+				conf = p.ServerTLS(t)
 			}
 			tun, logs := startTunnel(t, Options{Mode: mode, Target: down, Limits: testLimits(), TLS: conf})
 			var c net.Conn = dialPlain(t, tun.Addr())
-			if mode == config.ModeServer {
-				c = dialTLS(t, tun.Addr(), p.clientTLS(t))
+			if mode == ModeServer {
+				c = dialTLS(t, tun.Addr(), p.ClientTLS(t))
 			}
 			expectClosed(t, c)
 			logs.waitLine(t, "connection closed", "reason=target_dial_failed", "connection refused")
@@ -238,12 +238,12 @@ func TestMaxLifetime(t *testing.T) {
 // TestHandshakeHint: the tunnel's hint goes with failures about
 // certificates, and stays off transport failures, where it would mislead.
 func TestHandshakeHint(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	const hint = "compare the passphrase and the cluster"
-	tun, logs := startTunnel(t, Options{Mode: config.ModeServer, Target: config.Address{Network: config.NetTCP, Addr: "127.0.0.1:1"},
-		Limits: testLimits(), TLS: p.serverTLS(t), HandshakeHint: hint})
-	cconf := p.clientTLS(t)
-	cconf.Certificates = []tls.Certificate{newTestPKI(t).leaf(t, "stranger", nil)}
+	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: Address{Network: NetTCP, Addr: "127.0.0.1:1"},
+		Limits: testLimits(), TLS: p.ServerTLS(t), HandshakeHint: hint})
+	cconf := p.ClientTLS(t)
+	cconf.Certificates = []tls.Certificate{testpki.New(t).Leaf(t, "stranger", nil)}
 	c := tls.Client(dialPlain(t, tun.Addr()), cconf)
 	c.SetDeadline(time.Now().Add(waitLimit))
 	if c.Handshake() == nil {

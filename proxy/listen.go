@@ -1,16 +1,14 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"os"
-	"syscall"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/sock"
 )
 
 // staleProbeTimeout bounds the dial that checks whether a leftover unix
@@ -18,21 +16,21 @@ import (
 const staleProbeTimeout = time.Second
 
 // listen binds a tcp or unix address. A unix listener unlinks its path when
-// closed, and its socket file has exactly mode (0: config.DefaultListenMode)
+// closed, and its socket file has exactly mode (0: DefaultListenMode)
 // whatever the umask: who may connect is who may write to it.
-func listen(a config.Address, mode fs.FileMode) (net.Listener, error) {
-	if a.Network != config.NetUnix {
+func listen(a Address, mode fs.FileMode) (net.Listener, error) {
+	if a.Network != NetUnix {
 		return net.Listen("tcp", a.Addr)
 	}
 	mode = socketMode(mode)
 	if err := removeStaleSocket(a.Addr); err != nil {
 		return nil, err
 	}
-	ln, err := bindUnix(a.Addr, mode)
+	ln, err := sock.ListenUnix(a.Addr, mode) // see there: the mode applies from bind on
 	if err != nil {
 		return nil, err
 	}
-	ln.(*net.UnixListener).SetUnlinkOnClose(true)
+	ln.SetUnlinkOnClose(true)
 	// bind applied the umask; now add back what it took away.
 	if err := os.Chmod(a.Addr, mode); err != nil {
 		ln.Close()
@@ -41,29 +39,19 @@ func listen(a config.Address, mode fs.FileMode) (net.Listener, error) {
 	return ln, nil
 }
 
-// bindUnix binds and listens on path. On Linux the socket's inode gets mode
-// before bind, and bind creates the file with that mode less the umask: at
-// no moment may a process outside mode connect (a chmod after a plain bind
-// would leave a window with 0777 less the umask). Elsewhere only the chmod
-// after it applies.
-func bindUnix(path string, mode fs.FileMode) (net.Listener, error) {
-	lc := net.ListenConfig{Control: presetMode(mode)}
-	return lc.Listen(context.Background(), "unix", path)
-}
-
 // socketMode is the mode a unix listen socket gets.
 func socketMode(mode fs.FileMode) fs.FileMode {
 	if mode == 0 {
-		return config.DefaultListenMode
+		return DefaultListenMode
 	}
 	return mode.Perm()
 }
 
 // ListenAddress binds a as tunnels do (a stale unix socket left by a dead
 // process is replaced, a live one is not; a unix socket gets mode
-// config.DefaultListenMode), for other listeners of the process such as
+// DefaultListenMode), for other listeners of the process such as
 // the admin endpoint.
-func ListenAddress(a config.Address) (net.Listener, error) { return listen(a, 0) }
+func ListenAddress(a Address) (net.Listener, error) { return listen(a, 0) }
 
 // removeStaleSocket deletes a socket file left by a process that died
 // without unlinking it, but refuses to touch a socket somebody still serves
@@ -84,7 +72,7 @@ func removeStaleSocket(path string) error {
 		c.Close()
 		return fmt.Errorf("%s: another process is listening on it", path)
 	}
-	if !errors.Is(err, syscall.ECONNREFUSED) {
+	if !sock.Refused(err) {
 		return fmt.Errorf("probe existing socket %s: %w", path, err)
 	}
 	if err := os.Remove(path); err != nil {

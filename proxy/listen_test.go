@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 func socketPerm(t *testing.T, path string) fs.FileMode {
@@ -22,10 +22,10 @@ func socketPerm(t *testing.T, path string) fs.FileMode {
 // A unix listen socket has exactly its mode, 0660 unless told otherwise,
 // and a reload that changes listen_mode changes it in place.
 func TestUnixListenMode(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	path := sockPath(t, "m.sock")
-	opts := Options{Name: "sock", Mode: config.ModeServer, Listen: unixAddr(path),
-		Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(), TLS: p.serverTLS(t)}
+	opts := Options{Name: "sock", Mode: ModeServer, Listen: unixAddr(path),
+		Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(), TLS: p.ServerTLS(t)}
 	tun, logs := startTunnel(t, opts)
 	if got := socketPerm(t, path); got != 0o660 {
 		t.Fatalf("socket mode %04o, want 0660", got)

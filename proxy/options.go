@@ -1,26 +1,148 @@
 package proxy
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
-
-	"github.com/passtunnel/passtunnel/config"
+	"time"
 )
+
+// Mode says which side of the tunnel carries TLS.
+type Mode string
+
+const (
+	// ModeServer terminates TLS on Listen and dials Target in cleartext.
+	ModeServer Mode = "server"
+	// ModeClient accepts cleartext on Listen and dials Target with TLS.
+	ModeClient Mode = "client"
+)
+
+// Network of an Address: "tcp" for host:port (IPv4 or IPv6), "unix" for a
+// socket path.
+type Network string
+
+const (
+	NetTCP  Network = "tcp"
+	NetUnix Network = "unix"
+)
+
+// Address is a listen or target address.
+type Address struct {
+	Network Network
+	// Addr is "host:port" for tcp and the socket path for unix.
+	Addr string
+}
+
+// String gives the address back in the form the user writes it.
+func (a Address) String() string {
+	if a.Network == NetUnix {
+		return "unix:" + a.Addr
+	}
+	return a.Addr
+}
+
+// DefaultListenMode is the mode of a unix listen socket whose ListenMode
+// is 0, and of the sockets ListenAddress binds.
+const DefaultListenMode fs.FileMode = 0o660
+
+// Limits bound what a tunnel spends on its peers. Its fields are those of
+// the config's limits, field for field, so that the caller converts one
+// into the other (Limits(l)) and a new limit needs no mapping.
+type Limits struct {
+	MaxConnections int
+	AcceptRate     float64
+	PerSourceRate  float64
+	// PerSourceHandshakes bounds the connections from one client address
+	// (an IPv6 /64) admitted and still in their handshake; 0 = no limit.
+	PerSourceHandshakes int
+	HandshakeTimeout    time.Duration
+	ConnectTimeout      time.Duration
+	IdleTimeout         time.Duration // 0 = none
+	MaxLifetime         time.Duration // 0 = none
+	DrainTimeout        time.Duration
+}
+
+// ProxyProtocol are the PROXY protocol settings, field for field those of
+// the config's proxy_protocol block (see Limits).
+type ProxyProtocol struct {
+	Accept  string // none | v1 | v2 | any
+	Trusted []string
+	Send    string // none | v1 | v2
+	TLSTLVs bool
+}
+
+// Options describe one tunnel.
+type Options struct {
+	Name string
+	// Mode server: TLS in, cleartext out. Mode client: cleartext in, TLS out.
+	Mode Mode
+	// Listen is tcp host:port (port 0 picks one; see Tunnel.Addr) or a unix path.
+	Listen Address
+	// ListenMode is the mode of a unix Listen socket, exactly, whatever the
+	// umask; 0 means DefaultListenMode.
+	ListenMode fs.FileMode
+	Target     Address
+	Limits     Limits
+	// ProxyProtocol is read from trusted peers before anything else
+	// (Accept) and written to the target before any other byte (Send).
+	ProxyProtocol ProxyProtocol
+	// TLS is the terminating config in server mode and the dialing config
+	// (ServerName already set) in client mode.
+	TLS *tls.Config
+	// HandshakeConfig, if set, is the config one handshake runs with, made
+	// from TLS when the handshake starts (for a client tunnel, one bound to
+	// the certificate current now, which its session ticket will prove).
+	// nil: TLS itself.
+	HandshakeConfig func(*tls.Config) *tls.Config
+	// ConnWarning, if set, is logged at WARN on every connection (for
+	// example when the target's certificate is not verified).
+	ConnWarning string
+	// HandshakeHint, if set, is added to handshake failures about
+	// certificates: what the operator should compare on both ends (for a
+	// passphrase tunnel, the passphrase and the cluster).
+	HandshakeHint string
+	// Peer is the verdict on a finished handshake: the certificate the
+	// tunnel's verification accepted (pki's Endpoint.Peer), nil when the
+	// peer is not verified (it showed none and need not, or the tunnel
+	// verifies nothing). It is the only source of the peer's identity: the
+	// closing line's peer_subject, the PROXY v2 TLVs and AfterHandshake
+	// read what it returns, never the certificates the peer sent. Its
+	// error fails the handshake, unless it is an Answered one: the
+	// handshake was the whole exchange, and the connection closes with the
+	// error's reason, neither failed nor carried to the target. nil: the
+	// leaf of the chain crypto/tls verified itself, if it did (see
+	// verifiedByTLS).
+	Peer func(tls.ConnectionState) (*x509.Certificate, error)
+	// AfterHandshake (the shared-secret proof) runs after each handshake
+	// and its verdict, within handshake_timeout, before any application
+	// byte or dial, with the verified peer (nil: none). Its error is a
+	// handshake failure, counted by its HandshakeReason().
+	AfterHandshake func(tc *tls.Conn, peer *x509.Certificate) error
+	// MaxHandshakeBytes bounds what the TLS peer may send before its
+	// handshake completes (0: DefaultMaxHandshakeBytes).
+	MaxHandshakeBytes int
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+
+	trusted []netip.Prefix // ProxyProtocol.Trusted, parsed by validate
+}
 
 // validate checks opts and fills in defaults; Listen and Update call it.
 func validate(o *Options) error {
-	if o.Mode != config.ModeServer && o.Mode != config.ModeClient {
+	if o.Mode != ModeServer && o.Mode != ModeClient {
 		return fmt.Errorf("unknown mode %q", o.Mode)
 	}
 	if o.TLS == nil {
 		return errors.New("no TLS config")
 	}
-	for _, a := range []config.Address{o.Listen, o.Target} {
-		if a.Network != config.NetTCP && a.Network != config.NetUnix {
+	for _, a := range []Address{o.Listen, o.Target} {
+		if a.Network != NetTCP && a.Network != NetUnix {
 			return fmt.Errorf("address %q: unknown network %q", a.Addr, a.Network)
 		}
 	}
@@ -30,8 +152,8 @@ func validate(o *Options) error {
 	return validateProxyProtocol(o)
 }
 
-// validateProxyProtocol checks what config has validated already, for
-// callers that build Options by hand, and parses the trusted CIDRs once.
+// validateProxyProtocol checks what the caller's config may have validated
+// already, and parses the trusted CIDRs once.
 func validateProxyProtocol(o *Options) error {
 	p := o.ProxyProtocol
 	if !slices.Contains([]string{"", "none", "v1", "v2", "any"}, p.Accept) {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pires/go-proxyproto"
+
+	"github.com/passtunnel/passtunnel/proxy/internal/pump"
 )
 
 // Refusal reasons of the PROXY protocol, in logs and Stats.Refused.
@@ -137,15 +139,6 @@ func (c *conn) handshakeTimeout() time.Duration {
 	return max(time.Until(c.hsDeadline), time.Nanosecond) // 0 would mean no deadline
 }
 
-// tlsIn is what the server-mode handshake reads from: the accepted
-// connection, behind the bytes that came with the PROXY header.
-func (c *conn) tlsIn() net.Conn {
-	if early := c.takeEarly(); len(early) > 0 {
-		return &prefixConn{Conn: c.peer, early: early}
-	}
-	return c.peer
-}
-
 // takeEarly hands over the bytes read past the PROXY header, once.
 func (c *conn) takeEarly() []byte {
 	early := c.early
@@ -169,4 +162,4 @@ func (p *prefixConn) Read(b []byte) (int, error) {
 	return p.Conn.Read(b)
 }
 
-func (p *prefixConn) CloseWrite() error { return closeWrite(p.Conn) }
+func (p *prefixConn) CloseWrite() error { return pump.CloseWrite(p.Conn) }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/pires/go-proxyproto"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/pump"
 )
 
 // The addresses a test balancer claims for its client.
@@ -40,7 +40,7 @@ func headerEcho(ch chan<- gotHeader) func(net.Conn) {
 		}
 		c.SetReadDeadline(time.Time{})
 		if _, err := io.Copy(c, br); err == nil {
-			closeWrite(c)
+			pump.CloseWrite(c)
 		}
 	}
 }
@@ -67,8 +67,8 @@ func headerBackend(t *testing.T, network, addr string) (*backend, <-chan gotHead
 }
 
 // pp is a proxy_protocol block.
-func pp(accept string, trusted []string, send string, tlvs bool) config.ProxyProtocol {
-	return config.ProxyProtocol{Accept: accept, Trusted: trusted, Send: send, TLSTLVs: tlvs}
+func pp(accept string, trusted []string, send string, tlvs bool) ProxyProtocol {
+	return ProxyProtocol{Accept: accept, Trusted: trusted, Send: send, TLSTLVs: tlvs}
 }
 
 // headerBytes renders a header the test balancer sends.

@@ -5,17 +5,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // ppTunnel is a server tunnel with a proxy_protocol block in front of an
 // echo backend.
-func ppTunnel(t *testing.T, p *testPKI, name string, hs time.Duration, block config.ProxyProtocol) (*Tunnel, *logBuf) {
+func ppTunnel(t *testing.T, p *testpki.PKI, name string, hs time.Duration, block ProxyProtocol) (*Tunnel, *logBuf) {
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	limits := testLimits()
 	limits.HandshakeTimeout = hs
-	return startTunnel(t, Options{Name: name, Mode: config.ModeServer, Target: be.addr(), Limits: limits,
-		TLS: p.serverTLS(t), ProxyProtocol: block})
+	return startTunnel(t, Options{Name: name, Mode: ModeServer, Target: be.addr(), Limits: limits,
+		TLS: p.ServerTLS(t), ProxyProtocol: block})
 }
 
 // sendRaw dials a and writes b, if any.
@@ -45,7 +45,7 @@ func expectRefused(t *testing.T, tun *Tunnel, logs *logBuf, reason string, n uin
 // header (garbage, the wrong version, nothing at all) are refused too,
 // at once or at handshake_timeout. A tunnel next to them keeps working.
 func TestProxyRefusals(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	header := string(headerBytes(t, 1, claimedClient, claimedDst))
 	long := time.Minute // a refusal seen before waitLimit was not this timeout
 
@@ -70,7 +70,7 @@ func TestProxyRefusals(t *testing.T) {
 		other, _ := serverTunnel(t, p, testLimits(), nil)
 		start := time.Now()
 		silent := dialPlain(t, tun.Addr())
-		expectEcho(t, dialTLS(t, other.Addr(), p.clientTLS(t)), "the tunnel next door works")
+		expectEcho(t, dialTLS(t, other.Addr(), p.ClientTLS(t)), "the tunnel next door works")
 		expectClosed(t, silent)
 		if d := time.Since(start); d < hs {
 			t.Errorf("refused after %v, before handshake_timeout %v", d, hs)
@@ -83,7 +83,7 @@ func TestProxyRefusals(t *testing.T) {
 // a header that took most of it leaves only the rest for TLS, and one that
 // took all of it leaves an immediate timeout, not an unbounded wait.
 func TestProxyHeaderSharesHandshakeDeadline(t *testing.T) {
-	c := &conn{opts: &Options{Limits: config.Limits{HandshakeTimeout: time.Minute}}}
+	c := &conn{opts: &Options{Limits: Limits{HandshakeTimeout: time.Minute}}}
 	if got := c.handshakeTimeout(); got != time.Minute {
 		t.Errorf("without a header: %v, want the whole handshake_timeout", got)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/pires/go-proxyproto"
 	"github.com/pires/go-proxyproto/tlvparse"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // A balancer's v1 or v2 header, then TLS: the target gets a v2 header with
@@ -17,13 +17,13 @@ import (
 // connection. Bytes that arrive with the header (the ClientHello in the
 // same segment) are not lost.
 func TestProxyServerModeAcceptAndSendTLVs(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	be, headers := headerBackend(t, "tcp", "127.0.0.1:0")
-	sconf := p.serverTLS(t)
+	sconf := p.ServerTLS(t)
 	sconf.NextProtos = []string{"pt-test"}
-	tun, logs := startTunnel(t, Options{Mode: config.ModeServer, Target: be.addr(), Limits: testLimits(), TLS: sconf,
+	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(), Limits: testLimits(), TLS: sconf,
 		ProxyProtocol: pp("any", []string{"127.0.0.1/32"}, "v2", true)})
-	cconf := p.clientTLS(t)
+	cconf := p.ClientTLS(t)
 	cconf.NextProtos = []string{"pt-test"}
 
 	cases := []struct {
@@ -82,10 +82,10 @@ func checkTLVs(t *testing.T, h *proxyproto.Header, alpn, sni, cn string) {
 // Client mode accepts a header too (cleartext in): the client's first bytes
 // may come in the same segment as the header.
 func TestProxyClientModeAccept(t *testing.T) {
-	p := newTestPKI(t)
-	be := startBackend(t, "tcp", "127.0.0.1:0", p.serverTLS(t), echo)
-	tun, logs := startTunnel(t, Options{Mode: config.ModeClient, Target: be.addr(), Limits: testLimits(),
-		TLS: p.clientTLS(t), ProxyProtocol: pp("v1", []string{"127.0.0.0/8"}, "none", false)})
+	p := testpki.New(t)
+	be := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
+	tun, logs := startTunnel(t, Options{Mode: ModeClient, Target: be.addr(), Limits: testLimits(),
+		TLS: p.ClientTLS(t), ProxyProtocol: pp("v1", []string{"127.0.0.0/8"}, "none", false)})
 	c := &coalesced{Conn: dialPlain(t, tun.Addr()), head: headerBytes(t, 1, claimedClient, claimedDst)}
 	expectEcho(t, c, "first bytes with the header")
 	expectEcho(t, c, "and more")
@@ -96,12 +96,12 @@ func TestProxyClientModeAccept(t *testing.T) {
 // A client tunnel that sends a header, in front of a server tunnel that
 // accepts it and sends one on: the daemon learns the original client.
 func TestProxyClientSendToServerAccept(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	be, headers := headerBackend(t, "tcp", "127.0.0.1:0")
-	srv, _ := startTunnel(t, Options{Name: "srv", Mode: config.ModeServer, Target: be.addr(), Limits: testLimits(),
-		TLS: p.serverTLS(t), ProxyProtocol: pp("v2", []string{"127.0.0.1"}, "v1", false)})
-	cli, _ := startTunnel(t, Options{Name: "cli", Mode: config.ModeClient, Target: addrOf(srv.Addr()),
-		Limits: testLimits(), TLS: p.clientTLS(t), ProxyProtocol: pp("none", nil, "v2", true)})
+	srv, _ := startTunnel(t, Options{Name: "srv", Mode: ModeServer, Target: be.addr(), Limits: testLimits(),
+		TLS: p.ServerTLS(t), ProxyProtocol: pp("v2", []string{"127.0.0.1"}, "v1", false)})
+	cli, _ := startTunnel(t, Options{Name: "cli", Mode: ModeClient, Target: addrOf(srv.Addr()),
+		Limits: testLimits(), TLS: p.ClientTLS(t), ProxyProtocol: pp("none", nil, "v2", true)})
 	c := dialPlain(t, cli.Addr())
 	expectEcho(t, c, "end to end")
 	h := nextHeader(t, headers)
@@ -113,7 +113,7 @@ func TestProxyClientSendToServerAccept(t *testing.T) {
 // A unix-socket target gets the inet addresses; a client on a unix socket
 // has none to give, so the header is LOCAL (v2) or UNKNOWN (v1).
 func TestProxySendUnix(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	for _, tc := range []struct {
 		name       string
 		send       string
@@ -126,13 +126,13 @@ func TestProxySendUnix(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			be, headers := headerBackend(t, "unix", sockPath(t, "be.sock"))
-			opts := Options{Mode: config.ModeServer, Target: be.addr(), Limits: testLimits(), TLS: p.serverTLS(t),
+			opts := Options{Mode: ModeServer, Target: be.addr(), Limits: testLimits(), TLS: p.ServerTLS(t),
 				ProxyProtocol: pp("none", nil, tc.send, false)}
 			if tc.unixListen {
 				opts.Listen = unixAddr(sockPath(t, "in.sock"))
 			}
 			tun, _ := startTunnel(t, opts)
-			c := dialTLS(t, tun.Addr(), p.clientTLS(t))
+			c := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 			expectEcho(t, c, "hello")
 			h := nextHeader(t, headers)
 			if got := h.Command.IsLocal(); got != tc.local {
@@ -148,15 +148,15 @@ func TestProxySendUnix(t *testing.T) {
 // A LOCAL header is the balancer's own connection (a health check): it is
 // served, with the balancer's address as the peer.
 func TestProxyAcceptLocal(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
-	tun, logs := startTunnel(t, Options{Mode: config.ModeServer, Target: be.addr(), Limits: testLimits(),
-		TLS: p.serverTLS(t), ProxyProtocol: pp("v2", []string{"127.0.0.1/32"}, "none", false)})
+	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(), Limits: testLimits(),
+		TLS: p.ServerTLS(t), ProxyProtocol: pp("v2", []string{"127.0.0.1/32"}, "none", false)})
 	local, err := (&proxyproto.Header{Version: 2, Command: proxyproto.LOCAL}).Format()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := tlsAfterHeader(t, tun.Addr(), local, false, p.clientTLS(t))
+	c := tlsAfterHeader(t, tun.Addr(), local, false, p.ClientTLS(t))
 	expectEcho(t, c, "health check")
 	c.Close()
 	line := logs.waitLine(t, "connection closed", "peer="+c.LocalAddr().String())
@@ -188,7 +188,7 @@ func TestProxyTrusted(t *testing.T) {
 	if err := validateProxyProtocol(&bad); err == nil || !strings.Contains(err.Error(), `proxy_protocol.trusted: invalid CIDR "10.0.0.0/33"`) {
 		t.Errorf("bad CIDR: %v", err)
 	}
-	if _, err := Listen(Options{Mode: config.ModeServer, Listen: tcpAddr("127.0.0.1:0"), Target: tcpAddr("127.0.0.1:1"),
+	if _, err := Listen(Options{Mode: ModeServer, Listen: tcpAddr("127.0.0.1:0"), Target: tcpAddr("127.0.0.1:1"),
 		TLS: &tls.Config{}, ProxyProtocol: pp("v3", nil, "", false)}); err == nil {
 		t.Error("Listen accepted proxy_protocol.accept v3")
 	}

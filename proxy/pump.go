@@ -1,209 +1,48 @@
 package proxy
 
 import (
-	"crypto/tls"
-	"errors"
-	"io"
 	"net"
-	"sync/atomic"
+
+	"github.com/passtunnel/passtunnel/proxy/internal/pump"
+	"github.com/passtunnel/passtunnel/proxy/internal/sock"
 )
 
-// maxTLSRecord is the largest plaintext a TLS record carries, and so the
-// most one tls.Conn.Read returns.
-const maxTLSRecord = 16 << 10
-
-// direction copies one way of a connection, from src to dst.
-type direction struct {
-	src, dst net.Conn
-	total    *atomic.Uint64 // tunnel-wide byte counter
-	touch    func()         // marks activity for idle_timeout; may be nil
-	n        int64          // bytes written to dst
-	sock     *sockReader    // src as copySock reads it, once made
-	out      io.Writer      // dst as write writes it, once chosen
+// pump carries bytes between the accepted peer and the target until both
+// directions end, on goroutines of its own (see pump.Pump): it returns at
+// once, and the last of them ends the connection.
+func (c *conn) pump(peer, target net.Conn, subject string) outcome {
+	s := &c.t.stats
+	idle := c.opts.Limits.IdleTimeout
+	var touch func()
+	if idle > 0 {
+		touch = c.touch
+	}
+	p := pump.New(pump.Way{Src: peer, Dst: target, Total: &s.bytesIn},
+		pump.Way{Src: target, Dst: peer, Total: &s.bytesOut}, touch,
+		func() { c.abort("") },
+		func(err error, in, out int64) {
+			c.end(addrString(c.remote), outcome{reason: closeReason(err), err: err, subject: subject, in: in, out: out})
+		})
+	c.startIdle(idle)
+	// Cleartext that came with a PROXY header goes first, counted as usual.
+	if err := p.Send(c.takeEarly()); err != nil {
+		return outcome{reason: closeReason(err), err: err, subject: subject}
+	}
+	c.setInterrupt(p.Wake) // before Start: a direction may park
+	p.Start()
+	return outcome{pumping: true}
 }
 
-// pumpState runs both directions of a connection, each on a goroutine of
-// its own, until each has ended, then calls done on the goroutine that
-// finished last. A direction that reaches EOF half-closes its destination
-// and leaves the other direction running; a direction that fails calls
-// abort, which must close both connections so the other direction
-// unblocks. done gets the first real error, or nil when both directions
-// ended with EOF.
-//
-// The goroutine that made the connection is free to exit meanwhile, and
-// should: it grew its stack in the handshake and the dial, and the GC never
-// shrinks a stack below four times what is in use. A direction that went
-// idle gives up its goroutine too (see parkAfter and parkIdle), so an idle
-// connection holds no buffer and, where it can, no goroutine.
-type pumpState struct {
-	abort func()
-	done  func(error)
-	dirs  [2]*direction
-	errs  [2]error // each written by its own direction, read by the last
-	left  atomic.Int32
-	// parked[i] identifies dirs[i] in the idle set while it waits there;
-	// closing: no more parking (see wake). Both under the idle set's lock.
-	parked  [2]uint64
-	closing bool
-}
-
-func newPump(up, down *direction, abort func(), done func(error)) *pumpState {
-	p := &pumpState{abort: abort, done: done, dirs: [2]*direction{up, down}}
-	p.left.Store(2)
-	return p
-}
-
-func (p *pumpState) start() {
-	go p.run(0)
-	go p.run(1)
-}
-
-func (p *pumpState) run(i int) {
-	d := p.dirs[i]
-	err := d.run()
-	if err == errMigrate {
-		if !parkIdle(p, i) {
-			go p.run(i) // no idle set here: carry on with a small stack
-		}
-		return
+// closeReason names how the pump ended when nothing outside (timers, drain)
+// closed the connection first.
+func closeReason(err error) string {
+	switch {
+	case err == nil:
+		return "eof"
+	case sock.Reset(err):
+		return "reset"
+	case sock.BrokenPipe(err):
+		return "broken_pipe"
 	}
-	if p.errs[i] = err; err != nil {
-		p.abort()
-	}
-	if p.left.Add(-1) == 0 { // the atomic orders the other direction's write before this read
-		p.done(firstError(p.errs[0], p.errs[1]))
-	}
-}
-
-// wake resumes the directions parked in the idle set, to find their
-// sockets closed: abort calls it before closing them (see conn.interrupt).
-func (p *pumpState) wake() {
-	for i := range p.dirs {
-		unparkIdle(p, i)
-	}
-}
-
-// firstError prefers an error that is not the consequence of abort closing
-// the connection under the other direction.
-func firstError(a, b error) error {
-	if a != nil && !errors.Is(a, net.ErrClosed) {
-		return a
-	}
-	if b != nil && !errors.Is(b, net.ErrClosed) {
-		return b
-	}
-	if a != nil {
-		return a
-	}
-	return b
-}
-
-// run copies until EOF, then passes the EOF on. A failed half-close is not
-// reported: every byte was already handed to dst, and the failure only means
-// dst's peer is gone (typically it closed fully, not just its write side),
-// which the other direction notices on its own.
-func (d *direction) run() error {
-	if err := d.copy(); err != nil {
-		return err
-	}
-	_ = closeWrite(d.dst)
-	return nil
-}
-
-// copy forwards until EOF (returning nil) or an error. A TLS peer that closes
-// TCP without close_notify in the middle of a record (io.ErrUnexpectedEOF)
-// has still finished sending, so it counts as EOF too.
-//
-// Sockets are read without a buffer held while they are idle: copySock for
-// cleartext, copyRecords for TLS over a recordConn. Anything else blocks in
-// Read (copyTLS, copyPlain).
-func (d *direction) copy() error {
-	var err error
-	switch src := d.src.(type) {
-	case *tls.Conn:
-		if rc, ok := src.NetConn().(*recordConn); ok {
-			err = d.copyRecords(src, rc)
-		} else {
-			err = d.copyTLS(src)
-		}
-	default:
-		if d.sock == nil {
-			d.sock = newSockReader(src) // kept: a migrated goroutine carries on with it
-		}
-		if d.sock != nil {
-			err = d.copySock(d.sock)
-		} else {
-			err = d.copyPlain()
-		}
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil
-	}
-	return err
-}
-
-func (d *direction) write(p []byte) error {
-	if len(p) == 0 {
-		return nil
-	}
-	if d.touch != nil {
-		d.touch()
-	}
-	var n int
-	var err error
-	if rc := d.batchTo(); rc != nil && len(p) > minBatch {
-		rc.beginBatch(len(p))
-		n, err = d.dst.Write(p)
-		if ferr := rc.endBatch(); err == nil {
-			err = ferr
-		}
-	} else {
-		n, err = d.writer().Write(p)
-	}
-	d.n += int64(n)
-	d.total.Add(uint64(n))
-	if d.touch != nil {
-		d.touch()
-	}
-	return err
-}
-
-// writer is what write hands bytes to: a cleartext socket's sockWriter
-// where there is one, else dst.
-func (d *direction) writer() io.Writer {
-	if d.out == nil {
-		d.out = d.dst
-		if _, isTLS := d.dst.(*tls.Conn); !isTLS {
-			if w := newSockWriter(d.dst); w != nil {
-				d.out = w
-			}
-		}
-	}
-	return d.out
-}
-
-// closeWrite tells dst's peer that no more bytes will come. For TLS that is a
-// close_notify alert followed by a TCP FIN, since tls.Conn.CloseWrite does not
-// shut down the underlying connection.
-func closeWrite(c net.Conn) error {
-	if tc, ok := c.(*tls.Conn); ok {
-		if err := tc.CloseWrite(); err != nil {
-			return err
-		}
-		c = tc.NetConn()
-	}
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
-}
-
-// batchTo is the recordConn under a TLS destination, whose socket writes
-// the records of one Write are gathered into (see batch_write.go).
-func (d *direction) batchTo() *recordConn {
-	if tc, ok := d.dst.(*tls.Conn); ok {
-		rc, _ := tc.NetConn().(*recordConn)
-		return rc
-	}
-	return nil
+	return "error"
 }

@@ -1,151 +1,55 @@
 package proxy
 
 import (
-	"crypto/tls"
-	"io"
-	"net"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/passtunnel/passtunnel/proxy/internal/pump"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
-func TestThrottledLogger(t *testing.T) {
-	logs := &logBuf{}
-	l := newThrottledLogger(logs.logger(), rate.Limit(1e-9), 2)
-	for i := range 5 {
-		l.Warn("handshake failed", "n", i)
+// A direction whose goroutine went idle carries on, on a new goroutine,
+// both ways and through a half-close.
+func TestIdleDirectionsCarryOn(t *testing.T) {
+	p := testpki.New(t)
+	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
+	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(),
+		Limits: testLimits(), TLS: p.ServerTLS(t)})
+	c := dialTLS(t, tun.Addr(), p.ClientTLS(t))
+	expectEcho(t, c, "before")
+	time.Sleep(3 * pump.ParkAfter) // both directions give way once
+	expectEcho(t, c, "after going idle")
+	for range 5 { // busy across a deadline: it starts over instead
+		time.Sleep(pump.ParkAfter / 3)
+		expectEcho(t, c, "busy")
 	}
-	if n := strings.Count(logs.String(), "handshake failed"); n != 2 {
-		t.Fatalf("%d lines through a burst of 2:\n%s", n, logs)
-	}
-	l.limit.SetLimit(rate.Inf)
-	l.Warn("handshake failed", "n", 5)
-	out := logs.String()
-	if !strings.Contains(out, `msg="suppressed 3 log lines"`) || !strings.Contains(out, "n=5") {
-		t.Fatalf("no suppression report:\n%s", out)
-	}
-	l.flush()
-	if strings.Count(logs.String(), "log lines") != 1 {
-		t.Fatal("flush repeated a report")
-	}
+	time.Sleep(3 * pump.ParkAfter)
+	pump.CloseWrite(c)
+	expectClosed(t, c)
+	logs.waitLine(t, "connection closed", "reason=eof", "bytes_in=42", "bytes_out=42")
 }
 
-// tcpPair returns both ends of a loopback TCP connection.
-func tcpPair(tb testing.TB) (net.Conn, net.Conn) {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b, err := ln.Accept()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
-}
+// Connections whose directions went idle still end when the tunnel closes
+// them: by idle_timeout, and by Close.
+func TestIdleDirectionsAborted(t *testing.T) {
+	p := testpki.New(t)
+	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
+	limits := testLimits()
+	limits.IdleTimeout = 4 * pump.ParkAfter
+	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(),
+		Limits: limits, TLS: p.ServerTLS(t)})
+	c := dialTLS(t, tun.Addr(), p.ClientTLS(t))
+	expectEcho(t, c, "soon idle")
+	expectClosed(t, c)
+	logs.waitLine(t, "connection closed", "reason=idle_timeout")
 
-// tlsPair wraps a TCP pair in TLS, client on the first end.
-func tlsPair(tb testing.TB) (net.Conn, net.Conn) {
-	p := newTestPKI(tb)
-	a, b := tcpPair(tb)
-	ca, cb := tls.Client(a, p.clientTLS(tb)), tls.Server(b, p.serverTLS(tb))
-	done := make(chan error, 1)
-	go func() { done <- cb.Handshake() }()
-	if err := ca.Handshake(); err != nil {
-		tb.Fatal(err)
+	tun, _ = startTunnel(t, Options{Mode: ModeServer, Target: be.addr(),
+		Limits: testLimits(), TLS: p.ServerTLS(t)})
+	c = dialTLS(t, tun.Addr(), p.ClientTLS(t))
+	expectEcho(t, c, "idle until Close")
+	time.Sleep(3 * pump.ParkAfter)
+	if err := tun.Close(); err != nil {
+		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
-		tb.Fatal(err)
-	}
-	return ca, cb
-}
-
-// benchDirection measures one direction of the pump: bytes written into
-// the source pair come out of the destination pair.
-func benchDirection(b *testing.B, srcPair func(testing.TB) (net.Conn, net.Conn)) {
-	in, src := srcPair(b)
-	dst, out := tcpPair(b)
-	d := &direction{src: src, dst: dst, total: new(atomic.Uint64)}
-	ran := make(chan error, 1)
-	go func() { ran <- d.run() }()
-	drained := make(chan int64, 1)
-	go func() { n, _ := io.Copy(io.Discard, out); drained <- n }()
-
-	chunk := make([]byte, 64<<10)
-	b.SetBytes(int64(len(chunk)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if _, err := in.Write(chunk); err != nil {
-			b.Fatal(err)
-		}
-	}
-	closeWrite(in)
-	if err := <-ran; err != nil {
-		b.Fatal(err)
-	}
-	if n := <-drained; n != int64(b.N*len(chunk)) {
-		b.Fatalf("pumped %d bytes, want %d", n, b.N*len(chunk))
-	}
-}
-
-func BenchmarkPumpTCP(b *testing.B) { benchDirection(b, tcpPair) }
-func BenchmarkPumpTLS(b *testing.B) { benchDirection(b, tlsPair) }
-
-// waitReturns runs wait and reports whether it returned within d.
-func waitReturns(wait func() error, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { wait(); close(done) }()
-	select {
-	case <-done:
-		return true
-	case <-time.After(d):
-		return false
-	}
-}
-
-// The poller is edge-triggered: after a read that leaves bytes queued,
-// sockReader must still see them instead of parking until the next packet.
-func TestSockReaderLeftoverBytes(t *testing.T) {
-	in, out := tcpPair(t)
-	s := newSockReader(out)
-	if s == nil {
-		t.Skip("no direct socket reads on this platform")
-	}
-	const total = 4 * bulkBufSize // much more than one read takes
-	go in.Write(make([]byte, total))
-	for got := 0; got < total; {
-		if !waitReturns(s.fill, waitLimit) {
-			t.Fatalf("parked with %d bytes still to read", total-got)
-		}
-		got += len(s.unread())
-		s.off = s.end
-	}
-
-	// Nothing queued: fill blocks until a byte arrives.
-	done := make(chan error, 1)
-	go func() { done <- s.fill() }()
-	select {
-	case <-done:
-		t.Fatal("fill returned with nothing to read")
-	case <-time.After(50 * time.Millisecond):
-	}
-	in.Write([]byte{1})
-	select {
-	case err := <-done:
-		if err != nil || len(s.unread()) != 1 {
-			t.Fatalf("fill: %v, %d bytes", err, len(s.unread()))
-		}
-	case <-time.After(waitLimit):
-		t.Fatal("fill missed new data")
-	}
+	expectClosed(t, c)
 }

@@ -28,7 +28,7 @@ type Stats struct {
 	// BytesIn flowed from accepted peers to the target, BytesOut back.
 	BytesIn, BytesOut uint64
 	// Handshakes holds the durations of TLS handshakes that succeeded or
-	// failed (see conn.timedHandshake).
+	// failed (see conn.handshake).
 	Handshakes Histogram
 	// AcceptErrors counts failed accept calls on the listener, each one
 	// retried after a pause (see Tunnel.Serve).

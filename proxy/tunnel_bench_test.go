@@ -3,6 +3,8 @@ package proxy
 import (
 	"crypto/tls"
 	"encoding/binary"
+
+	"github.com/passtunnel/passtunnel/proxy/internal/pump"
 	"io"
 	"net"
 	"slices"
@@ -41,7 +43,7 @@ func BenchmarkTunnelBulk(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		closeWrite(c)
+		pump.CloseWrite(c)
 		if n := <-counted; n != int64(b.N)*chunk {
 			b.Fatalf("sink got %d bytes, want %d", n, int64(b.N)*chunk)
 		}
@@ -73,7 +75,7 @@ func BenchmarkTunnelBulk(b *testing.B) {
 						return
 					}
 				}
-				errs <- closeWrite(c)
+				errs <- pump.CloseWrite(c)
 			}()
 		}
 		var total int64
@@ -217,7 +219,7 @@ func tcpAddrOf(s string) net.Addr {
 }
 
 // BenchmarkTunnelWake times the first 64-byte echo after both directions
-// went idle long enough to give up their goroutines (see parkAfter): what
+// went idle long enough to give up their goroutines (see pump.ParkAfter): what
 // resuming from the idle set adds to a round trip (compare its p50 with
 // BenchmarkTunnelRTT's). The waits count in ns/op, which keeps b.N at 1 or
 // 2 by default: each op is 5 samples; -benchtime 10x gives 50.
@@ -231,7 +233,7 @@ func BenchmarkTunnelWake(b *testing.B) {
 	lat := make([]float64, 0, b.N*samples)
 	b.ResetTimer()
 	for range b.N * samples {
-		time.Sleep(parkAfter + parkAfter/2)
+		time.Sleep(pump.ParkAfter + pump.ParkAfter/2)
 		t0 := time.Now()
 		roundTripBench(b, c, msg, got)
 		lat = append(lat, float64(time.Since(t0).Nanoseconds())/1e3)

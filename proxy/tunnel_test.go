@@ -11,18 +11,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/pump"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 func TestServerModeEcho(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
-	tun, logs := startTunnel(t, Options{Mode: config.ModeServer, Target: be.addr(),
-		Limits: testLimits(), TLS: p.serverTLS(t)})
+	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(),
+		Limits: testLimits(), TLS: p.ServerTLS(t)})
 	logs.waitLine(t, "tunnel listening", "tunnel=test", "mode=server", "listen="+tun.Addr().String(),
 		"target="+be.addr().Addr)
 
-	c := dialTLS(t, tun.Addr(), p.clientTLS(t))
+	c := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	expectEcho(t, c, "hello through server mode")
 	c.Close()
 	line := logs.waitLine(t, "connection closed")
@@ -34,14 +35,14 @@ func TestServerModeEcho(t *testing.T) {
 }
 
 func TestClientModeEcho(t *testing.T) {
-	p := newTestPKI(t)
-	be := startBackend(t, "tcp", "127.0.0.1:0", p.serverTLS(t), echo)
-	tun, logs := startTunnel(t, Options{Mode: config.ModeClient, Target: be.addr(),
-		Limits: testLimits(), TLS: p.clientTLS(t), ConnWarning: "target certificate is not verified"})
+	p := testpki.New(t)
+	be := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
+	tun, logs := startTunnel(t, Options{Mode: ModeClient, Target: be.addr(),
+		Limits: testLimits(), TLS: p.ClientTLS(t), ConnWarning: "target certificate is not verified"})
 
 	c := dialPlain(t, tun.Addr())
 	expectEcho(t, c, "hello through client mode")
-	closeWrite(c)
+	pump.CloseWrite(c)
 	expectClosed(t, c)
 	logs.waitLine(t, "level=WARN", "target certificate is not verified", "peer=127.0.0.1:")
 	logs.waitLine(t, "connection closed", `peer_subject="CN=server"`, "reason=eof")
@@ -49,12 +50,12 @@ func TestClientModeEcho(t *testing.T) {
 
 // chain starts a client-mode tunnel feeding a server-mode tunnel feeding a
 // backend on target, and returns the client tunnel's cleartext address.
-func chain(t *testing.T, target config.Address) (net.Addr, *logBuf, *logBuf) {
-	p := newTestPKI(t)
-	srv, srvLogs := startTunnel(t, Options{Name: "srv", Mode: config.ModeServer, Target: target,
-		Limits: testLimits(), TLS: p.serverTLS(t)})
-	cli, cliLogs := startTunnel(t, Options{Name: "cli", Mode: config.ModeClient,
-		Target: addrOf(srv.Addr()), Limits: testLimits(), TLS: p.clientTLS(t)})
+func chain(t *testing.T, target Address) (net.Addr, *logBuf, *logBuf) {
+	p := testpki.New(t)
+	srv, srvLogs := startTunnel(t, Options{Name: "srv", Mode: ModeServer, Target: target,
+		Limits: testLimits(), TLS: p.ServerTLS(t)})
+	cli, cliLogs := startTunnel(t, Options{Name: "cli", Mode: ModeClient,
+		Target: addrOf(srv.Addr()), Limits: testLimits(), TLS: p.ClientTLS(t)})
 	return cli.Addr(), cliLogs, srvLogs
 }
 
@@ -83,7 +84,7 @@ func sendAndReceive(c net.Conn, n int64) transfer {
 	h := sha256.New()
 	_, err := io.CopyN(io.MultiWriter(c, h), rand.Reader, n)
 	if err == nil {
-		err = closeWrite(c)
+		err = pump.CloseWrite(c)
 	}
 	r := <-recv
 	if err == nil {
@@ -139,13 +140,13 @@ func TestHalfCloseClientFirst(t *testing.T) {
 			return
 		}
 		c.Write(reply) // only after the request side hit EOF
-		closeWrite(c)
+		pump.CloseWrite(c)
 	})
 	addr, _, _ := chain(t, be.addr())
 	c := dialPlain(t, addr)
 	c.SetDeadline(time.Now().Add(waitLimit))
 	c.Write([]byte("request"))
-	closeWrite(c)
+	pump.CloseWrite(c)
 	got, err := io.ReadAll(c)
 	if err != nil || !bytes.Equal(got, reply) {
 		t.Fatalf("reply after half-close: %d of %d bytes, err %v", len(got), len(reply), err)
@@ -158,7 +159,7 @@ func TestHalfCloseTargetFirst(t *testing.T) {
 	received := make(chan [32]byte, 1)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, func(c net.Conn) {
 		c.Write(greeting)
-		closeWrite(c) // done talking, still listening
+		pump.CloseWrite(c) // done talking, still listening
 		h := sha256.New()
 		io.Copy(h, c)
 		received <- [32]byte(h.Sum(nil))
@@ -175,7 +176,7 @@ func TestHalfCloseTargetFirst(t *testing.T) {
 	if _, err := c.Write(msg); err != nil {
 		t.Fatalf("write after peer half-closed: %v", err)
 	}
-	closeWrite(c)
+	pump.CloseWrite(c)
 	select {
 	case sum := <-received:
 		if sum != sha256.Sum256(msg) {
@@ -189,14 +190,14 @@ func TestHalfCloseTargetFirst(t *testing.T) {
 // A TLS peer that sends FIN without close_notify has still finished writing:
 // the target must see EOF and the reply must still arrive.
 func TestTLSPeerWithoutCloseNotify(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, func(c net.Conn) {
 		b, _ := io.ReadAll(c)
 		c.Write([]byte(strings.ToUpper(string(b))))
 	})
-	tun, _ := startTunnel(t, Options{Mode: config.ModeServer, Target: be.addr(),
-		Limits: testLimits(), TLS: p.serverTLS(t)})
-	c := dialTLS(t, tun.Addr(), p.clientTLS(t))
+	tun, _ := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(),
+		Limits: testLimits(), TLS: p.ServerTLS(t)})
+	c := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	c.SetDeadline(time.Now().Add(waitLimit))
 	c.Write([]byte("abc"))
 	c.NetConn().(*net.TCPConn).CloseWrite()
@@ -212,27 +213,27 @@ func TestIPv6Listen(t *testing.T) {
 		t.Skipf("no IPv6 loopback: %v", err)
 	}
 	ln.Close()
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	be := startBackend(t, "tcp", "[::1]:0", nil, echo)
-	tun, logs := startTunnel(t, Options{Mode: config.ModeServer, Listen: tcpAddr("[::1]:0"),
-		Target: be.addr(), Limits: testLimits(), TLS: p.serverTLS(t)})
+	tun, logs := startTunnel(t, Options{Mode: ModeServer, Listen: tcpAddr("[::1]:0"),
+		Target: be.addr(), Limits: testLimits(), TLS: p.ServerTLS(t)})
 	if !strings.HasPrefix(tun.Addr().String(), "[::1]:") {
 		t.Fatalf("Addr %v", tun.Addr())
 	}
-	c := dialTLS(t, tun.Addr(), p.clientTLS(t))
+	c := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	expectEcho(t, c, "over IPv6")
 	c.Close()
 	logs.waitLine(t, "connection closed", "peer=[::1]:")
 }
 
 func TestUnixListenAndTarget(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	be := startBackend(t, "unix", sockPath(t, "be.sock"), nil, echo)
 	path := sockPath(t, "tun.sock")
-	tun, logs := startTunnel(t, Options{Mode: config.ModeServer, Listen: unixAddr(path),
-		Target: be.addr(), Limits: testLimits(), TLS: p.serverTLS(t)})
+	tun, logs := startTunnel(t, Options{Mode: ModeServer, Listen: unixAddr(path),
+		Target: be.addr(), Limits: testLimits(), TLS: p.ServerTLS(t)})
 	logs.waitLine(t, "tunnel listening", "listen=unix:"+path, "target=unix:")
-	c := dialTLS(t, tun.Addr(), p.clientTLS(t))
+	c := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	expectEcho(t, c, "over unix sockets")
 	c.Close()
 	logs.waitLine(t, "connection closed", "peer=unix:@", "reason=")
@@ -241,7 +242,7 @@ func TestUnixListenAndTarget(t *testing.T) {
 	if _, err := net.Dial("unix", path); err == nil {
 		t.Fatal("socket still answers after Close")
 	}
-	if _, err := tls.Dial("unix", path, p.clientTLS(t)); err == nil {
+	if _, err := tls.Dial("unix", path, p.ClientTLS(t)); err == nil {
 		t.Fatal("dial after Close succeeded")
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"os"
-
-	"github.com/passtunnel/passtunnel/config"
 )
 
 // Update replaces the tunnel's settings for the connections it accepts from
@@ -28,7 +26,7 @@ func (t *Tunnel) Update(opts Options) error {
 	if err := validate(&opts); err != nil {
 		return fmt.Errorf("tunnel %q: update: %w", cur.Name, err)
 	}
-	if mode := socketMode(opts.ListenMode); opts.Listen.Network == config.NetUnix && mode != socketMode(cur.ListenMode) {
+	if mode := socketMode(opts.ListenMode); opts.Listen.Network == NetUnix && mode != socketMode(cur.ListenMode) {
 		if err := os.Chmod(opts.Listen.Addr, mode); err != nil {
 			return fmt.Errorf("tunnel %q: update: set the socket's mode: %w", cur.Name, err)
 		}
@@ -39,12 +37,6 @@ func (t *Tunnel) Update(opts Options) error {
 		"target", opts.Target.String())
 	return nil
 }
-
-// StopAccepting closes the listener now and refuses new connections, while
-// open ones keep running; Shutdown or Close then ends them. A reload calls
-// it before draining in the background, so that the address is free at once
-// for a tunnel that takes it over.
-func (t *Tunnel) StopAccepting() error { return t.stop() }
 
 // name is the tunnel's name, fixed at Listen.
 func (t *Tunnel) name() string { return t.opts.Load().Name }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // named is a backend handler that first says who it is, then echoes.
@@ -30,13 +30,13 @@ func expectGreeting(t *testing.T, c net.Conn, want string) {
 }
 
 func TestUpdateKeepsOpenConnectionsOnOldSettings(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	a := startBackend(t, "tcp", "127.0.0.1:0", nil, named("A"))
 	b := startBackend(t, "tcp", "127.0.0.1:0", nil, named("B"))
-	opts := Options{Mode: config.ModeServer, Target: a.addr(), Limits: testLimits(), TLS: p.serverTLS(t)}
+	opts := Options{Mode: ModeServer, Target: a.addr(), Limits: testLimits(), TLS: p.ServerTLS(t)}
 	tun, logs := startTunnel(t, opts)
 
-	old := dialTLS(t, tun.Addr(), p.clientTLS(t))
+	old := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	expectGreeting(t, old, "A")
 
 	opts.Name, opts.Listen, opts.Target = "test", tcpAddr("127.0.0.1:0"), b.addr()
@@ -45,7 +45,7 @@ func TestUpdateKeepsOpenConnectionsOnOldSettings(t *testing.T) {
 	}
 	logs.waitLine(t, "tunnel updated", "target="+b.addr().Addr)
 
-	fresh := dialTLS(t, tun.Addr(), p.clientTLS(t))
+	fresh := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	expectGreeting(t, fresh, "B")
 	expectEcho(t, fresh, "new settings")
 	expectEcho(t, old, "still on the old target")
@@ -55,9 +55,9 @@ func TestUpdateKeepsOpenConnectionsOnOldSettings(t *testing.T) {
 }
 
 func TestUpdateRefusesNewListenOrName(t *testing.T) {
-	p := newTestPKI(t)
-	opts := Options{Mode: config.ModeServer, Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(),
-		TLS: p.serverTLS(t)}
+	p := testpki.New(t)
+	opts := Options{Mode: ModeServer, Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(),
+		TLS: p.ServerTLS(t)}
 	tun, _ := startTunnel(t, opts)
 	opts.Name, opts.Listen = "test", tcpAddr("127.0.0.1:0")
 
@@ -79,11 +79,11 @@ func TestUpdateRefusesNewListenOrName(t *testing.T) {
 }
 
 func TestStopAcceptingKeepsOpenConnections(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
-	tun, _ := startTunnel(t, Options{Mode: config.ModeServer, Target: be.addr(), Limits: testLimits(),
-		TLS: p.serverTLS(t)})
-	open := dialTLS(t, tun.Addr(), p.clientTLS(t))
+	tun, _ := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(), Limits: testLimits(),
+		TLS: p.ServerTLS(t)})
+	open := dialTLS(t, tun.Addr(), p.ClientTLS(t))
 	expectEcho(t, open, "before")
 
 	if err := tun.StopAccepting(); err != nil {

@@ -1,0 +1,132 @@
+package proxy
+
+import (
+	"errors"
+	"net"
+	"time"
+)
+
+// errAborted is returned by steps that lost a race with abort.
+var errAborted = errors.New("connection aborted")
+
+// Close reasons decided by the tunnel rather than by the peers.
+const (
+	reasonIdle       = "idle_timeout"
+	reasonLifetime   = "max_lifetime"
+	reasonDrain      = "drain_timeout"
+	reasonShutdown   = "shutdown"
+	reasonDialFailed = "target_dial_failed"
+	reasonTargetTLS  = "target_handshake_failed"
+	reasonMaxConns   = "max_connections"
+)
+
+// abort closes both sides from outside the connection's goroutines. The
+// first call decides the reason; an empty one (the pump unblocking itself
+// after an error) leaves the reason to that error.
+func (c *conn) abort(reason string) {
+	c.mu.Lock()
+	if !c.aborted {
+		c.reason = reason
+	}
+	c.aborted = true
+	target, interrupt := c.target, c.interrupt
+	c.mu.Unlock()
+	c.closeRaw(target, interrupt)
+}
+
+// closeRaw calls interrupt, if any, and then closes the client side and
+// target, both as read under mu by the caller. Raw connections, never
+// *tls.Conn: tls.Conn.Close would try to send close_notify and could block
+// behind a stuck Write.
+func (c *conn) closeRaw(target net.Conn, interrupt func()) {
+	if interrupt != nil {
+		interrupt()
+	}
+	c.peer.Close()
+	if target != nil {
+		target.Close()
+	}
+}
+
+// abortReason is the reason given to abort, or "".
+func (c *conn) abortReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reason
+}
+
+// setTarget records the dialed connection so abort can close it. It fails if
+// abort came first; the caller then closes raw itself.
+func (c *conn) setTarget(raw net.Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aborted {
+		return false
+	}
+	c.target = raw
+	return true
+}
+
+// setInterrupt records what abort calls before closing (nil: nothing). It
+// fails if abort came first.
+func (c *conn) setInterrupt(f func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aborted && f != nil {
+		return false
+	}
+	c.interrupt = f
+	return true
+}
+
+// startLifetime arms max_lifetime, counted from accept.
+func (c *conn) startLifetime(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lifetime = time.AfterFunc(d, func() { c.abort(reasonLifetime) })
+}
+
+// startIdle arms idle_timeout with one timer that, when it fires, re-arms
+// itself for the remaining quiet time if bytes moved meanwhile.
+func (c *conn) startIdle(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.touch()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idle = time.AfterFunc(d, func() { c.checkIdle(d) })
+}
+
+func (c *conn) checkIdle(d time.Duration) {
+	quiet := time.Since(c.start) - time.Duration(c.lastActive.Load())
+	if quiet >= d {
+		c.abort(reasonIdle)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.finished {
+		c.idle.Reset(d - quiet)
+	}
+}
+
+func (c *conn) touch() { c.lastActive.Store(int64(time.Since(c.start))) }
+
+// finish stops the timers and closes both raw connections.
+func (c *conn) finish() {
+	c.mu.Lock()
+	c.finished = true
+	c.aborted = true // a timer firing now must not rewrite the reason
+	for _, tm := range []*time.Timer{c.idle, c.lifetime} {
+		if tm != nil {
+			tm.Stop()
+		}
+	}
+	target, interrupt := c.target, c.interrupt
+	c.mu.Unlock()
+	c.closeRaw(target, interrupt)
+}

@@ -1,0 +1,113 @@
+// Package pump is the tunnel's data path: it copies the bytes of a
+// connection both ways, with half-close, holding a buffer only while bytes
+// flow and, where it can, no goroutine while a direction is idle. It reads
+// and writes sockets directly through their descriptors (rawio*.go,
+// sockread.go, sockwrite.go), gathers TLS records under a tls.Conn
+// (records*.go) and parks idle directions in epoll (park*.go). It is the
+// only code of package proxy that speaks to the operating system.
+//
+// Its API is small: Records and WithBudget prepare the connection a
+// tls.Conn is made on, New/Send/Start/Wake run a connection's two
+// directions, CloseWrite half-closes.
+package pump
+
+import (
+	"errors"
+	"net"
+	"sync/atomic"
+)
+
+// Way is one direction of a connection: what is read from Src is written
+// to Dst and added to Total.
+type Way struct {
+	Src, Dst net.Conn
+	Total    *atomic.Uint64 // tunnel-wide byte counter
+}
+
+// Pump runs both directions of a connection, each on a goroutine of its
+// own, until each has ended, then calls done on the goroutine that
+// finished last. A direction that reaches EOF half-closes its destination
+// and leaves the other direction running; a direction that fails calls
+// abort, which must close both connections so the other direction
+// unblocks. done gets the first real error, or nil when both directions
+// ended with EOF, and the bytes each direction wrote.
+//
+// The goroutine that made the connection is free to exit meanwhile, and
+// should: it grew its stack in the handshake and the dial, and the GC never
+// shrinks a stack below four times what is in use. A direction that went
+// idle gives up its goroutine too (see ParkAfter and parkIdle), so an idle
+// connection holds no buffer and, where it can, no goroutine.
+type Pump struct {
+	abort func()
+	done  func(err error, up, down int64)
+	dirs  [2]*direction
+	errs  [2]error // each written by its own direction, read by the last
+	left  atomic.Int32
+	// parked[i] identifies dirs[i] in the idle set while it waits there;
+	// closing: no more parking (see Wake). Both under the idle set's lock.
+	parked  [2]uint64
+	closing bool
+}
+
+// New prepares the pump of a connection: up from the accepted side to the
+// target, down back. touch, if not nil, marks activity (for an idle
+// timeout) around every write.
+func New(up, down Way, touch func(), abort func(), done func(err error, up, down int64)) *Pump {
+	p := &Pump{abort: abort, done: done, dirs: [2]*direction{
+		{src: up.Src, dst: up.Dst, total: up.Total, touch: touch},
+		{src: down.Src, dst: down.Dst, total: down.Total, touch: touch},
+	}}
+	p.left.Store(2)
+	return p
+}
+
+// Send writes b to up's destination before Start, counted as up's bytes
+// (the cleartext that came along with a PROXY header).
+func (p *Pump) Send(b []byte) error { return p.dirs[0].write(b) }
+
+// Start runs both directions; done ends the connection.
+func (p *Pump) Start() {
+	go p.run(0)
+	go p.run(1)
+}
+
+func (p *Pump) run(i int) {
+	d := p.dirs[i]
+	err := d.run()
+	if err == errMigrate {
+		if !parkIdle(p, i) {
+			go p.run(i) // no idle set here: carry on with a small stack
+		}
+		return
+	}
+	if p.errs[i] = err; err != nil {
+		p.abort()
+	}
+	if p.left.Add(-1) == 0 { // the atomic orders the other direction's write before this read
+		p.done(firstError(p.errs[0], p.errs[1]), p.dirs[0].n, p.dirs[1].n)
+	}
+}
+
+// Wake resumes the directions parked in the idle set, to find their
+// sockets closed: whatever closes the connection's sockets calls it first
+// (a socket closed while registered leaves the set without an event).
+func (p *Pump) Wake() {
+	for i := range p.dirs {
+		unparkIdle(p, i)
+	}
+}
+
+// firstError prefers an error that is not the consequence of abort closing
+// the connection under the other direction.
+func firstError(a, b error) error {
+	if a != nil && !errors.Is(a, net.ErrClosed) {
+		return a
+	}
+	if b != nil && !errors.Is(b, net.ErrClosed) {
+		return b
+	}
+	if a != nil {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,86 @@
+// Package proxy runs passtunnel's tunnels: it binds the listen address
+// (listen.go), accepts (accept.go) and admits connections under the
+// tunnel's limits (admit*.go), reads a PROXY header from a trusted
+// balancer (proxyproto.go), performs the TLS handshake on the side that
+// carries TLS (handshake*.go), dials the target (dial.go), pumps bytes both
+// ways with half-close (pump.go, the engine in internal/pump), and drains
+// on shutdown (drain.go). It receives a ready *tls.Config and hooks for the
+// verdict on a peer, and knows nothing about where certificates come from
+// nor about the config file: its options are its own types.
+package proxy
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// Tunnel is a bound listener and the connections it carries.
+type Tunnel struct {
+	// opts holds the settings new connections start with; Update swaps it,
+	// and each connection reads it once at accept (see conn.opts).
+	opts  atomic.Pointer[Options]
+	ln    net.Listener
+	log   *slog.Logger
+	warn  *throttledLogger
+	stats counters
+	lim   atomic.Pointer[limiters] // accept_rate and per_source_rate state
+	// handshakes counts per_source_handshakes; unlike lim it is never
+	// swapped, so that connections in flight across a reload give back
+	// exactly what they took.
+	handshakes *handshakeTable
+	// failing is what Serve last published about accept failures; nil
+	// once an accept succeeded (see AcceptFailing).
+	failing atomic.Pointer[acceptFailure]
+
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when the listener is closed
+	stopErr  error
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	stopping bool // set before wg.Wait may run: no wg.Add after it
+	wg       sync.WaitGroup
+}
+
+// Listen validates opts and binds the listen address.
+func Listen(opts Options) (*Tunnel, error) {
+	if err := validate(&opts); err != nil {
+		return nil, fmt.Errorf("tunnel %q: %w", opts.Name, err)
+	}
+	ln, err := listen(opts.Listen, opts.ListenMode)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel %q: listen on %s: %w", opts.Name, opts.Listen, err)
+	}
+	log := opts.Logger.With("tunnel", opts.Name)
+	t := &Tunnel{
+		ln:         ln,
+		log:        log,
+		warn:       newThrottledLogger(log, warnRate, warnBurst),
+		handshakes: newHandshakeTable(maxSources),
+		stopped:    make(chan struct{}),
+		conns:      make(map[*conn]struct{}),
+	}
+	t.opts.Store(&opts)
+	t.lim.Store(newLimiters(nil, opts.Limits))
+	log.Info("tunnel listening", "mode", opts.Mode, "listen", addrString(ln.Addr()),
+		"target", opts.Target.String())
+	return t, nil
+}
+
+// Addr is the bound address, with the real port when Listen asked for 0.
+func (t *Tunnel) Addr() net.Addr { return t.ln.Addr() }
+
+// Stats returns a snapshot of the tunnel's counters.
+func (t *Tunnel) Stats() Stats { return t.stats.snapshot() }
+
+// release is the last thing a connection goroutine does.
+func (t *Tunnel) release(c *conn) {
+	t.mu.Lock()
+	delete(t.conns, c)
+	t.mu.Unlock()
+	t.stats.active.Add(-1)
+	t.wg.Done()
+}
