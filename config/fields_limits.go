@@ -58,7 +58,7 @@ var limitsFields = block[Limits]{
 			doc: row{text: "0 = none"}, flagDoc: row{def: "`0s` (none)", text: "close a connection this old"}},
 		{name: "drain_timeout", at: func(l *Limits) any { return &l.DrainTimeout }, def: 30 * time.Second, check: notNegative,
 			flag: "--drain-timeout D", usage: "on shutdown, wait this long for open connections (`DURATION`)",
-			doc: row{text: "on SIGTERM/SIGINT (or when a reload removes the tunnel), how long open connections may finish"},
+			doc:     row{text: "on SIGTERM/SIGINT (or when a reload removes the tunnel), how long open connections may finish"},
 			flagDoc: row{text: "on SIGTERM, how long open connections may finish"}},
 	},
 }

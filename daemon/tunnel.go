@@ -54,10 +54,10 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (builtTunne
 		err = fmt.Errorf("%s: tunnel %q: mode: unknown mode %q", t.Where("mode"), t.Name, t.Mode)
 	}
 	if err == nil {
+		// The verdict (e.Peer) also answers an ACME validation on a
+		// server tunnel: pki.ChallengeAnswered is a proxy.Answered.
 		opts.TLS, opts.Peer, opts.MaxHandshakeBytes = e.Config, e.Peer, e.MaxHandshakeBytes
-		if t.Mode == config.ModeServer {
-			opts.Peer = answerACMEChallenge(e.Peer)
-		} else {
+		if t.Mode == config.ModeClient {
 			// A config of the tunnel's certificate now, which its session
 			// ticket will prove (see pki.ForHandshake).
 			opts.HandshakeConfig = pki.ForHandshake
@@ -69,42 +69,6 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (builtTunne
 		return builtTunnel{}, Located{err}
 	}
 	return builtTunnel{opts: opts, id: e}, nil
-}
-
-// acmeTLS1 is the ALPN protocol of ACME's TLS-ALPN-01 challenge (RFC 8737).
-// pki has the same constant, unexported; it is to move there, with
-// answerACMEChallenge.
-const acmeTLS1 = "acme-tls/1"
-
-// acmeChallengeAnswered is the verdict on a server connection that
-// negotiated acme-tls/1: an ACME CA validating the tunnel's domain. pki
-// answers it with the challenge certificate alone and without client
-// authentication (the CA has no client certificate). The handshake is the
-// whole answer (RFC 8737 section 3: no application data follows), so the
-// tunnel closes the connection (reason acme_challenge), never carries it to
-// the target: it is not authenticated.
-type acmeChallengeAnswered struct{}
-
-func (acmeChallengeAnswered) Error() string {
-	return "the handshake answered an ACME TLS-ALPN-01 validation"
-}
-func (acmeChallengeAnswered) HandshakeReason() string { return "acme_challenge" }
-func (acmeChallengeAnswered) Answered() bool          { return true }
-
-var _ proxy.Answered = acmeChallengeAnswered{}
-
-// answerACMEChallenge is a server tunnel's verdict: peer's, except on an
-// ACME validation, which has no certificate to verify nor a proof to give.
-// Every server tunnel gets it, not only those with an acme block: a tunnel
-// whose tls.alpn lists acme-tls/1 by hand does not carry such a connection
-// to its target either.
-func answerACMEChallenge(peer func(tls.ConnectionState) (*x509.Certificate, error)) func(tls.ConnectionState) (*x509.Certificate, error) {
-	return func(cs tls.ConnectionState) (*x509.Certificate, error) {
-		if cs.NegotiatedProtocol == acmeTLS1 {
-			return nil, acmeChallengeAnswered{}
-		}
-		return peer(cs)
-	}
 }
 
 // sharedSecretStep is the AfterHandshake step of t's shared_secret (nil
@@ -129,3 +93,5 @@ func targetHost(a config.Address) string {
 	}
 	return host
 }
+
+var _ proxy.Answered = pki.ChallengeAnswered{}

@@ -35,7 +35,7 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"proxy/internal/":   {"proxy/internal/"},
 		"internal/":         {"internal/"},
 		"integration":       nil,
-		"integration/bench": {"internal/pkitest"},
+		"integration/bench": {"internal/pkitest", "pki"},
 	}
 	for _, p := range pkgs {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")

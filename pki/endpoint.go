@@ -16,7 +16,7 @@ import (
 // uses the config.
 type Endpoint struct {
 	// Config is the config of every handshake of a server tunnel; a
-	// client tunnel's handshakes run on HandshakeConfig.
+	// client tunnel's handshakes run on ForHandshake(Config).
 	Config *tls.Config
 	// MaxHandshakeBytes bounds what the peer may send before its handshake
 	// completes, where pki knows what a real one weighs (0: the caller's
@@ -32,12 +32,10 @@ type Endpoint struct {
 	// nothing.
 	src      identitySource
 	released sync.Once
+	// server: the endpoint of a server tunnel, whose listener may be
+	// asked to answer an ACME validation (see Peer).
+	server bool
 }
-
-// HandshakeConfig is the config one handshake is to run with now: for a
-// client tunnel that presents a certificate and resumes sessions, one
-// bound to the certificate current now (see sessionCache); else Config.
-func (e *Endpoint) HandshakeConfig() *tls.Config { return ForHandshake(e.Config) }
 
 // Expiry is the NotAfter of the certificate the endpoint presents at a
 // handshake right now, whatever its source: certificate files (as last
@@ -89,21 +87,6 @@ func (e *Endpoint) Listening(addr net.Addr) error {
 	return nil
 }
 
-// Answered reports whether cs, the state of a finished server handshake
-// on this endpoint, was a CA's validation of the tunnel's domain (ACME
-// TLS-ALPN-01): the handshake itself was the whole answer, made without
-// client authentication, so the connection must be closed, never carried
-// to the target.
-func (e *Endpoint) Answered(cs tls.ConnectionState) bool {
-	if e == nil {
-		return false
-	}
-	if c, ok := e.src.(challenger); ok {
-		return c.answered(cs)
-	}
-	return false
-}
-
 // Peer is the verdict on a finished handshake whose state is cs: the
 // certificate that verification (a chain to a trusted CA, a cluster CA, or
 // a pin) accepted, or nil when the peer showed none and did not have to,
@@ -118,7 +101,16 @@ func (e *Endpoint) Answered(cs tls.ConnectionState) bool {
 // the handshake on error; calling it again costs a lookup in the verified
 // chains it remembered. An error here (the trusted CAs were replaced in
 // between) fails the connection as the handshake would have.
+//
+// A server handshake that negotiated acme-tls/1 has no peer: it was a CA's
+// validation of the tunnel's domain, answered by the handshake itself
+// (RFC 8737 section 3: no application data follows) without client
+// authentication. Its verdict is ChallengeAnswered, so that the caller
+// closes the connection instead of carrying it to the target.
 func (e *Endpoint) Peer(cs tls.ConnectionState) (*x509.Certificate, error) {
+	if e.server && cs.NegotiatedProtocol == acmeTLS1 {
+		return nil, ChallengeAnswered{}
+	}
 	if e.verify == nil {
 		return nil, nil
 	}

@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -86,8 +87,10 @@ func TestEndpointReleaseTwice(t *testing.T) {
 	}
 }
 
-// Only an ACME endpoint answers validation handshakes; the caller closes
-// those connections instead of carrying them to the target.
+// A server endpoint's verdict on an acme-tls/1 handshake is
+// ChallengeAnswered, whatever its identity (as the tunnel always closed
+// such connections): the caller closes them instead of carrying them to
+// the target.
 func TestEndpointAnswered(t *testing.T) {
 	m := NewManager(Options{})
 	t.Cleanup(m.Close)
@@ -102,13 +105,12 @@ func TestEndpointAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	challenge := tls.ConnectionState{NegotiatedProtocol: "acme-tls/1"}
-	if !acme.Answered(challenge) || acme.Answered(tls.ConnectionState{NegotiatedProtocol: "h2"}) {
-		t.Error("acme endpoint: Answered does not tell the validation from an ordinary handshake")
+	for name, e := range map[string]*Endpoint{"acme": acme, "files": files} {
+		if _, err := e.Peer(challenge); !errors.As(err, new(ChallengeAnswered)) {
+			t.Errorf("%s endpoint: the verdict on an acme-tls/1 handshake is %v, want ChallengeAnswered", name, err)
+		}
 	}
-	if files.Answered(challenge) {
-		t.Error("file endpoint answered an ACME validation it cannot serve")
-	}
-	if files.HandshakeConfig() != files.Config {
-		t.Error("server endpoint: HandshakeConfig is not its Config")
+	if _, err := files.Peer(tls.ConnectionState{NegotiatedProtocol: "h2"}); errors.As(err, new(ChallengeAnswered)) {
+		t.Error("file endpoint: an ordinary handshake was taken for an ACME validation")
 	}
 }

@@ -36,12 +36,6 @@ type starter interface {
 	listening(addr net.Addr) error
 }
 
-// challenger is a source whose listener also answers handshakes that are
-// not the tunnel's (ACME validation). See Endpoint.Answered.
-type challenger interface {
-	answered(cs tls.ConnectionState) bool
-}
-
 // sources chooses a tunnel's identity: the first entry whose use matches,
 // in this order. acme and self_signed come first: their tunnels have a tls
 // block too, which alone would read as certificate files. A new kind of
@@ -60,7 +54,11 @@ var sources = []struct {
 // certificate files (followed for hot reload), a self-signed certificate,
 // ACME, or the passphrase-derived node certificate and cluster trust.
 func (m *Manager) Server(t *config.Tunnel) (*Endpoint, error) {
-	return m.build(t, func(s identitySource) (*Endpoint, error) { return s.server(t) })
+	e, err := m.build(t, func(s identitySource) (*Endpoint, error) { return s.server(t) })
+	if e != nil {
+		e.server = true
+	}
+	return e, err
 }
 
 // Client builds the endpoint of a client tunnel: certificate files

@@ -162,11 +162,21 @@ func (s *acmeSource) listening(addr net.Addr) error {
 	return nil
 }
 
-// answered reports a validation connection: only the challenge config
-// negotiates acme-tls/1 (the tunnel's own ALPN may not list it).
-func (s *acmeSource) answered(cs tls.ConnectionState) bool {
-	return cs.NegotiatedProtocol == acmeTLS1
+// ChallengeAnswered is the verdict on a server connection that was an
+// ACME CA's validation (see Endpoint.Peer): not a failure, and not a peer
+// to carry to the target. Its methods are the ones a tunnel asks of a
+// verdict that ends the connection as answered (proxy.Answered).
+type ChallengeAnswered struct{}
+
+func (ChallengeAnswered) Error() string {
+	return "the handshake answered an ACME TLS-ALPN-01 validation"
 }
+
+// HandshakeReason is the reason the connection closes with.
+func (ChallengeAnswered) HandshakeReason() string { return "acme_challenge" }
+
+// Answered is always true: the handshake was the whole exchange.
+func (ChallengeAnswered) Answered() bool { return true }
 
 // expiry is the earliest NotAfter among the newest certificates of st's
 // domains, or an error naming a domain that has no certificate yet (the
