@@ -49,12 +49,5 @@ func planReload(running []*config.Tunnel, next []config.Tunnel) reloadPlan {
 // Only the config is compared, not the content of certificate files it
 // names: pki reloads those by itself.
 func sameTunnel(a, b *config.Tunnel) bool {
-	return reflect.DeepEqual(withoutPositions(*a), withoutPositions(*b))
-}
-
-// withoutPositions is a shallow copy of t with every position cleared. The
-// nested blocks are copied before they are touched: t belongs to a config
-// that is running.
-func withoutPositions(t config.Tunnel) config.Tunnel {
-	return t.WithoutPositions()
+	return reflect.DeepEqual(a.WithoutPositions(), b.WithoutPositions())
 }

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // onListenerFD runs fn on the tunnel's listening socket.
@@ -53,7 +53,7 @@ func mendListener(t *testing.T, tun *Tunnel) {
 // retries, counts, logs and reports it, and picks up again by itself when
 // the listener works again; another tunnel is not disturbed meanwhile.
 func TestBrokenListenerKeepsServing(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
 	opts := func(name string) Options {
 		return Options{Name: name, Mode: ModeClient, Listen: tcpAddr("127.0.0.1:0"), Target: be.addr(),
@@ -112,7 +112,7 @@ func (l *failOnce) Accept() (net.Conn, error) {
 func TestPassingAcceptFailureLapses(t *testing.T) {
 	logs := &logBuf{}
 	tun, err := Listen(Options{Name: "flaky", Mode: ModeServer, Listen: tcpAddr("127.0.0.1:0"),
-		Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(), TLS: testpki.New(t).ServerTLS(t), Logger: logs.logger()})
+		Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(), TLS: pkitest.NewPKI(t).ServerTLS(t), Logger: logs.logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // Every way a connection leaves its handshake gives its count back: a
 // timeout, a peer that is not TLS or hangs up, a failed shared-secret step,
 // a refusal after the count was taken, Close and a drain.
 func TestPerSourceHandshakesReleased(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	const lo = "127.0.0.1/32"
 
 	t.Run("timeout", func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestPerSourceHandshakesAcrossUpdate(t *testing.T) {
 	const lo = "127.0.0.1/32"
 	limits := longHandshake()
 	limits.PerSourceHandshakes = 0
-	tun, _ := serverTunnel(t, testpki.New(t), limits, nil)
+	tun, _ := serverTunnel(t, pkitest.NewPKI(t), limits, nil)
 	setLimit := func(n int) {
 		t.Helper()
 		o := *tun.opts.Load()
@@ -175,7 +175,7 @@ func TestPerSourceHandshakesAcrossUpdate(t *testing.T) {
 // Under concurrent arrivals, handshakes that succeed, fail and are refused
 // leave the table exact: empty once every connection is done.
 func TestPerSourceHandshakesConcurrent(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	limits := testLimits()
 	limits.PerSourceHandshakes = 4
 	tun, _ := serverTunnel(t, p, limits, nil)

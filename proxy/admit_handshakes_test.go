@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // hsKey is the per_source_handshakes key of a loopback address.
@@ -111,7 +111,7 @@ func TestHoldHandshakeKeys(t *testing.T) {
 // 64 silent connections from one address hold their slots; the 65th from
 // it is refused at once, before TLS, while another address is served.
 func TestPerSourceHandshakesRefusesTheNext(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	limits := longHandshake()
 	if limits.PerSourceHandshakes != 64 {
 		t.Fatalf("default per_source_handshakes %d, want 64", limits.PerSourceHandshakes)
@@ -142,7 +142,7 @@ func TestPerSourceHandshakesRefusesTheNext(t *testing.T) {
 // A client tunnel on another host carries all its application's
 // connections from one address: established ones are never counted.
 func TestPerSourceHandshakesFinishedNotCounted(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	tun, _ := serverTunnel(t, p, longHandshake(), nil)
 	conf := p.ClientTLS(t)
 	for range 100 {
@@ -161,7 +161,7 @@ func TestPerSourceHandshakesFinishedNotCounted(t *testing.T) {
 func TestPerSourceHandshakesZeroDisables(t *testing.T) {
 	limits := longHandshake()
 	limits.PerSourceHandshakes = 0
-	tun, _ := serverTunnel(t, testpki.New(t), limits, nil)
+	tun, _ := serverTunnel(t, pkitest.NewPKI(t), limits, nil)
 	for range 70 {
 		dialFrom(t, "127.0.0.1", tun.Addr())
 	}
@@ -175,7 +175,7 @@ func TestPerSourceHandshakesZeroDisables(t *testing.T) {
 // names, from when it is read: never against the balancer, which carries
 // every client.
 func TestPerSourceHandshakesBehindBalancer(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	limits := longHandshake()
 	limits.PerSourceHandshakes = 2
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)

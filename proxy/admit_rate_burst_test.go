@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // A burst of 200 connections against accept_rate = 20: the burst (20) and
 // what the rate refills while the burst lasts are served; the rest are
 // closed at accept, before any TLS byte, so they fail no handshake.
 func TestAcceptRateBurst(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	tun, logs := serverWith(t, p, 20, 0, ProxyProtocol{})
 	const n = 200
 	start := time.Now()
@@ -82,7 +82,7 @@ func dialFrom(t *testing.T, ip string, a net.Addr) net.Conn {
 // per_source_rate keys on the client address: a noisy 127.0.0.2 runs out
 // of tokens, a quiet 127.0.0.1 is served.
 func TestPerSourceRateIsolates(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	tun, logs := serverWith(t, p, 0, 0.1, ProxyProtocol{}) // burst 1, one more every 10s
 	for range 5 {
 		dialFrom(t, "127.0.0.2", tun.Addr())
@@ -101,7 +101,7 @@ func TestPerSourceRateIsolates(t *testing.T) {
 // Behind a trusted balancer, per_source_rate keys on the client address the
 // PROXY header gives, not on the balancer.
 func TestPerSourceRateBehindBalancer(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	tun, logs := serverWith(t, p, 0, 0.1, pp("v1", []string{"127.0.0.1/32"}, "none", false))
 	other := &net.TCPAddr{IP: net.ParseIP("203.0.113.8").To4(), Port: 4242}
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // fakeClock is a clock the test moves by hand.
@@ -127,7 +127,7 @@ func TestUpdateKeepsLimiters(t *testing.T) {
 }
 
 // serverWith is a server tunnel with these rates in front of an echo backend.
-func serverWith(t *testing.T, p *testpki.PKI, acceptRate, perSource float64, block ProxyProtocol) (*Tunnel, *logBuf) {
+func serverWith(t *testing.T, p *pkitest.PKI, acceptRate, perSource float64, block ProxyProtocol) (*Tunnel, *logBuf) {
 	limits := testLimits()
 	limits.AcceptRate, limits.PerSourceRate = acceptRate, perSource
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)

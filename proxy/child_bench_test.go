@@ -18,8 +18,8 @@ import (
 	"testing"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/pki"
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // The benchmarks run the tunnel under test in a child process (this test
@@ -50,7 +50,7 @@ type benchChild struct {
 // it, and stops it when b ends.
 func startBenchChild(b *testing.B, target string) *benchChild {
 	b.Helper()
-	p := testpki.New(b)
+	p := pkitest.NewPKI(b)
 	dir := b.TempDir()
 	writePEM(b, filepath.Join(dir, "ca.pem"), "CERTIFICATE", p.CA.Raw)
 	srv := p.Leaf(b, "server", nil)

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/proxy/internal/pump"
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 func TestShutdownLetsTransfersFinish(t *testing.T) {
@@ -89,7 +89,7 @@ func TestShutdownDrainTimeout(t *testing.T) {
 func TestCloseStopsEverything(t *testing.T) {
 	limits := testLimits()
 	limits.HandshakeTimeout = time.Hour
-	tun, logs := serverTunnel(t, testpki.New(t), limits, nil)
+	tun, logs := serverTunnel(t, pkitest.NewPKI(t), limits, nil)
 	stuck := dialPlain(t, tun.Addr()) // in its handshake
 	eventually(t, func() bool { return tun.Stats().Active == 1 }, "connection admitted")
 	if err := tun.Close(); err != nil {
@@ -102,7 +102,7 @@ func TestCloseStopsEverything(t *testing.T) {
 }
 
 func TestUnixStaleSocket(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	opts := func(path string) Options {
 		return Options{Name: "sock", Mode: ModeServer, Listen: unixAddr(path),
 			Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(), TLS: p.ServerTLS(t),
@@ -164,7 +164,7 @@ func TestListenErrorNamesTunnel(t *testing.T) {
 	}
 	defer ln.Close()
 	_, err = Listen(Options{Name: "busy", Mode: ModeServer, Listen: tcpAddr(ln.Addr().String()),
-		Target: tcpAddr("127.0.0.1:1"), TLS: testpki.New(t).ServerTLS(t), Logger: (&logBuf{}).logger()})
+		Target: tcpAddr("127.0.0.1:1"), TLS: pkitest.NewPKI(t).ServerTLS(t), Logger: (&logBuf{}).logger()})
 	if err == nil || !strings.Contains(err.Error(), `tunnel "busy"`) || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Fatalf("Listen on a busy port = %v", err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // proofError is how pki's shared-secret mismatch looks to proxy.
@@ -39,7 +39,7 @@ func countingEcho(n *atomic.Int64) func(net.Conn) {
 }
 
 func TestAfterHandshakeServer(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	var dials atomic.Int64
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, countingEcho(&dials))
 	tun, logs := startTunnel(t, Options{Mode: "server", Target: be.addr(), Limits: testLimits(),
@@ -70,7 +70,7 @@ func TestAfterHandshakeServer(t *testing.T) {
 // A peer that completes TLS and then sends nothing is bounded by
 // handshake_timeout, like one that stalls the handshake itself.
 func TestAfterHandshakeDeadline(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	l := testLimits()
 	l.HandshakeTimeout = 300 * time.Millisecond
@@ -84,7 +84,7 @@ func TestAfterHandshakeDeadline(t *testing.T) {
 }
 
 func TestAfterHandshakeClient(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	srvTLS := p.ServerTLS(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", srvTLS, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(waitLimit))
@@ -122,7 +122,7 @@ func (answeredByHandshake) Answered() bool          { return true }
 // the verdict's reason: no handshake failure, no AfterHandshake, no dial;
 // its handshake is timed like any that succeeded.
 func TestVerdictAnswers(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	var dials atomic.Int64
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, countingEcho(&dials))
 	srv := p.ServerTLS(t)

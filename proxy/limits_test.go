@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // clientTunnel is a client-mode tunnel in front of a TLS echo backend.
 func clientTunnel(t *testing.T, limits Limits) (*Tunnel, *logBuf) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
 	return startTunnel(t, Options{Mode: ModeClient, Target: be.addr(),
 		Limits: limits, TLS: p.ClientTLS(t)})
@@ -51,7 +51,7 @@ func TestMaxConnections(t *testing.T) {
 }
 
 // serverTunnel is a server-mode tunnel in front of a cleartext echo backend.
-func serverTunnel(t *testing.T, p *testpki.PKI, limits Limits, conf *tls.Config) (*Tunnel, *logBuf) {
+func serverTunnel(t *testing.T, p *pkitest.PKI, limits Limits, conf *tls.Config) (*Tunnel, *logBuf) {
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	if conf == nil {
 		conf = p.ServerTLS(t)
@@ -69,7 +69,7 @@ func waitHandshakeFailure(t *testing.T, tun *Tunnel, logs *logBuf, reason string
 func TestHandshakeTimeout(t *testing.T) {
 	limits := testLimits()
 	limits.HandshakeTimeout = 300 * time.Millisecond
-	tun, logs := serverTunnel(t, testpki.New(t), limits, nil)
+	tun, logs := serverTunnel(t, pkitest.NewPKI(t), limits, nil)
 
 	start := time.Now()
 	c := dialPlain(t, tun.Addr()) // connects, never speaks TLS
@@ -84,7 +84,7 @@ func TestHandshakeTimeout(t *testing.T) {
 }
 
 func TestNotTLS(t *testing.T) {
-	tun, logs := serverTunnel(t, testpki.New(t), testLimits(), nil)
+	tun, logs := serverTunnel(t, pkitest.NewPKI(t), testLimits(), nil)
 	c := dialPlain(t, tun.Addr())
 	fmt.Fprintf(c, "GET / HTTP/1.0\r\n\r\n")
 	expectClosed(t, c)
@@ -92,8 +92,8 @@ func TestNotTLS(t *testing.T) {
 }
 
 func TestHandshakeFailureReasons(t *testing.T) {
-	p := testpki.New(t)
-	other := testpki.New(t)
+	p := pkitest.NewPKI(t)
+	other := pkitest.NewPKI(t)
 	cases := []struct {
 		reason string
 		server func(*tls.Config)
@@ -139,7 +139,7 @@ func TestHandshakeFailureReasons(t *testing.T) {
 }
 
 func TestTargetHandshakeFailure(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
 	conf := p.ClientTLS(t)
 	conf.ServerName = "wrong.example"
@@ -160,7 +160,7 @@ func TestTargetDown(t *testing.T) {
 	}
 	down := addrOf(ln.Addr())
 	ln.Close() // nobody listens there now: dials are refused
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	for _, mode := range []Mode{ModeClient, ModeServer} {
 		t.Run(string(mode), func(t *testing.T) {
 			conf := p.ClientTLS(t)
@@ -238,12 +238,12 @@ func TestMaxLifetime(t *testing.T) {
 // TestHandshakeHint: the tunnel's hint goes with failures about
 // certificates, and stays off transport failures, where it would mislead.
 func TestHandshakeHint(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	const hint = "compare the passphrase and the cluster"
 	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: Address{Network: NetTCP, Addr: "127.0.0.1:1"},
 		Limits: testLimits(), TLS: p.ServerTLS(t), HandshakeHint: hint})
 	cconf := p.ClientTLS(t)
-	cconf.Certificates = []tls.Certificate{testpki.New(t).Leaf(t, "stranger", nil)}
+	cconf.Certificates = []tls.Certificate{pkitest.NewPKI(t).Leaf(t, "stranger", nil)}
 	c := tls.Client(dialPlain(t, tun.Addr()), cconf)
 	c.SetDeadline(time.Now().Add(waitLimit))
 	if c.Handshake() == nil {

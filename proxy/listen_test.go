@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 func socketPerm(t *testing.T, path string) fs.FileMode {
@@ -22,7 +22,7 @@ func socketPerm(t *testing.T, path string) fs.FileMode {
 // A unix listen socket has exactly its mode, 0660 unless told otherwise,
 // and a reload that changes listen_mode changes it in place.
 func TestUnixListenMode(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	path := sockPath(t, "m.sock")
 	opts := Options{Name: "sock", Mode: ModeServer, Listen: unixAddr(path),
 		Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(), TLS: p.ServerTLS(t)}

@@ -5,12 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // ppTunnel is a server tunnel with a proxy_protocol block in front of an
 // echo backend.
-func ppTunnel(t *testing.T, p *testpki.PKI, name string, hs time.Duration, block ProxyProtocol) (*Tunnel, *logBuf) {
+func ppTunnel(t *testing.T, p *pkitest.PKI, name string, hs time.Duration, block ProxyProtocol) (*Tunnel, *logBuf) {
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	limits := testLimits()
 	limits.HandshakeTimeout = hs
@@ -45,7 +45,7 @@ func expectRefused(t *testing.T, tun *Tunnel, logs *logBuf, reason string, n uin
 // header (garbage, the wrong version, nothing at all) are refused too,
 // at once or at handshake_timeout. A tunnel next to them keeps working.
 func TestProxyRefusals(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	header := string(headerBytes(t, 1, claimedClient, claimedDst))
 	long := time.Minute // a refusal seen before waitLimit was not this timeout
 

@@ -9,7 +9,7 @@ import (
 	"github.com/pires/go-proxyproto"
 	"github.com/pires/go-proxyproto/tlvparse"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // A balancer's v1 or v2 header, then TLS: the target gets a v2 header with
@@ -17,7 +17,7 @@ import (
 // connection. Bytes that arrive with the header (the ClientHello in the
 // same segment) are not lost.
 func TestProxyServerModeAcceptAndSendTLVs(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be, headers := headerBackend(t, "tcp", "127.0.0.1:0")
 	sconf := p.ServerTLS(t)
 	sconf.NextProtos = []string{"pt-test"}
@@ -82,7 +82,7 @@ func checkTLVs(t *testing.T, h *proxyproto.Header, alpn, sni, cn string) {
 // Client mode accepts a header too (cleartext in): the client's first bytes
 // may come in the same segment as the header.
 func TestProxyClientModeAccept(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
 	tun, logs := startTunnel(t, Options{Mode: ModeClient, Target: be.addr(), Limits: testLimits(),
 		TLS: p.ClientTLS(t), ProxyProtocol: pp("v1", []string{"127.0.0.0/8"}, "none", false)})
@@ -96,7 +96,7 @@ func TestProxyClientModeAccept(t *testing.T) {
 // A client tunnel that sends a header, in front of a server tunnel that
 // accepts it and sends one on: the daemon learns the original client.
 func TestProxyClientSendToServerAccept(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be, headers := headerBackend(t, "tcp", "127.0.0.1:0")
 	srv, _ := startTunnel(t, Options{Name: "srv", Mode: ModeServer, Target: be.addr(), Limits: testLimits(),
 		TLS: p.ServerTLS(t), ProxyProtocol: pp("v2", []string{"127.0.0.1"}, "v1", false)})
@@ -113,7 +113,7 @@ func TestProxyClientSendToServerAccept(t *testing.T) {
 // A unix-socket target gets the inet addresses; a client on a unix socket
 // has none to give, so the header is LOCAL (v2) or UNKNOWN (v1).
 func TestProxySendUnix(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	for _, tc := range []struct {
 		name       string
 		send       string
@@ -148,7 +148,7 @@ func TestProxySendUnix(t *testing.T) {
 // A LOCAL header is the balancer's own connection (a health check): it is
 // served, with the balancer's address as the peer.
 func TestProxyAcceptLocal(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(), Limits: testLimits(),
 		TLS: p.ServerTLS(t), ProxyProtocol: pp("v2", []string{"127.0.0.1/32"}, "none", false)})

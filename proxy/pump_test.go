@@ -4,14 +4,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/proxy/internal/pump"
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 // A direction whose goroutine went idle carries on, on a new goroutine,
 // both ways and through a half-close.
 func TestIdleDirectionsCarryOn(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(),
 		Limits: testLimits(), TLS: p.ServerTLS(t)})
@@ -32,7 +32,7 @@ func TestIdleDirectionsCarryOn(t *testing.T) {
 // Connections whose directions went idle still end when the tunnel closes
 // them: by idle_timeout, and by Close.
 func TestIdleDirectionsAborted(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	limits := testLimits()
 	limits.IdleTimeout = 4 * pump.ParkAfter

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 func TestHistogramBuckets(t *testing.T) {
@@ -40,7 +40,7 @@ func TestHistogramBuckets(t *testing.T) {
 // Both a completed handshake and a failed one are observed, so the count
 // is what a client attempted; the failure is also counted by reason.
 func TestHandshakeDurationsRecorded(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	tun, _ := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(),
 		Limits: testLimits(), TLS: p.ServerTLS(t)})

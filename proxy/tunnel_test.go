@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 	"github.com/passtunnel/passtunnel/proxy/internal/pump"
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
 )
 
 func TestServerModeEcho(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	tun, logs := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(),
 		Limits: testLimits(), TLS: p.ServerTLS(t)})
@@ -35,7 +35,7 @@ func TestServerModeEcho(t *testing.T) {
 }
 
 func TestClientModeEcho(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
 	tun, logs := startTunnel(t, Options{Mode: ModeClient, Target: be.addr(),
 		Limits: testLimits(), TLS: p.ClientTLS(t), ConnWarning: "target certificate is not verified"})
@@ -51,7 +51,7 @@ func TestClientModeEcho(t *testing.T) {
 // chain starts a client-mode tunnel feeding a server-mode tunnel feeding a
 // backend on target, and returns the client tunnel's cleartext address.
 func chain(t *testing.T, target Address) (net.Addr, *logBuf, *logBuf) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	srv, srvLogs := startTunnel(t, Options{Name: "srv", Mode: ModeServer, Target: target,
 		Limits: testLimits(), TLS: p.ServerTLS(t)})
 	cli, cliLogs := startTunnel(t, Options{Name: "cli", Mode: ModeClient,
@@ -190,7 +190,7 @@ func TestHalfCloseTargetFirst(t *testing.T) {
 // A TLS peer that sends FIN without close_notify has still finished writing:
 // the target must see EOF and the reply must still arrive.
 func TestTLSPeerWithoutCloseNotify(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, func(c net.Conn) {
 		b, _ := io.ReadAll(c)
 		c.Write([]byte(strings.ToUpper(string(b))))
@@ -213,7 +213,7 @@ func TestIPv6Listen(t *testing.T) {
 		t.Skipf("no IPv6 loopback: %v", err)
 	}
 	ln.Close()
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "[::1]:0", nil, echo)
 	tun, logs := startTunnel(t, Options{Mode: ModeServer, Listen: tcpAddr("[::1]:0"),
 		Target: be.addr(), Limits: testLimits(), TLS: p.ServerTLS(t)})
@@ -227,7 +227,7 @@ func TestIPv6Listen(t *testing.T) {
 }
 
 func TestUnixListenAndTarget(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "unix", sockPath(t, "be.sock"), nil, echo)
 	path := sockPath(t, "tun.sock")
 	tun, logs := startTunnel(t, Options{Mode: ModeServer, Listen: unixAddr(path),

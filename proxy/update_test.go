@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // named is a backend handler that first says who it is, then echoes.
@@ -30,7 +30,7 @@ func expectGreeting(t *testing.T, c net.Conn, want string) {
 }
 
 func TestUpdateKeepsOpenConnectionsOnOldSettings(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	a := startBackend(t, "tcp", "127.0.0.1:0", nil, named("A"))
 	b := startBackend(t, "tcp", "127.0.0.1:0", nil, named("B"))
 	opts := Options{Mode: ModeServer, Target: a.addr(), Limits: testLimits(), TLS: p.ServerTLS(t)}
@@ -55,7 +55,7 @@ func TestUpdateKeepsOpenConnectionsOnOldSettings(t *testing.T) {
 }
 
 func TestUpdateRefusesNewListenOrName(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	opts := Options{Mode: ModeServer, Target: tcpAddr("127.0.0.1:1"), Limits: testLimits(),
 		TLS: p.ServerTLS(t)}
 	tun, _ := startTunnel(t, opts)
@@ -79,7 +79,7 @@ func TestUpdateRefusesNewListenOrName(t *testing.T) {
 }
 
 func TestStopAcceptingKeepsOpenConnections(t *testing.T) {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	be := startBackend(t, "tcp", "127.0.0.1:0", nil, echo)
 	tun, _ := startTunnel(t, Options{Mode: ModeServer, Target: be.addr(), Limits: testLimits(),
 		TLS: p.ServerTLS(t)})

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -115,7 +116,13 @@ func (h *harness) main(kinds []string, runs int) error {
 		}
 	}
 	for run := 1; run <= runs; run++ {
-		for _, k := range present {
+		// Every other run goes in reverse order, so that no proxy always
+		// follows the same one (a warm cache, a busy neighbour).
+		order := slices.Clone(present)
+		if run%2 == 0 {
+			slices.Reverse(order)
+		}
+		for _, k := range order {
 			h.logf("run %d/%d: %s", run, runs, k)
 			h.suite(k, res)
 		}

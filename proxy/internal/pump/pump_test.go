@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // waitLimit bounds every wait in these tests; on a loaded box things are
@@ -37,7 +37,7 @@ func tcpPair(tb testing.TB) (net.Conn, net.Conn) {
 
 // tlsPair wraps a TCP pair in TLS, client on the first end.
 func tlsPair(tb testing.TB) (net.Conn, net.Conn) {
-	p := testpki.New(tb)
+	p := pkitest.NewPKI(tb)
 	a, b := tcpPair(tb)
 	ca, cb := tls.Client(a, p.ClientTLS(tb)), tls.Server(b, p.ServerTLS(tb))
 	done := make(chan error, 1)

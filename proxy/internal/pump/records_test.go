@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passtunnel/passtunnel/proxy/internal/testpki"
+	"github.com/passtunnel/passtunnel/internal/pkitest"
 )
 
 // captureConn passes writes through, or keeps them while capturing.
@@ -42,7 +42,7 @@ type recordPump struct {
 }
 
 func newRecordPump(t *testing.T) *recordPump {
-	p := testpki.New(t)
+	p := pkitest.NewPKI(t)
 	a, b := tcpPair(t)
 	rc := Records(b, nil)
 	if rc == nil {

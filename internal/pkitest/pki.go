@@ -1,6 +1,4 @@
-// Package testpki makes the throwaway certificates the tests of package
-// proxy and its engine speak real TLS with.
-package testpki
+package pkitest
 
 import (
 	"crypto/ecdsa"
@@ -15,37 +13,25 @@ import (
 	"time"
 )
 
-// PKI is a throwaway CA issuing leaf certificates.
+// PKI is an Authority for tests that want configs ready to use: leaves for
+// localhost in one call, the pool that trusts them, and a test failed on
+// any error instead of one to handle.
 type PKI struct {
-	CA   *x509.Certificate
-	key  *ecdsa.PrivateKey
-	Pool *x509.CertPool
+	*Authority
+	CA   *x509.Certificate // the authority's certificate
+	Pool *x509.CertPool    // trusts CA
 }
 
-// New makes a CA valid for an hour either side of now.
-func New(t testing.TB) *PKI {
+// NewPKI makes a fresh authority for t.
+func NewPKI(t testing.TB) *PKI {
 	t.Helper()
-	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "test ca"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(der)
+	a, err := NewAuthority("test ca")
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	return &PKI{CA: ca, key: key, Pool: pool}
+	pool.AddCert(a.Cert)
+	return &PKI{Authority: a, CA: a.Cert, Pool: pool}
 }
 
 func newKey(t testing.TB) *ecdsa.PrivateKey {
@@ -75,7 +61,7 @@ func (p *PKI) Leaf(t testing.TB, cn string, edit func(*x509.Certificate)) tls.Ce
 	if edit != nil {
 		edit(tmpl)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.CA, &key.PublicKey, p.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.Cert, &key.PublicKey, p.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
