@@ -16,7 +16,7 @@ import (
 // a full one adds a signature and a verification on each side. So, with
 // every other cost of a connection taken away, resumption could speed a
 // tunnel pair up by at most (exchange + sign + verify) / exchange: the
-// README's Performance section works that bound out from these figures.
+// docs/performance.md works that bound out from these figures.
 func BenchmarkHandshakeCrypto(b *testing.B) {
 	b.Run("x25519-exchange", func(b *testing.B) { // a key share made, and the peer's used
 		peer, err := ecdh.X25519().GenerateKey(rand.Reader)

@@ -15,7 +15,7 @@ import (
 // futex wake and a thread switch), after which the monitor naps in 20 µs
 // steps until it finds the process idle again. That was on every message:
 // per 64-byte echo the tunnel made three times stunnel's thread switches
-// (the README's Performance section has the figures). A call on a
+// (docs/performance.md has the figures). A call on a
 // non-blocking socket cannot block, so it need not be announced: EAGAIN
 // parks the goroutine in the poller as net.Conn.Write would, and deadlines
 // apply as they do there.
