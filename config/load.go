@@ -39,9 +39,6 @@ func (l Loader) Parse(src []byte, filename string) (*Config, error) {
 	return c, nil
 }
 
-// parse is Loader{}.parse, for tests.
-func parse(src []byte, filename string) (*Config, Errors) { return Loader{}.parse(src, filename) }
-
 // parse decodes and validates, returning what it could decode even when
 // there are errors (nil only for a syntax error).
 func (l Loader) parse(src []byte, filename string) (*Config, Errors) {

@@ -89,17 +89,6 @@ func (m *Manager) build(t *config.Tunnel, side func(identitySource) (*Endpoint, 
 	return e, nil
 }
 
-// ServerTLSConfig is Server without the handle: the config alone, for a
-// caller that uses it for the Manager's life and never releases it.
-func (m *Manager) ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
-	return configOf(m.Server(t))
-}
-
-// ClientTLSConfig is Client without the handle: see ServerTLSConfig.
-func (m *Manager) ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
-	return configOf(m.Client(t, targetHost))
-}
-
 // side is what tells the two ends of a handshake apart for an identity:
 // the hook by which crypto/tls asks for the certificate to present, and
 // the usage the peer's certificate must allow.

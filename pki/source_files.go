@@ -48,7 +48,7 @@ func (s *filesSource) followServer(t *config.Tunnel, e *Endpoint, err error) (*E
 }
 
 func (s *filesSource) client(t *config.Tunnel, targetHost string) (*Endpoint, error) {
-	e, err := ClientEndpoint(t, targetHost)
+	e, err := clientEndpoint(t, targetHost)
 	if err != nil {
 		return nil, err
 	}

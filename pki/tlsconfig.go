@@ -18,27 +18,8 @@ import (
 	"github.com/passtunnel/passtunnel/config"
 )
 
-// ServerTLSConfig builds the terminating config of a server-mode tunnel:
-// its certificate, the CA that verifies clients (client_auth none, request
-// or require; require is the default), versions, suites, curves and ALPN.
-// It is ServerEndpoint without the verdict.
-func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) { return configOf(serverEndpoint(t, nil)) }
-
-// ServerEndpoint is ServerTLSConfig with the verdict on each handshake's
-// peer (see Endpoint.Peer). Its files are read once: pki.Manager builds
-// endpoints that follow them.
-func ServerEndpoint(t *config.Tunnel) (*Endpoint, error) { return serverEndpoint(t, nil) }
-
-// configOf is the config of an endpoint, for the callers that only need
-// the config.
-func configOf(e *Endpoint, err error) (*tls.Config, error) {
-	if err != nil {
-		return nil, err
-	}
-	return e.Config, nil
-}
-
-// serverEndpoint is ServerEndpoint presenting id, when set, instead of
+// serverEndpoint is the endpoint of server tunnel t from its files, read
+// once (the files source follows them), presenting id, when set, instead of
 // tls.cert and tls.key: the self-signed certificate a Manager keeps.
 func serverEndpoint(t *config.Tunnel, id *tls.Certificate) (*Endpoint, error) {
 	if t.Passphrase.IsSet() {
@@ -122,17 +103,12 @@ func clientAuth(t *config.Tunnel, cfg *tls.Config) (*verification, error) {
 	return v, nil
 }
 
-// ClientTLSConfig builds the dialing config of a client-mode tunnel. The
-// server is verified against tls.ca and/or the system roots, under
-// tls.server_name or else targetHost (an IP address is checked against the
-// certificate's IP SANs). It is ClientEndpoint without the verdict.
-func ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
-	return configOf(ClientEndpoint(t, targetHost))
-}
-
-// ClientEndpoint is ClientTLSConfig with the verdict on each handshake's
-// peer, the server (see Endpoint.Peer). Its files are read once.
-func ClientEndpoint(t *config.Tunnel, targetHost string) (*Endpoint, error) {
+// clientEndpoint builds the endpoint of a client-mode tunnel from its
+// files, read once (the files source follows them): the server is
+// verified against tls.ca and/or the system roots, under tls.server_name
+// or else targetHost (an IP address is checked against the certificate's
+// IP SANs).
+func clientEndpoint(t *config.Tunnel, targetHost string) (*Endpoint, error) {
 	if t.Passphrase.IsSet() {
 		return nil, errNeedsManager(t)
 	}

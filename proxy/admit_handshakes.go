@@ -63,20 +63,6 @@ func (h *handshakeTable) release(key netip.Prefix) {
 	}
 }
 
-// count is the number of handshakes counted for key, for tests.
-func (h *handshakeTable) count(key netip.Prefix) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.counts[key]
-}
-
-// size is the number of sources tracked, for tests.
-func (h *handshakeTable) size() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.counts)
-}
-
 // handshakeHold is one connection's count in a handshakeTable; the zero
 // value holds nothing. Only one goroutine owns it at a time: the accept
 // loop until the connection's goroutine starts, then that goroutine (the

@@ -155,10 +155,3 @@ func (s *sourceTable) remove(el *list.Element) {
 	delete(s.entries, el.Value.(*sourceEntry).key)
 	s.lru.Remove(el)
 }
-
-// size is the number of sources tracked, for tests.
-func (s *sourceTable) size() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.entries)
-}

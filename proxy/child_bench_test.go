@@ -144,13 +144,14 @@ func runBenchChild(dir string) int {
 	// The server config comes from pki.Manager, as the binary builds it
 	// (chain check in VerifyConnection, resumption guard, hot reload).
 	m := pki.NewManager(pki.Options{})
-	srvTLS, err := m.ServerTLSConfig(&config.Tunnel{Name: "bench", Mode: config.ModeServer, TLS: &config.TLS{
+	srv, err := m.Server(&config.Tunnel{Name: "bench", Mode: config.ModeServer, TLS: &config.TLS{
 		Cert: filepath.Join(dir, "srv.pem"), Key: filepath.Join(dir, "key.pem"), CA: filepath.Join(dir, "ca.pem"),
 		ClientAuth: "require", MinVersion: "1.3", MaxVersion: "1.3",
 	}})
 	if err != nil {
 		return fail(err)
 	}
+	srvTLS := srv.Config
 	limits := testLimits()
 	limits.MaxConnections = 20000 // as the harness configures every proxy
 	tun, err := Listen(Options{

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"crypto/tls"
 	"fmt"
 	"os"
 )
@@ -40,6 +39,3 @@ func (t *Tunnel) Update(opts Options) error {
 
 // name is the tunnel's name, fixed at Listen.
 func (t *Tunnel) name() string { return t.opts.Load().Name }
-
-// TLS is the TLS config that new connections use now.
-func (t *Tunnel) TLS() *tls.Config { return t.opts.Load().TLS }
