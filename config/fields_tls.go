@@ -81,8 +81,7 @@ var tlsFields = block[TLS]{
 		{name: "cipher_suites", at: func(t *TLS) any { return &t.CipherSuites }, comma: true,
 			flag: "--cipher-suites LIST", usage: "comma-separated TLS 1.2 cipher suite `NAMES` (crypto/tls spelling)",
 			doc: row{def: "the ECDHE suites with AES-GCM or ChaCha20-Poly1305", text: "TLS 1.2 names; insecure suites refused; " +
-				"TLS 1.3 suites are not configurable (Go's rule). The default leaves out the CBC-SHA1 suites Go still enables (LUCKY13) " +
-				"and every suite without forward secrecy"},
+				"TLS 1.3's are Go's ([why](docs/behaviour.md#tls-settings))"},
 			flagDoc: row{def: "ECDHE with AES-GCM or ChaCha20-Poly1305", text: "comma-separated TLS 1.2 suites (crypto/tls names)"}},
 		{name: "curves", at: func(t *TLS) any { return &t.Curves }, comma: true,
 			flag: "--curves LIST", usage: "comma-separated key exchange `NAMES`: " + CurveNames(),
@@ -94,26 +93,20 @@ var tlsFields = block[TLS]{
 			flagDoc: row{def: "none", text: "ALPN protocols to offer (client) or accept (server)"}},
 		{name: "session_lifetime", at: func(t *TLS) any { return &t.SessionLifetime }, def: DefaultSessionLifetime,
 			flag: "--session-lifetime D", usage: "server: accept a session ticket at most this long after it was issued (`DURATION`)",
-			doc: row{text: "server: a session ticket is accepted at most this long after it was issued, at most `\"168h\"`. " +
-				"Ticket keys are random (a passphrase cluster's: derived), a new one every half lifetime, and forgotten a lifetime " +
-				"after their last ticket; a resumed TLS 1.2 connection gets no new ticket for its old master secret. " +
-				"stunnel's ticket hint is 300 s, HAProxy's 2 h, Go's own 7 days"},
+			doc: row{text: "server: a session ticket is accepted at most this long after it was issued, at most `\"168h\"` " +
+				"([ticket keys](docs/behaviour.md#tls-settings))"},
 			flagDoc: row{text: "server: a session ticket is accepted at most this long after it was issued (at most `168h`)"}},
 		{name: "session_resumption", at: func(t *TLS) any { return (*negBool)(&t.SessionResumptionDisabled) },
 			flag: "--session-resumption", usage: "resume TLS sessions (server: session tickets; client: a session cache); " +
 				"-session-resumption=false makes every connection a full handshake",
-			doc: row{text: "`false`: every connection is a full handshake; a server tunnel issues and accepts no session tickets " +
-				"(a passphrase tunnel ignores its cluster's derived ticket keys), a client tunnel keeps no session cache. " +
-				"Turn it off to measure full handshakes or for a peer that mishandles tickets; it is on by default because " +
-				"a resumed connection skips the certificates and the handshake signatures on both ends " +
-				"(the checks against `ca`, `pin` and `allow` still run)"},
+			doc: row{text: "`false`: every connection is a full handshake: no session tickets (server), no session cache (client); " +
+				"`ca`, `pin` and `allow` are checked on resumed sessions too ([more](docs/behaviour.md#tls-settings))"},
 			flagDoc: row{text: "`--session-resumption=false`: no session tickets (server) and no session cache (client), " +
 				"every connection a full handshake"}},
 		{name: "pin", at: func(t *TLS) any { return &t.Pin },
 			flag: "--pin FINGERPRINT", usage: "accept only the peer leaf certificate with this SHA256:AB:CD:... `FINGERPRINT` (repeatable)",
-			doc: row{text: "`\"SHA256:AB:CD:...\"` (any case): accept a peer whose leaf certificate has one of these fingerprints. " +
-				"Alone, it is the whole verification (no CA, no name); with `ca` or `system_roots`, both must pass. " +
-				"Client: a trust source; server: verifies client certificates (`client_auth` `require` or `request`, not `none`)"},
+			doc: row{text: "`\"SHA256:AB:CD:...\"` (any case): accept a peer whose leaf certificate has one of these fingerprints; " +
+				"alone, the whole verification; with `ca`/`system_roots`, both must pass ([more](docs/behaviour.md#tls-settings))"},
 			flagDoc: row{text: "repeatable: accept the peer whose leaf certificate has this `SHA256:AB:CD:...` fingerprint"}},
 		{name: "self_signed", at: func(t *TLS) any { return &t.SelfSigned },
 			flag: "--self-signed", usage: "server: make and keep a self-signed certificate in the state directory; its fingerprint is logged",

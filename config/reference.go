@@ -16,21 +16,24 @@ import (
 // command that runs tunnels, registered by package main.
 var otherFlagRows = map[string][]row{
 	"self-signed": {{name: "`--state-dir DIR`", def: "`/var/lib/passtunnel`", text: "where self-signed certificates are kept; " +
-		"the default falls back to `$XDG_STATE_HOME/passtunnel` or `~/.local/state/passtunnel` when not writable " +
+		"falls back to `$XDG_STATE_HOME/passtunnel` or `~/.local/state/passtunnel` when not writable " +
 		"(also a flag of `run` and `check`)"}},
 }
 
 // flagReference is the README's table of the flags of `passtunnel
-// server|client`, in markdown. The top level's flags (log, admin) come
-// last: a reader of that table looks for --listen and --target first.
+// server|client`, in markdown: each flag and the field it sets, whose row
+// in the HCL table says what it means (a flag's meaning is written once).
+// The top level's flags (log, admin) come last: a reader of that table
+// looks for --listen and --target first.
 func flagReference() string {
 	var out strings.Builder
-	out.WriteString("| flag | default | meaning |\n|---|---|---|\n")
+	out.WriteString("| flag | sets | default |\n|---|---|---|\n")
 	for _, b := range append(blocks[1:len(blocks):len(blocks)], blocks[0]) {
 		if _, head := b.blockRows(); head != (row{}) {
-			writeRow(&out, head.name, head.def, head.text)
+			writeRow(&out, head.name, head.text, head.def)
 		}
-		for _, s := range b.settings(ModeServer) {
+		settings := b.settings(ModeServer)
+		for i, s := range settings {
 			if s.flag == "" || s.flagDoc.above {
 				continue
 			}
@@ -38,13 +41,32 @@ func flagReference() string {
 			if name == "" {
 				name = "`" + strings.ReplaceAll(s.flag, " / ", "` / `") + "`"
 			}
-			writeRow(&out, name, orElse(s.flagDoc.def, flagDefault(s.def)), s.flagDoc.text)
+			writeRow(&out, name, flagSets(settings[i:]), orElse(s.flagDoc.def, flagDefault(s.def)))
 			for _, r := range otherFlagRows[s.flags()[0]] {
-				writeRow(&out, r.name, r.def, r.text)
+				writeRow(&out, r.name, r.text, r.def)
 			}
 		}
 	}
 	return out.String()
+}
+
+// flagSets is the "sets" cell of the flag of settings[0]: its field, and
+// those of the settings after it that its row names too. A secret is taken
+// by reference only.
+func flagSets(settings []setting) string {
+	paths := []string{"`" + settings[0].path + "`"}
+	for _, s := range settings[1:] {
+		if !s.flagDoc.above {
+			break
+		}
+		paths = append(paths, "`"+s.path+"`")
+	}
+	cell := strings.Join(paths, ", ")
+	switch settings[0].def.(type) {
+	case *Secret, *[]Secret:
+		cell += ", by reference: a file or a variable, never the value"
+	}
+	return cell
 }
 
 // hclReference is the README's table of the fields of a config file, in
