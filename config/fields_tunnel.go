@@ -38,15 +38,14 @@ var tunnelFields = block[Tunnel]{
 		{name: "target", at: func(t *Tunnel) any { return &t.Targets }, comma: true,
 			flag: "--target ADDR", usage: "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required); " +
 				"repeat it or separate with commas for several (see --balance)",
-			doc: row{def: "required", text: "one address or a list (`[\"a:80\", \"b:80\"]`), no duplicates; a name is resolved " +
-				"at each dial and each of its addresses tried ([several targets](docs/behaviour.md#several-targets))"},
+			doc: row{def: "required", text: "an address or a list (`[\"a:80\", \"b:80\"]`), each once; names resolve at each dial " +
+				"([several targets](docs/behaviour.md#several-targets))"},
 			flagDoc: row{def: "required", text: "where to connect for each accepted connection; repeatable or comma-separated"}},
 		{name: "balance", at: func(t *Tunnel) any { return &t.Balance }, def: BalanceFailover,
 			flag: "--balance S", usage: "how to pick among several targets: `STRATEGY` failover, round_robin or random",
-			check: checkBalance,
-			doc: row{text: "`\"failover\"` (the first target up), `\"round_robin\"` or `\"random\"`; a target that fails " +
-				"is skipped for a backoff, and a connection is refused only when every target failed"},
-			flagDoc: row{text: "`failover`, `round_robin` or `random`: how several `--target`s are used"}},
+			check:   checkBalance,
+			doc:     row{text: "`\"failover\"`, `\"round_robin\"` or `\"random\"`: how several targets share the connections"},
+			flagDoc: row{text: "`failover`, `round_robin` or `random`"}},
 		{name: "listen_mode", at: func(t *Tunnel) any { return &t.ListenMode }, def: DefaultListenMode,
 			flag: "--listen-mode MODE", usage: "permission `MODE` (octal) of a unix:/path listen socket; connecting takes write permission",
 			doc: row{text: "permission of a `unix:/path` listen socket, octal (`\"0600\"`), exactly, whatever the umask; " +
