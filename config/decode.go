@@ -131,6 +131,8 @@ func (s *scope) decodeValue(name string, p any) {
 		parsed(s, name, p, ParseListenMode)
 	case *Address:
 		s.address(name, p)
+	case *[]Address:
+		s.addresses(name, p)
 	case **Address:
 		var a Address
 		if s.address(name, &a); a.Network != "" {

@@ -30,15 +30,22 @@ var tunnelFields = block[Tunnel]{
 			doc: row{def: "required", text: "`server` or `client`"}},
 		{name: "listen", at: func(t *Tunnel) any { return &t.Listen },
 			flag: "--listen ADDR", usage: "`ADDR` to accept on: host:port, [ipv6]:port or unix:/path (required)",
-			doc: row{name: "`listen`, `target`", def: "required", text: "`host:port`, `[v6]:port`, `unix:/path`; " +
+			doc: row{def: "required", text: "`host:port`, `[v6]:port`, `unix:/path`; " +
 				"two tunnels may not share a listen address (`0.0.0.0:P` overlaps every IPv4 `:P`, `[::]:P` overlaps all). " +
 				"A client tunnel's `listen` must be loopback (`127.0.0.0/8`, `[::1]`, `localhost`) or a unix socket unless `unsafe_listen = true`"},
 			flagDoc: row{def: "required", text: "`host:port`, `[ipv6]:port` or `unix:/path` to accept on; " +
 				"`client`: loopback or a unix socket unless `--unsafe-listen`"}},
-		{name: "target", at: func(t *Tunnel) any { return &t.Target },
-			flag: "--target ADDR", usage: "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required)",
-			doc:     inRowAbove,
-			flagDoc: row{def: "required", text: "where to connect for each accepted connection"}},
+		{name: "target", at: func(t *Tunnel) any { return &t.Targets }, comma: true,
+			flag: "--target ADDR", usage: "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required); " +
+				"repeat it or separate with commas for several (see --balance)",
+			doc: row{def: "required", text: "an address or a list (`[\"a:80\", \"b:80\"]`), each once; names resolve at each dial " +
+				"([several targets](docs/behaviour.md#several-targets))"},
+			flagDoc: row{def: "required", text: "where to connect for each accepted connection; repeatable or comma-separated"}},
+		{name: "balance", at: func(t *Tunnel) any { return &t.Balance }, def: BalanceFailover,
+			flag: "--balance S", usage: "how to pick among several targets: `STRATEGY` failover, round_robin or random",
+			check:   checkBalance,
+			doc:     row{text: "`\"failover\"`, `\"round_robin\"` or `\"random\"`: how several targets share the connections"},
+			flagDoc: row{text: "`failover`, `round_robin` or `random`"}},
 		{name: "listen_mode", at: func(t *Tunnel) any { return &t.ListenMode }, def: DefaultListenMode,
 			flag: "--listen-mode MODE", usage: "permission `MODE` (octal) of a unix:/path listen socket; connecting takes write permission",
 			doc: row{text: "permission of a `unix:/path` listen socket, octal (`\"0600\"`), exactly, whatever the umask; " +

@@ -110,6 +110,8 @@ func (b *flagBuilder) parse(flag string, p any) {
 		parsedFlag(b, flag, p, ParseListenMode)
 	case *Address:
 		parsedFlag(b, flag, p, ParseAddress)
+	case *[]Address:
+		b.addressesFlag(flag, p)
 	case **Address:
 		*p = &Address{}
 		parsedFlag(b, flag, *p, ParseAddress)

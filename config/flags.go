@@ -56,7 +56,7 @@ func (f *flagValues) registerSetting(fs *flag.FlagSet, s setting) {
 		f.b[name] = fs.Bool(name, *def, s.usage)
 	case *negBool:
 		f.b[name] = fs.Bool(name, !bool(*def), s.usage)
-	case *[]string:
+	case *[]string, *[]Address:
 		f.l[name] = &listFlag{comma: s.comma}
 		fs.Var(f.l[name], name, s.usage)
 	case *Secret, *[]Secret:

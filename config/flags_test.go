@@ -36,6 +36,7 @@ func TestFlagsServer(t *testing.T) {
 	want := newTunnel("redis", ModeServer)
 	want.Listen = Address{NetTCP, "0.0.0.0:6380"}
 	want.Target = Address{NetTCP, "127.0.0.1:6379"}
+	want.Targets = []Address{want.Target}
 	want.TLS = &TLS{Cert: "tls.crt", Key: "tls.key", CA: "ca.crt", ClientAuth: "request", MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime,
 		CipherSuites: []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
 		Curves:       []string{"X25519", "P-256"}, ALPN: []string{"h2", "http/1.1"}}

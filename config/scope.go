@@ -65,9 +65,15 @@ func (s *scope) value(name string) (cty.Value, *hcl.Attribute, bool) {
 
 // fail reports a problem with one attribute.
 func (s *scope) fail(name string, a *hcl.Attribute, format string, args ...any) {
+	s.failAt(name, a.Range.Start, format, args...)
+}
+
+// failAt reports a problem with one attribute at a place inside it (an
+// element of a list).
+func (s *scope) failAt(name string, at hcl.Pos, format string, args ...any) {
 	s.d.failed[fieldKey{s.tunnel, s.prefix + name}] = true
 	s.d.errs = append(s.d.errs, Error{
-		Pos: hclPos(s.d.file, a.Range.Start), Tunnel: s.name,
+		Pos: hclPos(s.d.file, at), Tunnel: s.name,
 		Field: s.prefix + name, Msg: fmt.Sprintf(format, args...),
 	})
 }

@@ -93,7 +93,12 @@ type Tunnel struct {
 	Fields map[string]Pos
 	Mode   Mode
 	Listen Address
-	Target Address
+	// Targets are the addresses to connect to, in the order given (one
+	// string is a list of one); Balance picks among them (see targets.go).
+	Targets []Address
+	// Target is the first of Targets, for code that needs one address.
+	Target  Address
+	Balance string // failover | round_robin | random
 	// ListenMode is the permission of a unix listen socket (default
 	// DefaultListenMode); unused with a host:port listen.
 	ListenMode fs.FileMode

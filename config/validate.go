@@ -150,23 +150,12 @@ func (v *validator) tunnel(i int) {
 }
 
 func (v *validator) addresses(i int) {
-	t := &v.c.Tunnels[i]
 	for _, f := range []string{"listen", "target"} {
 		if !v.given(i, f) {
 			v.fail(i, f, "missing; want host:port or unix:/path")
 		}
 	}
-	if t.Target.Network == NetTCP {
-		switch host, port := portOf(t.Target); {
-		case host == "":
-			v.fail(i, "target", "invalid address %q: missing host", t.Target)
-		case port == 0:
-			v.fail(i, "target", "invalid address %q: port 0 cannot be dialled", t.Target)
-		}
-	}
-	if v.ok(i, "target") && overlaps(t.Listen, t.Target) {
-		v.fail(i, "target", "%q is the tunnel's own listen address: it would connect to itself", t.Target)
-	}
+	v.targets(i)
 	v.listenExposure(i)
 }
 

@@ -160,9 +160,7 @@ func (v *validator) trust(i int) {
 	case verifier != "" && tl.InsecureSkipVerify:
 		v.fail(i, "tls.insecure_skip_verify", "conflicts with %s: it would turn that verification off", v.name(verifier))
 	}
-	if t.Target.Network == NetUnix && tl.ServerName == "" && (v.given(i, "tls.ca") || tl.SystemRoots) {
-		v.fail(i, "tls.server_name", "required with a unix target: it is the name the server certificate must carry")
-	}
+	v.targetName(i, tl)
 }
 
 // clientAuth checks that a server asking for client certificates can verify

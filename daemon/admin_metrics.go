@@ -32,7 +32,7 @@ type collector struct {
 	configReloads func() map[string]uint64 // by result
 
 	buildInfo, accepted, refused, active, handshakes, hsFailures,
-	bytes, acceptErrors, certExpiry, certReloadsD, configReloadsD *prometheus.Desc
+	bytes, acceptErrors, certExpiry, certReloadsD, configReloadsD, targetDials, targetUp *prometheus.Desc
 }
 
 func newCollector(f *Fleet) *collector {
@@ -63,6 +63,11 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 			"NotAfter (Unix time) of the certificate the tunnel presents now.", "tunnel"),
 		certReloadsD: d("cert_reloads_total",
 			"Hot reloads of the tunnel's certificate, key and CA files, by result (ok, failed).", "tunnel", "result"),
+		targetDials: d("target_dials_total",
+			"Dials of each target, by result (ok, failed); with several targets a connection may try more than one.",
+			"tunnel", "target", "result"),
+		targetUp: d("target_up", "1 unless the target is in backoff after a failed dial (tried after the others).",
+			"tunnel", "target"),
 		configReloadsD: d("config_reloads_total",
 			"Config reloads by result: ok, partial (a tunnel could not start or admin could not move), refused (nothing changed).", "result"),
 	}
@@ -70,7 +75,7 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.buildInfo, c.accepted, c.refused, c.active, c.handshakes,
-		c.hsFailures, c.bytes, c.acceptErrors, c.certExpiry, c.certReloadsD, c.configReloadsD} {
+		c.hsFailures, c.bytes, c.acceptErrors, c.certExpiry, c.certReloadsD, c.configReloadsD, c.targetDials, c.targetUp} {
 		ch <- d
 	}
 }
@@ -94,6 +99,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.bytes, counter, float64(s.BytesIn), t.name, "in")
 		ch <- prometheus.MustNewConstMetric(c.bytes, counter, float64(s.BytesOut), t.name, "out")
 		ch <- prometheus.MustNewConstMetric(c.acceptErrors, counter, float64(s.AcceptErrors), t.name)
+		c.collectTargets(ch, t.name, s.Targets)
 		h := s.Handshakes
 		buckets := make(map[float64]uint64, len(h.Bounds))
 		for i, b := range h.Bounds {
@@ -112,6 +118,19 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	byResult := c.configReloads()
 	for _, result := range slices.Sorted(maps.Keys(byResult)) {
 		ch <- prometheus.MustNewConstMetric(c.configReloadsD, counter, float64(byResult[result]), result)
+	}
+}
+
+// collectTargets sends the counts and state of a tunnel's targets.
+func (c *collector) collectTargets(ch chan<- prometheus.Metric, tunnel string, targets []proxy.TargetStats) {
+	for _, ts := range targets {
+		ch <- prometheus.MustNewConstMetric(c.targetDials, prometheus.CounterValue, float64(ts.OK), tunnel, ts.Target, "ok")
+		ch <- prometheus.MustNewConstMetric(c.targetDials, prometheus.CounterValue, float64(ts.Failed), tunnel, ts.Target, "failed")
+		up := 0.0
+		if ts.Up {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.targetUp, prometheus.GaugeValue, up, tunnel, ts.Target)
 	}
 }
 

@@ -23,6 +23,7 @@ func TestCollectorExposesStats(t *testing.T) {
 		HandshakeFailures: map[string]uint64{"no_client_cert": 1, "not_tls": 2},
 		Handshakes: proxy.Histogram{Bounds: []float64{0.01, 0.1, 1}, Cumulative: []uint64{1, 4, 6},
 			Count: 7, Sum: 3.5},
+		Targets: []proxy.TargetStats{{Target: "10.0.0.1:6379", OK: 5, Failed: 2}, {Target: "unix:/run/r.sock", OK: 1, Up: true}},
 	}}
 	// A client tunnel without a certificate: no expiry series.
 	plain := tunnelSample{name: "plain", stats: proxy.Stats{Refused: map[string]uint64{},
@@ -94,6 +95,16 @@ passtunnel_handshake_duration_seconds_count{tunnel="redis"} 7
 # TYPE passtunnel_handshake_failures_total counter
 passtunnel_handshake_failures_total{reason="no_client_cert",tunnel="redis"} 1
 passtunnel_handshake_failures_total{reason="not_tls",tunnel="redis"} 2
+# HELP passtunnel_target_dials_total Dials of each target, by result (ok, failed); with several targets a connection may try more than one.
+# TYPE passtunnel_target_dials_total counter
+passtunnel_target_dials_total{result="failed",target="10.0.0.1:6379",tunnel="redis"} 2
+passtunnel_target_dials_total{result="failed",target="unix:/run/r.sock",tunnel="redis"} 0
+passtunnel_target_dials_total{result="ok",target="10.0.0.1:6379",tunnel="redis"} 5
+passtunnel_target_dials_total{result="ok",target="unix:/run/r.sock",tunnel="redis"} 1
+# HELP passtunnel_target_up 1 unless the target is in backoff after a failed dial (tried after the others).
+# TYPE passtunnel_target_up gauge
+passtunnel_target_up{target="10.0.0.1:6379",tunnel="redis"} 0
+passtunnel_target_up{target="unix:/run/r.sock",tunnel="redis"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,8 @@ func Plan(t *config.Tunnel) string {
 	if t.Mode == config.ModeClient {
 		in, out = out, in
 	}
-	fmt.Fprintf(&b, "  %-9s %s %s -> %s %s\n", t.Mode, listenPlan(t), in, t.Target, out)
+	fmt.Fprintf(&b, "  %-9s %s %s -> %s %s\n", t.Mode, listenPlan(t), in, targetNames(t), out)
+	writeBalancePlan(&b, t)
 	if a := t.ACME; a != nil {
 		ca, storage := a.CA, a.Storage
 		if ca == "" {

@@ -29,7 +29,7 @@ func writeAdmissionPlan(b *strings.Builder, t *config.Tunnel) {
 		if p.TLSTLVs {
 			tlvs = " with TLS TLVs"
 		}
-		fmt.Fprintf(b, "  %-9s send %s header%s to %s\n", "proxy", p.Send, tlvs, t.Target)
+		fmt.Fprintf(b, "  %-9s send %s header%s to %s\n", "proxy", p.Send, tlvs, targetNames(t))
 	}
 }
 

@@ -131,3 +131,41 @@ tunnel "wide" {
 		}
 	}
 }
+
+// TestPlanShowsTargets: several targets are listed with their balance.
+func TestPlanShowsTargets(t *testing.T) {
+	src := `tunnel "one" {
+  mode   = "server"
+  listen = "127.0.0.1:6380"
+  target = "127.0.0.1:6379"
+  tls {
+    self_signed = true
+    client_auth = "none"
+  }
+  proxy_protocol { send = "v1" }
+}
+tunnel "two" {
+  mode    = "server"
+  listen  = "127.0.0.1:6381"
+  target  = ["10.0.0.1:6379", "unix:/run/redis.sock"]
+  balance = "round_robin"
+  tls {
+    self_signed = true
+    client_auth = "none"
+  }
+  proxy_protocol { send = "v1" }
+}`
+	c, err := config.Parse([]byte(src), "p.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, two := Plan(&c.Tunnels[0]), Plan(&c.Tunnels[1])
+	if !strings.Contains(one, "TLS -> 127.0.0.1:6379 cleartext\n") || planLine(one, "balance") != "" {
+		t.Errorf("one target:\n%s", one)
+	}
+	if !strings.Contains(two, "TLS -> 10.0.0.1:6379, unix:/run/redis.sock cleartext\n") ||
+		!strings.Contains(planLine(two, "balance"), "round_robin: each connection starts at the next target") ||
+		!strings.Contains(planLine(two, "proxy"), "send v1 header to 10.0.0.1:6379, unix:/run/redis.sock") {
+		t.Errorf("two targets:\n%s", two)
+	}
+}

@@ -30,6 +30,8 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (builtTunne
 
 		ListenMode: t.ListenMode,
 		Target:     proxyAddress(t.Target),
+		Targets:    proxyAddresses(t.TargetList()),
+		Balance:    proxy.Balance(t.Balance),
 		Limits:     proxy.Limits(t.Limits),
 		Logger:     log,
 
@@ -82,7 +84,18 @@ func sharedSecretStep(m *pki.Manager, t *config.Tunnel) (func(*tls.Conn, *x509.C
 	return func(tc *tls.Conn, peer *x509.Certificate) error { return pki.ProveSharedSecret(tc, key, server, peer) }, nil
 }
 
-// targetHost is the host a client tunnel verifies when server_name is not set.
+func proxyAddresses(as []config.Address) []proxy.Address {
+	out := make([]proxy.Address, len(as))
+	for i, a := range as {
+		out[i] = proxyAddress(a)
+	}
+	return out
+}
+
+// targetHost is the host a client tunnel verifies when server_name is not
+// set: its first target's, which config requires to be every target's
+// host when a name is verified (with a pin, a passphrase or nothing
+// verified it is only the SNI, the same toward every target).
 func targetHost(a config.Address) string {
 	if a.Network != config.NetTCP {
 		return ""

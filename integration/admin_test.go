@@ -86,6 +86,9 @@ func TestAdminMetrics(t *testing.T) {
 		`passtunnel_config_reloads_total{result="partial"}`:                               0,
 		`passtunnel_config_reloads_total{result="refused"}`:                               0,
 	}
+	want[`passtunnel_target_dials_total{result="ok",target="`+be.addr+`",tunnel="metered"}`] = 3
+	want[`passtunnel_target_dials_total{result="failed",target="`+be.addr+`",tunnel="metered"}`] = 0
+	want[`passtunnel_target_up{target="`+be.addr+`",tunnel="metered"}`] = 1
 	if d := diffMetrics(got, want); d != "" {
 		t.Errorf("/metrics differs:\n%s", d)
 	}

@@ -29,6 +29,8 @@ type conn struct {
 	// hs is the connection's count in per_source_handshakes while its
 	// handshake runs; given back when it ends, or at the latest by end.
 	hs handshakeHold
+	// dialled is the target dial connected to.
+	dialled Address
 
 	// lastActive is when a byte last moved, as an offset from start, so the
 	// pump marks activity with one atomic store instead of resetting timers.
@@ -115,7 +117,7 @@ func (c *conn) runServer(peer string) outcome {
 		return outcome{logged: true}
 	}
 	subject := peerSubject(verified)
-	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, tc, verified)
+	raw, err := c.dial(o.Limits.ConnectTimeout, tc, verified)
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, subject)
 	}
@@ -125,7 +127,7 @@ func (c *conn) runServer(peer string) outcome {
 // runClient: cleartext in, TLS out.
 func (c *conn) runClient(peer string) outcome {
 	o := c.opts
-	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, nil, nil)
+	raw, err := c.dial(o.Limits.ConnectTimeout, nil, nil)
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, "")
 	}
@@ -139,7 +141,7 @@ func (c *conn) runClient(peer string) outcome {
 		}
 		// The TLS peer here is the target: its address is the one an
 		// operator needs to find the certificate that was refused.
-		c.handshakeFailed(err, "peer", o.Target.String(), "client", peer)
+		c.handshakeFailed(err, "peer", c.dialled.String(), "client", peer)
 		return outcome{reason: reasonTargetTLS, err: err}
 	}
 	return c.pump(c.peer, tc, peerSubject(verified))

@@ -8,11 +8,11 @@ import (
 	"time"
 )
 
-// dial connects to the target under connect_timeout and writes the PROXY
-// header there when the tunnel sends one; accepted is the client's TLS
-// connection in server mode and verified its verified certificate (see
-// sendHeader).
-func (c *conn) dial(target Address, timeout time.Duration, accepted *tls.Conn, verified *x509.Certificate) (net.Conn, error) {
+// dial connects to a target (see dialTargets) under connect_timeout and
+// writes the PROXY header there when the tunnel sends one; accepted is the
+// client's TLS connection in server mode and verified its verified
+// certificate (see sendHeader).
+func (c *conn) dial(timeout time.Duration, accepted *tls.Conn, verified *x509.Certificate) (net.Conn, error) {
 	// A context for this dial alone, which abort cancels. One kept for the
 	// connection's life would keep what dialing hangs on it (a map of
 	// children, a channel): 0.6 KiB of every idle connection.
@@ -22,11 +22,12 @@ func (c *conn) dial(target Address, timeout time.Duration, accepted *tls.Conn, v
 		return nil, errAborted
 	}
 	d := net.Dialer{Timeout: timeout}
-	raw, err := d.DialContext(ctx, string(target.Network), target.Addr)
+	raw, target, err := c.dialTargets(ctx, &d)
 	c.setInterrupt(nil)
 	if err != nil {
 		return nil, err
 	}
+	c.dialled = target
 	if !c.setTarget(raw) {
 		raw.Close()
 		return nil, errAborted
@@ -43,7 +44,7 @@ func (c *conn) targetFailed(peer, reason string, err error, subject string) outc
 	if r := c.abortReason(); r != "" {
 		return outcome{reason: r, subject: subject}
 	}
-	c.t.warn.Warn("target connection failed", "peer", peer, "target", c.opts.Target.String(),
+	c.t.warn.Warn("target connection failed", "peer", peer, "target", c.opts.targetsString(),
 		"reason", reason, "error", err)
 	return outcome{reason: reason, err: err, subject: subject}
 }

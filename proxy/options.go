@@ -88,7 +88,11 @@ type Options struct {
 	// umask; 0 means DefaultListenMode.
 	ListenMode fs.FileMode
 	Target     Address
-	Limits     Limits
+	// Targets, when set, are the addresses to dial instead of Target, in
+	// the order Balance says (see targets.go); "" balances as failover.
+	Targets []Address
+	Balance Balance
+	Limits  Limits
 	// ProxyProtocol is read from trusted peers before anything else
 	// (Accept) and written to the target before any other byte (Send).
 	ProxyProtocol ProxyProtocol
@@ -131,6 +135,10 @@ type Options struct {
 	Logger *slog.Logger
 
 	trusted []netip.Prefix // ProxyProtocol.Trusted, parsed by validate
+	// targets are the targets bound to the tunnel's state of them (see
+	// targetTable.use); resolver resolves their names (nil: the default).
+	targets  *targetList
+	resolver *net.Resolver
 }
 
 // validate checks opts and fills in defaults; Listen and Update call it.
@@ -141,10 +149,11 @@ func validate(o *Options) error {
 	if o.TLS == nil {
 		return errors.New("no TLS config")
 	}
-	for _, a := range []Address{o.Listen, o.Target} {
-		if a.Network != NetTCP && a.Network != NetUnix {
-			return fmt.Errorf("address %q: unknown network %q", a.Addr, a.Network)
-		}
+	if err := validateTargets(o); err != nil {
+		return err
+	}
+	if a := o.Listen; a.Network != NetTCP && a.Network != NetUnix {
+		return fmt.Errorf("address %q: unknown network %q", a.Addr, a.Network)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -33,7 +33,7 @@ func (c *conn) sendHeader(target net.Conn, accepted *tls.Conn, verified *x509.Ce
 		}
 	}
 	if _, err := h.WriteTo(target); err != nil {
-		return fmt.Errorf("write PROXY v%d header to %s: %w", version, c.opts.Target, err)
+		return fmt.Errorf("write PROXY v%d header to %s: %w", version, c.dialled, err)
 	}
 	return nil
 }

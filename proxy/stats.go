@@ -33,6 +33,9 @@ type Stats struct {
 	// AcceptErrors counts failed accept calls on the listener, each one
 	// retried after a pause (see Tunnel.Serve).
 	AcceptErrors uint64
+	// Targets are the dial counts and state of each target, in the order
+	// configured.
+	Targets []TargetStats
 }
 
 // counters is every number a tunnel records. It is deliberately one small

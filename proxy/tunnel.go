@@ -15,6 +15,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Tunnel is a bound listener and the connections it carries.
@@ -31,6 +32,8 @@ type Tunnel struct {
 	// swapped, so that connections in flight across a reload give back
 	// exactly what they took.
 	handshakes *handshakeTable
+	// targets keeps each target's backoff and counts across reloads.
+	targets *targetTable
 	// failing is what Serve last published about accept failures; nil
 	// once an accept succeeded (see AcceptFailing).
 	failing atomic.Pointer[acceptFailure]
@@ -60,13 +63,15 @@ func Listen(opts Options) (*Tunnel, error) {
 		log:        log,
 		warn:       newThrottledLogger(log, warnRate, warnBurst),
 		handshakes: newHandshakeTable(maxSources),
+		targets:    newTargetTable(),
 		stopped:    make(chan struct{}),
 		conns:      make(map[*conn]struct{}),
 	}
+	opts.targets = t.targets.use(&opts)
 	t.opts.Store(&opts)
 	t.lim.Store(newLimiters(nil, opts.Limits))
-	log.Info("tunnel listening", "mode", opts.Mode, "listen", addrString(ln.Addr()),
-		"target", opts.Target.String())
+	log.Info("tunnel listening", append([]any{"mode", opts.Mode, "listen", addrString(ln.Addr())},
+		opts.targetLogArgs()...)...)
 	return t, nil
 }
 
@@ -74,7 +79,11 @@ func Listen(opts Options) (*Tunnel, error) {
 func (t *Tunnel) Addr() net.Addr { return t.ln.Addr() }
 
 // Stats returns a snapshot of the tunnel's counters.
-func (t *Tunnel) Stats() Stats { return t.stats.snapshot() }
+func (t *Tunnel) Stats() Stats {
+	s := t.stats.snapshot()
+	s.Targets = t.opts.Load().targets.stats(time.Now())
+	return s
+}
 
 // release is the last thing a connection goroutine does.
 func (t *Tunnel) release(c *conn) {

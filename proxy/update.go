@@ -30,10 +30,11 @@ func (t *Tunnel) Update(opts Options) error {
 			return fmt.Errorf("tunnel %q: update: set the socket's mode: %w", cur.Name, err)
 		}
 	}
+	opts.targets = t.targets.use(&opts)
 	t.opts.Store(&opts)
 	t.lim.Store(newLimiters(t.lim.Load(), opts.Limits))
-	t.log.Info("tunnel updated", "mode", opts.Mode, "listen", addrString(t.ln.Addr()),
-		"target", opts.Target.String())
+	t.log.Info("tunnel updated", append([]any{"mode", opts.Mode, "listen", addrString(t.ln.Addr())},
+		opts.targetLogArgs()...)...)
 	return nil
 }
 
