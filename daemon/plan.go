@@ -18,6 +18,7 @@ func Plan(t *config.Tunnel) string {
 		in, out = out, in
 	}
 	fmt.Fprintf(&b, "  %-9s %s %s -> %s %s\n", t.Mode, listenPlan(t), in, t.Target, out)
+	writeSNIPlan(&b, t)
 	if a := t.ACME; a != nil {
 		ca, storage := a.CA, a.Storage
 		if ca == "" {
