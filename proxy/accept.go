@@ -100,6 +100,15 @@ func (a *acceptor) AcceptFailing() error {
 	return f.err
 }
 
+// AcceptFailing is the error of the tunnel's failing listener, nil when it
+// works; for a tunnel of a Group, the group's listener.
+func (t *Tunnel) AcceptFailing() error {
+	if ml, ok := t.ln.(*memberListener); ok {
+		return ml.g.AcceptFailing()
+	}
+	return t.acceptor.AcceptFailing()
+}
+
 // acceptFailed records, counts and logs a failed accept, and returns how
 // long to pause before the next one.
 func (a *acceptor) acceptFailed(err error, fails *acceptFailures) time.Duration {

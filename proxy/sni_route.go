@@ -79,15 +79,6 @@ func (g *Group) refuse(raw net.Conn, reason string, args ...any) {
 	raw.Close()
 }
 
-// AcceptFailing is the group's accept failure, for each of its tunnels
-// (see Tunnel.AcceptFailing).
-func (t *Tunnel) AcceptFailing() error {
-	if ml, ok := t.ln.(*memberListener); ok {
-		return ml.g.AcceptFailing()
-	}
-	return t.acceptor.AcceptFailing()
-}
-
 // routedConn is a connection a Group hands to a tunnel: the socket as
 // accepted, the ClientHello bytes already read from it, and when it was
 // accepted (handshake_timeout counts from there).
