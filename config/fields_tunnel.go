@@ -31,7 +31,7 @@ var tunnelFields = block[Tunnel]{
 		{name: "listen", at: func(t *Tunnel) any { return &t.Listen },
 			flag: "--listen ADDR", usage: "`ADDR` to accept on: host:port, [ipv6]:port or unix:/path (required)",
 			doc: row{def: "required", text: "`host:port`, `[v6]:port`, `unix:/path`; " +
-				"two tunnels may not share a listen address (`0.0.0.0:P` overlaps every IPv4 `:P`, `[::]:P` overlaps all). " +
+				"two tunnels may not share a listen address (`0.0.0.0:P` overlaps every IPv4 `:P`, `[::]:P` overlaps all) unless routed by SNI. " +
 				"A client tunnel's `listen` must be loopback (`127.0.0.0/8`, `[::1]`, `localhost`) or a unix socket unless `unsafe_listen = true`"},
 			flagDoc: row{def: "required", text: "`host:port`, `[ipv6]:port` or `unix:/path` to accept on; " +
 				"`client`: loopback or a unix socket unless `--unsafe-listen`"}},
@@ -56,6 +56,10 @@ var tunnelFields = block[Tunnel]{
 			doc: row{text: "client: allow a `listen` beyond loopback, where anyone who connects acts as this node toward the target; " +
 				"logs a WARN at start. Refused in server mode"},
 			flagDoc: row{text: "`client`: allow a `--listen` beyond loopback, with a WARN at start (see [Behaviour](#behaviour))"}},
+		{name: "server_names", at: func(t *Tunnel) any { return &t.ServerNames },
+			doc: row{def: "none", text: "server: SNI names (`a.example`, `*.b.example`) that pick this tunnel on a shared `listen`"}},
+		{name: "sni_default", at: func(t *Tunnel) any { return &t.SNIDefault },
+			doc: row{text: "server: on a shared `listen`, take a missing or unknown SNI (else refused: `unknown_sni`)"}},
 		{name: "passphrase", at: func(t *Tunnel) any { return &t.Passphrase },
 			flag: "--passphrase-file FILE / --passphrase-env VAR",
 			doc: row{text: "the cluster passphrase: `file(\"...\")`, `env(\"...\")` or a literal; identity and trust together " +

@@ -105,6 +105,11 @@ type Tunnel struct {
 	// UnsafeListen lets a client tunnel listen beyond loopback, where
 	// anyone who connects borrows this node's identity.
 	UnsafeListen bool
+	// ServerNames are the SNI names (exact, or "*." and one label) that
+	// route a handshake to this server tunnel on a listen address other
+	// tunnels may share; SNIDefault takes the names no tunnel has.
+	ServerNames []string
+	SNIDefault  bool
 
 	// Passphrase and SharedSecret hold secret material: never log or print them.
 	Passphrase          Secret

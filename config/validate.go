@@ -147,6 +147,7 @@ func (v *validator) tunnel(i int) {
 	v.acme(i)
 	v.allow(i)
 	v.proxyProtocol(i)
+	v.sni(i)
 }
 
 func (v *validator) addresses(i int) {
@@ -184,7 +185,8 @@ func (v *validator) fieldChecks(i int) {
 }
 
 // duplicates refuses two tunnels with one name, and two tunnels whose
-// listen addresses would take the same socket.
+// listen addresses would take the same socket, unless SNI routes between
+// them (then sniGroup checks them together).
 func (v *validator) duplicates() {
 	ts := v.c.Tunnels
 	for i := range ts {
@@ -195,9 +197,13 @@ func (v *validator) duplicates() {
 			}
 		}
 		for j := 0; j < i; j++ {
+			if v.sharesListener(i, j) {
+				v.sniGroup(i, j)
+				continue
+			}
 			if overlaps(ts[i].Listen, ts[j].Listen) {
-				v.fail(i, "listen", "%q overlaps listen %q of tunnel %q at %s",
-					ts[i].Listen, ts[j].Listen, ts[j].Name, v.pos(j, "listen"))
+				v.fail(i, "listen", "%q overlaps listen %q of tunnel %q at %s%s",
+					ts[i].Listen, ts[j].Listen, ts[j].Name, v.pos(j, "listen"), v.overlapHint(i, j))
 				break
 			}
 		}

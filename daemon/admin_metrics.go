@@ -30,13 +30,16 @@ type collector struct {
 	tunnels       func() []tunnelSample
 	certReloads   func() map[string]pki.ReloadCounts
 	configReloads func() map[string]uint64 // by result
+	groups        func() []groupSample     // nil: none (see listeners.go)
 
 	buildInfo, accepted, refused, active, handshakes, hsFailures,
 	bytes, acceptErrors, certExpiry, certReloadsD, configReloadsD, targetDials, targetUp *prometheus.Desc
 }
 
 func newCollector(f *Fleet) *collector {
-	return newCollectorOf(f.version, f.samples, f.pki.ReloadStats, f.reloads.byResult)
+	c := newCollectorOf(f.version, f.samples, f.pki.ReloadStats, f.reloads.byResult)
+	c.groups = f.groupSamples
+	return c
 }
 
 func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads func() map[string]pki.ReloadCounts,
@@ -75,7 +78,7 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.buildInfo, c.accepted, c.refused, c.active, c.handshakes,
-		c.hsFailures, c.bytes, c.acceptErrors, c.certExpiry, c.certReloadsD, c.configReloadsD, c.targetDials, c.targetUp} {
+		c.hsFailures, c.bytes, c.acceptErrors, c.certExpiry, c.certReloadsD, c.configReloadsD, c.targetDials, c.targetUp, sniRefusedDesc} {
 		ch <- d
 	}
 }
@@ -114,6 +117,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		r := reloads[t.name]
 		ch <- prometheus.MustNewConstMetric(c.certReloadsD, counter, float64(r.OK), t.name, "ok")
 		ch <- prometheus.MustNewConstMetric(c.certReloadsD, counter, float64(r.Failed), t.name, "failed")
+	}
+	if c.groups != nil {
+		collectGroups(ch, c.groups())
 	}
 	byResult := c.configReloads()
 	for _, result := range slices.Sorted(maps.Keys(byResult)) {

@@ -2,9 +2,12 @@ package daemon
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/passtunnel/passtunnel/proxy"
 )
 
 // fleetView is what the admin endpoint reads of the fleet: a copy that the
@@ -12,6 +15,7 @@ import (
 // and probes never read f.tunnels while a reload rewrites it.
 type fleetView struct {
 	tunnels []runningTunnel
+	groups  map[string]*proxy.Group // shared listeners, by listen address
 	// missing names the configured tunnels that do not run: a reload
 	// could not start them (their address was taken).
 	missing []string
@@ -19,7 +23,7 @@ type fleetView struct {
 
 // publish makes the current tunnels the ones the admin endpoint reports.
 func (f *Fleet) publish() {
-	v := &fleetView{tunnels: slices.Clone(f.tunnels)}
+	v := &fleetView{tunnels: slices.Clone(f.tunnels), groups: maps.Clone(f.groups)}
 	if f.cfg != nil {
 		running := make(map[string]bool, len(f.tunnels))
 		for _, t := range f.tunnels {

@@ -21,7 +21,10 @@ type Fleet struct {
 	level   *slog.LevelVar
 	pki     *pki.Manager
 	tunnels []runningTunnel
-	sigs    chan os.Signal
+	// groups are the listeners tunnels routed by SNI share, by listen
+	// address (see listeners.go).
+	groups map[string]*proxy.Group
+	sigs   chan os.Signal
 
 	// Reload state. cfg is the config last applied (nil when the caller
 	// starts tunnels by hand, as demo does); format is the log format in
@@ -56,7 +59,7 @@ func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*Fleet, 
 	if err != nil {
 		return nil, err
 	}
-	f := &Fleet{log: log, level: level, pki: m, sigs: make(chan os.Signal, 2)}
+	f := &Fleet{log: log, level: level, pki: m, sigs: make(chan os.Signal, 2), groups: map[string]*proxy.Group{}}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	// Subscribed before any tunnel listens, so a signal that arrives while
 	// tunnels start is not lost (or fatal by default).
@@ -82,6 +85,7 @@ func (f *Fleet) start(cfg *config.Config) error {
 		t, err := f.bind(&cfg.Tunnels[i], b)
 		if err != nil {
 			closeAll(started)
+			f.closeGroups()
 			return err
 		}
 		started = append(started, runningTunnel{cfg: &cfg.Tunnels[i], tunnel: t, id: b.id})
@@ -140,6 +144,7 @@ func closeAll(tunnels []runningTunnel) {
 // draining too. A second SIGTERM/SIGINT cuts the drain short, as an operator
 // pressing Ctrl-C twice expects.
 func (f *Fleet) drain() {
+	f.closeGroups() // no new connection is routed; the tunnels stop accepting below
 	for _, t := range f.tunnels {
 		f.retiring.Add(1)
 		go func() {

@@ -37,4 +37,7 @@ func (f *Fleet) ClusterCA(passphrase, cluster string) (*pki.ClusterCA, error) {
 func (f *Fleet) Wait() { f.wait() }
 
 // Close stops every tunnel at once, dropping open connections.
-func (f *Fleet) Close() { closeAll(f.tunnels) }
+func (f *Fleet) Close() {
+	closeAll(f.tunnels)
+	f.closeGroups()
+}

@@ -14,7 +14,7 @@ import (
 // takes the name localhost for loopback, and here it must have resolved
 // to it. Beyond loopback with unsafe_listen, it warns.
 func (f *Fleet) bind(t *config.Tunnel, b builtTunnel) (*proxy.Tunnel, error) {
-	tun, err := proxy.Listen(b.opts)
+	tun, err := f.listenTunnel(t, b.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +35,7 @@ func (f *Fleet) bind(t *config.Tunnel, b builtTunnel) (*proxy.Tunnel, error) {
 	}
 	if err != nil {
 		_ = tun.Close()
+		f.closeIfEmpty(t.Listen.String()) // a group the tunnel started
 		return nil, err
 	}
 	if exposed {

@@ -27,6 +27,10 @@ func (f *Fleet) apply(cfg *config.Config, plan reloadPlan, built map[string]buil
 		if err != nil {
 			failed++
 		}
+		if rt.tunnel == nil { // see reopen
+			delete(running, t.Name)
+			continue
+		}
 		running[t.Name] = rt
 	}
 	for _, t := range plan.added {
@@ -37,6 +41,7 @@ func (f *Fleet) apply(cfg *config.Config, plan reloadPlan, built map[string]buil
 		}
 		running[t.Name] = rt
 	}
+	f.closeEmptyGroups() // after the adds: a listener a tunnel took over stays
 	f.tunnels = f.tunnels[:0:0]
 	for i := range cfg.Tunnels {
 		if rt, ok := running[cfg.Tunnels[i].Name]; ok {
@@ -51,8 +56,11 @@ func (f *Fleet) apply(cfg *config.Config, plan reloadPlan, built map[string]buil
 // the new listener must work before the old one is let go. Either way, open
 // connections finish on the settings they started with.
 func (f *Fleet) change(rt runningTunnel, t *config.Tunnel, b builtTunnel) (runningTunnel, error) {
-	if t.Listen == rt.cfg.Listen {
+	if sameListener(t, rt.cfg) {
 		return f.update(rt, t, b)
+	}
+	if t.Listen == rt.cfg.Listen {
+		return f.reopen(rt, t, b)
 	}
 	next, err := f.bind(t, b)
 	if err != nil {
@@ -63,6 +71,24 @@ func (f *Fleet) change(rt runningTunnel, t *config.Tunnel, b builtTunnel) (runni
 	}
 	f.serveTunnel(next)
 	f.retire(rt)
+	return runningTunnel{cfg: t, tunnel: next, id: b.id}, nil
+}
+
+// reopen moves a tunnel whose SNI routing was turned on or off from a
+// listener of its own to a shared one or back, on the same address: the
+// old listener must close first. If the new one cannot bind, the tunnel is
+// gone (its zero runningTunnel says so).
+func (f *Fleet) reopen(rt runningTunnel, t *config.Tunnel, b builtTunnel) (runningTunnel, error) {
+	f.retire(rt)
+	f.closeIfEmpty(rt.cfg.Listen.String())
+	next, err := f.bind(t, b)
+	if err != nil {
+		b.id.Release()
+		f.log.Error("tunnel not started on its new listener (SNI routing turned on or off); it stopped",
+			"tunnel", t.Name, "error", err)
+		return runningTunnel{}, err
+	}
+	f.serveTunnel(next)
 	return runningTunnel{cfg: t, tunnel: next, id: b.id}, nil
 }
 

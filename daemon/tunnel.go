@@ -36,6 +36,8 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (builtTunne
 		Logger:     log,
 
 		ProxyProtocol: proxy.ProxyProtocol(t.ProxyProtocol),
+		ServerNames:   t.ServerNames,
+		SNIDefault:    t.SNIDefault,
 	}
 	if t.Passphrase.IsSet() {
 		opts.HandshakeHint = fmt.Sprintf("both ends must hold the same passphrase (or have it in previous_passphrases) "+

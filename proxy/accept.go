@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"log/slog"
+	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -8,21 +11,48 @@ import (
 // accept that fails, for whatever reason, is retried after a pause (see
 // acceptFailed): one tunnel's listener in trouble must not end the process,
 // and with it every other tunnel and connection.
-func (t *Tunnel) Serve() error {
+func (t *Tunnel) Serve() error { return t.serve(t.admit) }
+
+// acceptor is an accept loop and what it publishes about its listener: a
+// tunnel's, and a Group's, whose listener several tunnels share.
+type acceptor struct {
+	ln   net.Listener
+	log  *slog.Logger
+	warn *throttledLogger
+	// errs counts failed accepts (the owner's Stats.AcceptErrors).
+	errs *atomic.Uint64
+	// failing is what serve last published about accept failures; nil
+	// once an accept succeeded (see AcceptFailing).
+	failing atomic.Pointer[acceptFailure]
+	stopped chan struct{} // closed when the listener is closed
+}
+
+// serve hands every accepted connection to handle until the listener is
+// stopped.
+func (a *acceptor) serve(handle func(net.Conn)) error {
 	var fails acceptFailures
 	for {
-		raw, err := t.ln.Accept()
+		raw, err := a.ln.Accept()
 		if err == nil {
-			t.acceptResumed(&fails)
-			t.admit(raw)
+			a.acceptResumed(&fails)
+			handle(raw)
 			continue
 		}
-		if t.isStopped() {
+		if a.isStopped() {
 			return nil
 		}
-		if !t.pause(t.acceptFailed(err, &fails)) {
+		if !a.pause(a.acceptFailed(err, &fails)) {
 			return nil
 		}
+	}
+}
+
+func (a *acceptor) isStopped() bool {
+	select {
+	case <-a.stopped:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -62,51 +92,60 @@ type acceptFailure struct {
 // listener is failing, or nil when it works: an accept succeeded since,
 // or the retry has been waiting for a client longer than a failing
 // listener would let it.
-func (t *Tunnel) AcceptFailing() error {
-	f := t.failing.Load()
+func (a *acceptor) AcceptFailing() error {
+	f := a.failing.Load()
 	if f == nil || !time.Now().Before(f.until) {
 		return nil
 	}
 	return f.err
 }
 
+// AcceptFailing is the error of the tunnel's failing listener, nil when it
+// works; for a tunnel of a Group, the group's listener.
+func (t *Tunnel) AcceptFailing() error {
+	if ml, ok := t.ln.(*memberListener); ok {
+		return ml.g.AcceptFailing()
+	}
+	return t.acceptor.AcceptFailing()
+}
+
 // acceptFailed records, counts and logs a failed accept, and returns how
 // long to pause before the next one.
-func (t *Tunnel) acceptFailed(err error, fails *acceptFailures) time.Duration {
+func (a *acceptor) acceptFailed(err error, fails *acceptFailures) time.Duration {
 	now := time.Now()
 	if fails.count == 0 {
 		fails.since = now
 	}
 	fails.count++
 	fails.backoff = min(max(2*fails.backoff, acceptBackoffMin), acceptBackoffMax)
-	t.stats.acceptErrors.Add(1)
-	t.failing.Store(&acceptFailure{err: err, until: now.Add(fails.backoff + acceptRetryGrace)})
-	t.warn.Warn("accept failed, retrying", "listen", addrString(t.ln.Addr()), "error", err,
+	a.errs.Add(1)
+	a.failing.Store(&acceptFailure{err: err, until: now.Add(fails.backoff + acceptRetryGrace)})
+	a.warn.Warn("accept failed, retrying", "listen", addrString(a.ln.Addr()), "error", err,
 		"retry_in", fails.backoff)
 	return fails.backoff
 }
 
 // acceptResumed clears the failure record after an accept that succeeded,
 // saying so once per run of failures.
-func (t *Tunnel) acceptResumed(fails *acceptFailures) {
+func (a *acceptor) acceptResumed(fails *acceptFailures) {
 	if fails.count == 0 {
 		return // the common case: nothing failed, nothing to clear
 	}
-	t.failing.Store(nil)
-	t.log.Info("accepting again", "listen", addrString(t.ln.Addr()), "failed_accepts", fails.count,
+	a.failing.Store(nil)
+	a.log.Info("accepting again", "listen", addrString(a.ln.Addr()), "failed_accepts", fails.count,
 		"after", time.Since(fails.since).Round(time.Millisecond))
 	*fails = acceptFailures{}
 }
 
-// pause waits d, or less if the tunnel stops meanwhile; it reports whether
-// the tunnel is still running.
-func (t *Tunnel) pause(d time.Duration) bool {
+// pause waits d, or less if the listener stops meanwhile; it reports
+// whether it still runs.
+func (a *acceptor) pause(d time.Duration) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
 		return true
-	case <-t.stopped:
+	case <-a.stopped:
 		return false
 	}
 }

@@ -50,7 +50,11 @@ type conn struct {
 }
 
 func newConn(t *Tunnel, opts *Options, peer net.Conn) *conn {
-	return &conn{t: t, opts: opts, peer: peer, remote: peer.RemoteAddr(), start: time.Now()}
+	c := &conn{t: t, opts: opts, peer: peer, remote: peer.RemoteAddr(), start: time.Now()}
+	if rc, ok := peer.(*routedConn); ok { // SNI routed it: see Group
+		c.takeRouted(rc)
+	}
+	return c
 }
 
 // outcome is how a connection ended, for its closing log line.

@@ -51,15 +51,6 @@ func (t *Tunnel) stop() error {
 	return t.stopErr
 }
 
-func (t *Tunnel) isStopped() bool {
-	select {
-	case <-t.stopped:
-		return true
-	default:
-		return false
-	}
-}
-
 // drained is closed once every connection goroutine has exited. Call it only
 // after stop, so that no wg.Add can race with the Wait.
 func (t *Tunnel) drained() <-chan struct{} {

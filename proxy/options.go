@@ -133,6 +133,11 @@ type Options struct {
 	MaxHandshakeBytes int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// ServerNames (exact, or "*." and a name standing for one label) and
+	// SNIDefault pick this tunnel among those of a Group by the SNI of the
+	// ClientHello (see Group.Join); Listen ignores them.
+	ServerNames []string
+	SNIDefault  bool
 
 	trusted []netip.Prefix // ProxyProtocol.Trusted, parsed by validate
 	// targets are the targets bound to the tunnel's state of them (see

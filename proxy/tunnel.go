@@ -11,7 +11,6 @@ package proxy
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -22,10 +21,11 @@ import (
 type Tunnel struct {
 	// opts holds the settings new connections start with; Update swaps it,
 	// and each connection reads it once at accept (see conn.opts).
-	opts  atomic.Pointer[Options]
-	ln    net.Listener
-	log   *slog.Logger
-	warn  *throttledLogger
+	opts atomic.Pointer[Options]
+	// acceptor holds the listener (for a tunnel of a Group, the group's
+	// hand-over of the connections SNI routed to it), its accept loop and
+	// the logs.
+	acceptor
 	stats counters
 	lim   atomic.Pointer[limiters] // accept_rate and per_source_rate state
 	// handshakes counts per_source_handshakes; unlike lim it is never
@@ -34,12 +34,8 @@ type Tunnel struct {
 	handshakes *handshakeTable
 	// targets keeps each target's backoff and counts across reloads.
 	targets *targetTable
-	// failing is what Serve last published about accept failures; nil
-	// once an accept succeeded (see AcceptFailing).
-	failing atomic.Pointer[acceptFailure]
 
 	stopOnce sync.Once
-	stopped  chan struct{} // closed when the listener is closed
 	stopErr  error
 
 	mu       sync.Mutex
@@ -57,22 +53,27 @@ func Listen(opts Options) (*Tunnel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tunnel %q: listen on %s: %w", opts.Name, opts.Listen, err)
 	}
+	t := newTunnel(opts, ln)
+	t.log.Info("tunnel listening", append([]any{"mode", opts.Mode, "listen", addrString(ln.Addr())},
+		opts.targetLogArgs()...)...)
+	return t, nil
+}
+
+// newTunnel makes the tunnel of validated opts on ln, not serving yet.
+func newTunnel(opts Options, ln net.Listener) *Tunnel {
 	log := opts.Logger.With("tunnel", opts.Name)
 	t := &Tunnel{
-		ln:         ln,
-		log:        log,
-		warn:       newThrottledLogger(log, warnRate, warnBurst),
+		acceptor: acceptor{ln: ln, log: log, warn: newThrottledLogger(log, warnRate, warnBurst),
+			stopped: make(chan struct{})},
 		handshakes: newHandshakeTable(maxSources),
 		targets:    newTargetTable(),
-		stopped:    make(chan struct{}),
 		conns:      make(map[*conn]struct{}),
 	}
+	t.errs = &t.stats.acceptErrors
 	opts.targets = t.targets.use(&opts)
 	t.opts.Store(&opts)
 	t.lim.Store(newLimiters(nil, opts.Limits))
-	log.Info("tunnel listening", append([]any{"mode", opts.Mode, "listen", addrString(ln.Addr())},
-		opts.targetLogArgs()...)...)
-	return t, nil
+	return t
 }
 
 // Addr is the bound address, with the real port when Listen asked for 0.

@@ -10,6 +10,8 @@ import (
 // config reload never changes the TLS config, limits or target under a
 // connection that is already running.
 //
+// A tunnel of a Group takes its new server names at once.
+//
 // The listener is not touched: Name and Listen must stay the same (a new
 // listen address needs a new Tunnel), and the Logger given to Listen stays.
 func (t *Tunnel) Update(opts Options) error {
@@ -22,7 +24,11 @@ func (t *Tunnel) Update(opts Options) error {
 			cur.Name, cur.Listen, opts.Listen)
 	}
 	opts.Logger = cur.Logger
-	if err := validate(&opts); err != nil {
+	err := validate(&opts)
+	if err == nil {
+		err = t.memberUpdate(&opts)
+	}
+	if err != nil {
 		return fmt.Errorf("tunnel %q: update: %w", cur.Name, err)
 	}
 	if mode := socketMode(opts.ListenMode); opts.Listen.Network == NetUnix && mode != socketMode(cur.ListenMode) {
@@ -33,6 +39,7 @@ func (t *Tunnel) Update(opts Options) error {
 	opts.targets = t.targets.use(&opts)
 	t.opts.Store(&opts)
 	t.lim.Store(newLimiters(t.lim.Load(), opts.Limits))
+	t.memberUpdated()
 	t.log.Info("tunnel updated", append([]any{"mode", opts.Mode, "listen", addrString(t.ln.Addr())},
 		opts.targetLogArgs()...)...)
 	return nil
