@@ -147,12 +147,13 @@ func (v *validator) tunnel(i int) {
 	v.acme(i)
 	v.allow(i)
 	v.proxyProtocol(i)
+	v.transparent(i)
 }
 
 func (v *validator) addresses(i int) {
 	t := &v.c.Tunnels[i]
 	for _, f := range []string{"listen", "target"} {
-		if !v.given(i, f) {
+		if !v.given(i, f) && (f != "target" || !t.IsTransparent()) {
 			v.fail(i, f, "missing; want host:port or unix:/path")
 		}
 	}
