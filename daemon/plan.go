@@ -17,7 +17,7 @@ func Plan(t *config.Tunnel) string {
 	if t.Mode == config.ModeClient {
 		in, out = out, in
 	}
-	fmt.Fprintf(&b, "  %-9s %s %s -> %s %s\n", t.Mode, listenPlan(t), in, t.Target, out)
+	fmt.Fprintf(&b, "  %-9s %s %s -> %s %s\n", t.Mode, listenPlan(t), in, targetPlan(t), out)
 	if a := t.ACME; a != nil {
 		ca, storage := a.CA, a.Storage
 		if ca == "" {
@@ -44,6 +44,7 @@ func Plan(t *config.Tunnel) string {
 		"limits", l.MaxConnections, perSource, l.HandshakeTimeout, l.ConnectTimeout,
 		orNone(l.IdleTimeout), orNone(l.MaxLifetime), l.DrainTimeout)
 	writeAdmissionPlan(&b, t)
+	writeTransparentPlan(&b, t)
 	return b.String()
 }
 

@@ -34,6 +34,7 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (builtTunne
 		Logger:     log,
 
 		ProxyProtocol: proxy.ProxyProtocol(t.ProxyProtocol),
+		Transparent:   transparentOptions(t),
 	}
 	if t.Passphrase.IsSet() {
 		opts.HandshakeHint = fmt.Sprintf("both ends must hold the same passphrase (or have it in previous_passphrases) "+

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/x509"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -125,8 +126,19 @@ func (c *conn) runServer(peer string) outcome {
 // runClient: cleartext in, TLS out.
 func (c *conn) runClient(peer string) outcome {
 	o := c.opts
-	raw, err := c.dial(o.Target, o.Limits.ConnectTimeout, nil, nil)
+	target := o.Target
+	if o.Transparent.on() {
+		var res outcome
+		var ok bool
+		if target, res, ok = c.originalTarget(peer); !ok {
+			return res
+		}
+	}
+	raw, err := c.dial(target, o.Limits.ConnectTimeout, nil, nil)
 	if err != nil {
+		if o.Transparent.on() { // the target of the log line is no address
+			err = fmt.Errorf("%s: %w", target, err)
+		}
 		return c.targetFailed(peer, reasonDialFailed, err, "")
 	}
 	tc, verified, err := c.handshake(raw, nil, o.Limits.HandshakeTimeout)
@@ -139,7 +151,7 @@ func (c *conn) runClient(peer string) outcome {
 		}
 		// The TLS peer here is the target: its address is the one an
 		// operator needs to find the certificate that was refused.
-		c.handshakeFailed(err, "peer", o.Target.String(), "client", peer)
+		c.handshakeFailed(err, "peer", target.String(), "client", peer)
 		return outcome{reason: reasonTargetTLS, err: err}
 	}
 	return c.pump(c.peer, tc, peerSubject(verified))

@@ -21,7 +21,7 @@ func (c *conn) dial(target Address, timeout time.Duration, accepted *tls.Conn, v
 	if !c.setInterrupt(cancel) {
 		return nil, errAborted
 	}
-	d := net.Dialer{Timeout: timeout}
+	d := c.dialer(timeout)
 	raw, err := d.DialContext(ctx, string(target.Network), target.Addr)
 	c.setInterrupt(nil)
 	if err != nil {

@@ -92,6 +92,9 @@ type Options struct {
 	// ProxyProtocol is read from trusted peers before anything else
 	// (Accept) and written to the target before any other byte (Send).
 	ProxyProtocol ProxyProtocol
+	// Transparent: original destinations instead of Target, the mark and
+	// transparent_source (transparent.go).
+	Transparent Transparent
 	// TLS is the terminating config in server mode and the dialing config
 	// (ServerName already set) in client mode.
 	TLS *tls.Config
@@ -142,7 +145,7 @@ func validate(o *Options) error {
 		return errors.New("no TLS config")
 	}
 	for _, a := range []Address{o.Listen, o.Target} {
-		if a.Network != NetTCP && a.Network != NetUnix {
+		if a.Network != NetTCP && a.Network != NetUnix && (a != o.Target || !o.Transparent.on()) {
 			return fmt.Errorf("address %q: unknown network %q", a.Addr, a.Network)
 		}
 	}

@@ -34,6 +34,8 @@ type Tunnel struct {
 	// failing is what Serve last published about accept failures; nil
 	// once an accept succeeded (see AcceptFailing).
 	failing atomic.Pointer[acceptFailure]
+	// markDenied is set once the kernel refused Transparent.Mark.
+	markDenied atomic.Bool
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when the listener is closed
@@ -50,7 +52,7 @@ func Listen(opts Options) (*Tunnel, error) {
 	if err := validate(&opts); err != nil {
 		return nil, fmt.Errorf("tunnel %q: %w", opts.Name, err)
 	}
-	ln, err := listen(opts.Listen, opts.ListenMode)
+	ln, err := listenFor(&opts)
 	if err != nil {
 		return nil, fmt.Errorf("tunnel %q: listen on %s: %w", opts.Name, opts.Listen, err)
 	}
