@@ -26,7 +26,7 @@ import (
 //	lab := newNetLab(t, 2)          // skips (or fails under PASSTUNNEL_REQUIRE_PEERS) without root and ip
 //	a, b := lab.hosts[0], lab.hosts[1]
 //	b.serve(t, b.addr(2552), echo)  // an in-test server inside host b
-//	p := a.runPasstunnel(t, text, nil)  // `passtunnel run` inside host a
+//	p, path := a.runPasstunnel(t, text, procOpts{})  // `passtunnel run` inside host a
 //	a.run(t, binPath, "rules", "-config", path, "-apply")
 //	c := a.dial(t, b.addr(2552))    // a connection made from inside host a
 
@@ -132,10 +132,19 @@ func (l *netLab) removeNS(t testing.TB, ns string) {
 func (h *netHost) addr(port int) string { return fmt.Sprintf("%s:%d", h.ip, port) }
 
 // start runs a program inside the host, tracked like every test process
-// (killed and reaped at the end, output scanned for secrets).
+// (killed and reaped at the end, output scanned for secrets). With
+// opts.user it runs as that user, without capabilities: setpriv drops
+// root after ip entered the namespace, which takes root.
 func (h *netHost) start(t testing.TB, name string, args []string, opts procOpts) *proc {
 	t.Helper()
-	p := startProc(t, "ip", append([]string{"netns", "exec", h.ns, name}, args...), opts)
+	argv := append([]string{"netns", "exec", h.ns}, name)
+	if u := opts.user; u != nil {
+		setpriv := needProgram(t, "setpriv")
+		argv = append([]string{"netns", "exec", h.ns, setpriv, fmt.Sprintf("--reuid=%d", u.Uid), fmt.Sprintf("--regid=%d", u.Gid),
+			"--clear-groups", "--inh-caps=-all", "--"}, name)
+		opts.user = nil
+	}
+	p := startProc(t, "ip", append(argv, args...), opts)
 	p.label = filepath.Base(name) + "@" + h.ns + strings.TrimPrefix(p.label, "ip")
 	return p
 }
@@ -143,7 +152,13 @@ func (h *netHost) start(t testing.TB, name string, args []string, opts procOpts)
 // run runs a program inside the host to completion; it must succeed.
 func (h *netHost) run(t testing.TB, name string, args ...string) *proc {
 	t.Helper()
-	p := h.start(t, name, args, procOpts{})
+	return h.runWith(t, procOpts{}, name, args...)
+}
+
+// runWith is run with procOpts (an environment, a user).
+func (h *netHost) runWith(t testing.TB, opts procOpts, name string, args ...string) *proc {
+	t.Helper()
+	p := h.start(t, name, args, opts)
 	if code := p.mustExit(t, netCmdTimeout); code != 0 {
 		t.Fatalf("%s %s: exit code %d\nstdout: %s\nstderr: %s", p.label, strings.Join(args, " "),
 			code, p.stdout.String(), p.stderr.String())
@@ -152,11 +167,11 @@ func (h *netHost) run(t testing.TB, name string, args ...string) *proc {
 }
 
 // runPasstunnel writes text as a config file and runs `passtunnel run` on
-// it inside the host.
-func (h *netHost) runPasstunnel(t testing.TB, text string, opts procOpts) *proc {
+// it inside the host; path is the file, for `passtunnel rules` on it.
+func (h *netHost) runPasstunnel(t testing.TB, text string, opts procOpts) (p *proc, path string) {
 	t.Helper()
-	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(text))
-	return h.start(t, binPath, []string{"run", "-config", path}, opts)
+	path = writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(text))
+	return h.start(t, binPath, []string{"run", "-config", path}, opts), path
 }
 
 // inside runs fn on an OS thread that entered the host's namespace. A
