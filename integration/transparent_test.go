@@ -213,3 +213,27 @@ func TestTransparentUnprivileged(t *testing.T) {
 		t.Errorf("the missing mark was logged %d times, want once", n)
 	}
 }
+
+// TestTransparentSource: a server tunnel with transparent_source dials
+// its daemon from the client's address, so the daemon sees host a, not
+// the tunnel; the rules route the daemon's replies back to the tunnel.
+func TestTransparentSource(t *testing.T) {
+	needProgram(t, "nft")
+	lab := newNetLab(t, 2)
+	a, b := lab.hosts[0], lab.hosts[1]
+	_, passFile := passFile(t)
+	var bd daemon
+	b.serve(t, b.addr(daemonPort), bd.handle)
+	bp, bConfig := b.runPasstunnel(t, configBlocks(daemonTunnel(b, passFile, "  transparent_source = true\n")), procOpts{})
+	bp.listenAddr(t, "in")
+	b.run(t, binPath, "rules", "-config", bConfig, "-apply")
+
+	ap, aConfig := a.runPasstunnel(t, configBlocks(transparentTunnel("redirect", redirectListen, passFile, b.ip+"/32")), procOpts{})
+	ap.listenAddr(t, "out")
+	a.run(t, binPath, "rules", "-config", aConfig, "-apply")
+
+	echoThrough(t, a, b.addr(daemonPort), "who am i")
+	if bd.last() != a.ip {
+		t.Errorf("the daemon saw %s, want the client a (%s)", bd.last(), a.ip)
+	}
+}

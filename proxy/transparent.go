@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/passtunnel/passtunnel/proxy/internal/sock"
@@ -100,11 +99,7 @@ func (c *conn) originalDst() (netip.AddrPort, error) {
 	if c.opts.Transparent.Mode == "tproxy" {
 		return addrPortOf(c.peer.LocalAddr()), nil
 	}
-	sc, ok := c.peer.(syscall.Conn)
-	if !ok {
-		return netip.AddrPort{}, fmt.Errorf("a %T has no original destination", c.peer)
-	}
-	return sock.OriginalDst(sc)
+	return sock.OriginalDst(c.peer)
 }
 
 func allowed(ds []Destination, a netip.AddrPort) bool {
@@ -150,19 +145,13 @@ func (c *conn) dialer(timeout time.Duration) net.Dialer {
 	if mark == 0 && !source {
 		return d
 	}
-	control := sock.DialControl(mark, source)
-	d.Control = func(network, address string, raw syscall.RawConn) error {
-		err := control(network, address, raw)
-		if err != nil && mark != 0 && !source && sock.Denied(err) {
-			// No CAP_NET_ADMIN: the rules' own exemptions (local
-			// destinations, tunnel ports apart from redirected ones)
-			// keep passtunnel's connections out of the redirect.
-			if c.t.markDenied.CompareAndSwap(false, true) {
-				c.t.log.Info("dialing without a mark: setting SO_MARK needs CAP_NET_ADMIN", "mark", fmt.Sprintf("%#x", mark))
-			}
-			return nil
+	// Without CAP_NET_ADMIN the dial goes on unmarked: the rules' own
+	// exemptions (local destinations, tunnel ports apart from redirected
+	// ones) keep passtunnel's connections out of the redirect.
+	d.Control = sock.DialControl(mark, source, func() {
+		if c.t.markDenied.CompareAndSwap(false, true) {
+			c.t.log.Info("dialing without a mark: setting SO_MARK needs CAP_NET_ADMIN", "mark", fmt.Sprintf("%#x", mark))
 		}
-		return err
-	}
+	})
 	return d
 }

@@ -20,8 +20,12 @@ const soOriginalDst = 80
 // OriginalDst is the destination c was addressed to before a REDIRECT
 // rule sent it here. Without a NAT rule it is c's own local address; with
 // no conntrack entry it is an error.
-func OriginalDst(c syscall.Conn) (netip.AddrPort, error) {
-	raw, err := c.SyscallConn()
+func OriginalDst(c net.Conn) (netip.AddrPort, error) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("a %T has no original destination", c)
+	}
+	raw, err := sc.SyscallConn()
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
@@ -65,13 +69,18 @@ func ntohs(p uint16) uint16 {
 // DialControl is a net.Dialer's Control that sets SO_MARK to mark (0: no
 // mark) and, with transparent, IP_TRANSPARENT, which lets the socket bind
 // to an address that is not this host's (the client's, for
-// transparent_source). Both need CAP_NET_ADMIN: Denied tells that failure.
-func DialControl(mark uint32, transparent bool) func(network, address string, c syscall.RawConn) error {
+// transparent_source). Both need CAP_NET_ADMIN. A mark refused for lack
+// of it (EPERM) calls unmarked and the dial goes on without the mark;
+// IP_TRANSPARENT refused fails the dial, which cannot go on without it.
+func DialControl(mark uint32, transparent bool, unmarked func()) func(network, address string, c syscall.RawConn) error {
 	return func(network, _ string, c syscall.RawConn) error {
 		var err error
 		cerr := c.Control(func(fd uintptr) {
 			if mark != 0 {
-				if err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_MARK, int(mark)); err != nil {
+				if err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_MARK, int(mark)); errors.Is(err, unix.EPERM) {
+					unmarked()
+					err = nil
+				} else if err != nil {
 					err = fmt.Errorf("set SO_MARK %#x: %w", mark, err)
 					return
 				}
@@ -111,6 +120,3 @@ func ListenTransparent(addr string) (net.Listener, error) {
 	}}
 	return lc.Listen(context.Background(), "tcp", addr)
 }
-
-// Denied reports a system call refused for lack of privilege (EPERM).
-func Denied(err error) bool { return errors.Is(err, syscall.EPERM) }

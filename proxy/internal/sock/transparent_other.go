@@ -13,15 +13,12 @@ import (
 var errNotLinux = errors.New("transparent mode needs Linux")
 
 // OriginalDst needs Linux's conntrack.
-func OriginalDst(syscall.Conn) (netip.AddrPort, error) { return netip.AddrPort{}, errNotLinux }
+func OriginalDst(net.Conn) (netip.AddrPort, error) { return netip.AddrPort{}, errNotLinux }
 
 // DialControl refuses a mark or IP_TRANSPARENT, which only Linux has.
-func DialControl(mark uint32, transparent bool) func(network, address string, c syscall.RawConn) error {
+func DialControl(mark uint32, transparent bool, unmarked func()) func(network, address string, c syscall.RawConn) error {
 	return func(string, string, syscall.RawConn) error { return errNotLinux }
 }
 
 // ListenTransparent needs Linux's IP_TRANSPARENT.
 func ListenTransparent(string) (net.Listener, error) { return nil, errNotLinux }
-
-// Denied reports a system call refused for lack of privilege (EPERM).
-func Denied(err error) bool { return errors.Is(err, syscall.EPERM) }
