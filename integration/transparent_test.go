@@ -237,3 +237,28 @@ func TestTransparentSource(t *testing.T) {
 		t.Errorf("the daemon saw %s, want the client a (%s)", bd.last(), a.ip)
 	}
 }
+
+// TestTransparentTproxy: the same path as TestTransparentRedirect's first
+// step, with TPROXY: the rules mark the daemon's connection, route it to
+// lo, and hand it to the tunnel's IP_TRANSPARENT listener, whose local
+// address is the original destination.
+func TestTransparentTproxy(t *testing.T) {
+	needProgram(t, "nft")
+	lab := newNetLab(t, 2)
+	a, b := lab.hosts[0], lab.hosts[1]
+	_, passFile := passFile(t)
+	var bd daemon
+	b.serve(t, b.addr(daemonPort), bd.handle)
+	bp, _ := b.runPasstunnel(t, configBlocks(daemonTunnel(b, passFile, "")), procOpts{})
+	bp.listenAddr(t, "in")
+
+	ap, aConfig := a.runPasstunnel(t, configBlocks(transparentTunnel("tproxy", redirectListen, passFile, b.ip+"/32")), procOpts{})
+	ap.listenAddr(t, "out")
+	a.run(t, binPath, "rules", "-config", aConfig, "-apply")
+
+	echoThrough(t, a, b.addr(daemonPort), "via tproxy")
+	if bd.last() != b.ip {
+		t.Errorf("the daemon saw %s, want b's tunnel (%s)", bd.last(), b.ip)
+	}
+	refusedWith(t, a, ap, redirectListen, "not_redirected")
+}
