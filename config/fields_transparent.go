@@ -102,11 +102,6 @@ type Destination struct {
 	Port   uint16
 }
 
-// Allows reports whether d admits the address and port.
-func (d Destination) Allows(a netip.AddrPort) bool {
-	return d.Prefix.Contains(a.Addr().Unmap()) && (d.Port == 0 || d.Port == a.Port())
-}
-
 // ParseDestination parses "10.0.0.0/8", "10.0.0.5:2552", "10.0.0.0/8:2552",
 // "fd77::/64" or "[fd77::/64]:2552": an address is a prefix of one.
 func ParseDestination(s string) (Destination, error) {

@@ -186,20 +186,20 @@ func TestTransparentUnprivileged(t *testing.T) {
 	pass := newPassphrase(t)
 	env := []string{"PT_IT_PASS=" + pass}
 	bin, dir := binaryForNobody(t)
-	config := func(blocks ...string) string {
-		text := configBlocks(blocks...)
-		path := dir + "/" + fmt.Sprintf("c%d.hcl", time.Now().UnixNano())
-		writeFile(t, dir, path[len(dir)+1:], []byte(strings.ReplaceAll(text, `file("PASS")`, `env("PT_IT_PASS")`)))
+	// Files uid 65534 may read, the passphrase from the environment.
+	config := func(name string, blocks ...string) string {
+		text := strings.ReplaceAll(configBlocks(blocks...), `file("PASS")`, `env("PT_IT_PASS")`)
+		path := writeFile(t, dir, name, []byte(text))
 		mustChmod(t, path, 0o644)
 		return path
 	}
 	b.serve(t, b.addr(daemonPort), echo)
-	bConfig := config(daemonTunnel(b, "PASS", ""), transparentTunnel("redirect", redirectListen, "PASS", "10.77.0.0/24"))
+	bConfig := config("b.hcl", daemonTunnel(b, "PASS", ""), transparentTunnel("redirect", redirectListen, "PASS", "10.77.0.0/24"))
 	bp := b.start(t, bin, []string{"run", "-config", bConfig}, procOpts{env: env, user: nobody})
 	bp.listenAddr(t, "in")
 	b.runWith(t, procOpts{env: env}, bin, "rules", "-config", bConfig, "-apply")
 
-	aConfig := config(transparentTunnel("redirect", redirectListen, "PASS", "10.77.0.0/24"))
+	aConfig := config("a.hcl", transparentTunnel("redirect", redirectListen, "PASS", "10.77.0.0/24"))
 	ap := a.start(t, bin, []string{"run", "-config", aConfig}, procOpts{env: env, user: nobody})
 	ap.listenAddr(t, "out")
 
