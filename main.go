@@ -32,6 +32,8 @@ Usage:
                                        a node certificate for a program that speaks TLS itself
   passtunnel pki fingerprint FILE      SHA-256 fingerprint of a PEM certificate
   passtunnel pki passphrase            a new random passphrase (140 bits) and cluster name
+  passtunnel rules  [-config FILE] [-apply|-remove] [-backend nftables|iptables]
+                                       firewall rules and routes of the transparent tunnels
   passtunnel demo                      an encrypted loop on localhost, nothing to prepare
   passtunnel version
 
@@ -73,6 +75,8 @@ func runCLI(args []string, stdout, stderr io.Writer, loader config.Loader) int {
 		err = cmdSingle(cmd, rest, stderr, loader)
 	case "pki":
 		err = cmdPKI(rest, stdout, stderr, loader)
+	case "rules":
+		err = cmdRules(rest, stdout, stderr, loader)
 	case "demo":
 		err = cmdDemo(stdout, stderr)
 	case "version", "-version", "--version":

@@ -142,6 +142,8 @@ func (s *scope) decodeValue(name string, p any) {
 		s.secret(name, p)
 	case *[]Secret:
 		s.secretList(name, p)
+	case *PortMap:
+		s.portMap(name, p)
 	default:
 		panic(fmt.Sprintf("config: field %s%s: no decoding for %T", s.prefix, name, p))
 	}

@@ -25,7 +25,7 @@ var tunnelFields = block[Tunnel]{
 	doc:     row{name: "`tunnel \"NAME\"`", text: "one listener; names are `[A-Za-z0-9][A-Za-z0-9._-]*` and unique"},
 	flagDoc: row{name: "`--name NAME`", def: "the mode", text: "tunnel name in logs"},
 	in:      func(t *Tunnel) *Tunnel { return t },
-	fields: []field[Tunnel]{
+	fields: append([]field[Tunnel]{
 		{name: "mode", at: func(t *Tunnel) any { return &t.Mode },
 			doc: row{def: "required", text: "`server` or `client`"}},
 		{name: "listen", at: func(t *Tunnel) any { return &t.Listen },
@@ -85,5 +85,5 @@ var tunnelFields = block[Tunnel]{
 				"a proof of the same secret, bound to the TLS session, before any application byte " +
 				"(see [below](#pinning-allow-lists-self-signed-shared-secret)); meets the passphrase policy; `cluster` salts its stretch"},
 			flagDoc: row{text: "the shared secret, from an environment variable (removed from the environment once read)"}},
-	},
+	}, transparentFields...),
 }

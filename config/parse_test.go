@@ -40,6 +40,7 @@ func TestLoadFullConfig(t *testing.T) {
 		Limits: Limits{MaxConnections: 7, PerSourceHandshakes: 3, HandshakeTimeout: 3 * time.Second, ConnectTimeout: 4 * time.Second,
 			IdleTimeout: 5 * time.Minute, MaxLifetime: time.Hour},
 		ProxyProtocol: ProxyProtocol{Accept: "none", Trusted: []string{}, Send: "none"},
+		Transparent:   Transparent{Mode: TransparentNone, Mark: DefaultMark},
 	}
 	client := Tunnel{
 		Name:       "redis-client",
@@ -59,6 +60,7 @@ func TestLoadFullConfig(t *testing.T) {
 		},
 		Limits:        DefaultLimits(),
 		ProxyProtocol: ProxyProtocol{Accept: "none", Send: "none"},
+		Transparent:   Transparent{Mode: TransparentNone, Mark: DefaultMark},
 	}
 	if c.File != path || c.LogLevel != "debug" || c.LogFormat != "json" || c.Admin != nil {
 		t.Errorf("top level = %q %q %q %v", c.File, c.LogLevel, c.LogFormat, c.Admin)

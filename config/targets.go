@@ -98,8 +98,8 @@ func (v *validator) targets(i int) {
 	if len(list) > 0 {
 		t.Target = list[0]
 	}
-	if !v.ok(i, "target") {
-		return
+	if !v.given(i, "target") || !v.ok(i, "target") {
+		return // a missing target is reported by addresses, or is a transparent tunnel's
 	}
 	if len(list) == 0 {
 		v.fail(i, "target", "an empty list: want at least one host:port or unix:/path")

@@ -123,6 +123,7 @@ type Tunnel struct {
 	Allow         Allow
 	Limits        Limits
 	ProxyProtocol ProxyProtocol
+	Transparent   Transparent // transparent mode (fields_transparent.go)
 }
 
 // Where names the place a field was set ("file:line:col" or "flag --x"),

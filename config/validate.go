@@ -148,11 +148,13 @@ func (v *validator) tunnel(i int) {
 	v.allow(i)
 	v.proxyProtocol(i)
 	v.sni(i)
+	v.transparent(i)
 }
 
 func (v *validator) addresses(i int) {
+	t := &v.c.Tunnels[i]
 	for _, f := range []string{"listen", "target"} {
-		if !v.given(i, f) {
+		if !v.given(i, f) && (f != "target" || !t.IsTransparent()) {
 			v.fail(i, f, "missing; want host:port or unix:/path")
 		}
 	}

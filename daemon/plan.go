@@ -46,6 +46,7 @@ func Plan(t *config.Tunnel) string {
 		"limits", l.MaxConnections, perSource, l.HandshakeTimeout, l.ConnectTimeout,
 		orNone(l.IdleTimeout), orNone(l.MaxLifetime), l.DrainTimeout)
 	writeAdmissionPlan(&b, t)
+	writeTransparentPlan(&b, t)
 	return b.String()
 }
 

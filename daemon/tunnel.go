@@ -38,6 +38,7 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (builtTunne
 		ProxyProtocol: proxy.ProxyProtocol(t.ProxyProtocol),
 		ServerNames:   t.ServerNames,
 		SNIDefault:    t.SNIDefault,
+		Transparent:   transparentOptions(t),
 	}
 	if t.Passphrase.IsSet() {
 		opts.HandshakeHint = fmt.Sprintf("both ends must hold the same passphrase (or have it in previous_passphrases) "+

@@ -37,10 +37,17 @@ func startBackend(t testing.TB, network, address string, handler func(net.Conn))
 	if err != nil {
 		t.Fatalf("backend listen %s %s: %v", network, address, err)
 	}
-	b := &backend{ln: ln, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
+	b := serveBackend(t, ln, handler)
 	if network == "unix" {
 		b.addr = "unix:" + address
 	}
+	return b
+}
+
+// serveBackend serves handler on ln until the test ends.
+func serveBackend(t testing.TB, ln net.Listener, handler func(net.Conn)) *backend {
+	t.Helper()
+	b := &backend{ln: ln, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()

@@ -121,7 +121,7 @@ func (c *conn) runServer(peer string) outcome {
 		return outcome{logged: true}
 	}
 	subject := peerSubject(verified)
-	raw, err := c.dial(o.Limits.ConnectTimeout, tc, verified)
+	raw, err := c.dial(Address{}, o.Limits.ConnectTimeout, tc, verified)
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, subject)
 	}
@@ -131,7 +131,15 @@ func (c *conn) runServer(peer string) outcome {
 // runClient: cleartext in, TLS out.
 func (c *conn) runClient(peer string) outcome {
 	o := c.opts
-	raw, err := c.dial(o.Limits.ConnectTimeout, nil, nil)
+	var original Address // a transparent tunnel's: the connection's own destination
+	if o.Transparent.on() {
+		var res outcome
+		var ok bool
+		if original, res, ok = c.originalTarget(peer); !ok {
+			return res
+		}
+	}
+	raw, err := c.dial(original, o.Limits.ConnectTimeout, nil, nil)
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, "")
 	}

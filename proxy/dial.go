@@ -8,11 +8,13 @@ import (
 	"time"
 )
 
-// dial connects to a target (see dialTargets) under connect_timeout and
+// dial connects to a target under connect_timeout, with the tunnel's mark
+// and transparent_source's address (see dialer): original when set (a
+// transparent tunnel's), else the tunnel's targets (see dialTargets). It
 // writes the PROXY header there when the tunnel sends one; accepted is the
 // client's TLS connection in server mode and verified its verified
 // certificate (see sendHeader).
-func (c *conn) dial(timeout time.Duration, accepted *tls.Conn, verified *x509.Certificate) (net.Conn, error) {
+func (c *conn) dial(original Address, timeout time.Duration, accepted *tls.Conn, verified *x509.Certificate) (net.Conn, error) {
 	// A context for this dial alone, which abort cancels. One kept for the
 	// connection's life would keep what dialing hangs on it (a map of
 	// children, a channel): 0.6 KiB of every idle connection.
@@ -21,13 +23,19 @@ func (c *conn) dial(timeout time.Duration, accepted *tls.Conn, verified *x509.Ce
 	if !c.setInterrupt(cancel) {
 		return nil, errAborted
 	}
-	d := net.Dialer{Timeout: timeout}
-	raw, target, err := c.dialTargets(ctx, &d)
+	d := c.dialer(timeout)
+	var raw net.Conn
+	var err error
+	if original.Addr != "" {
+		c.dialled = original
+		raw, err = d.DialContext(ctx, string(original.Network), original.Addr)
+	} else {
+		raw, c.dialled, err = c.dialTargets(ctx, &d)
+	}
 	c.setInterrupt(nil)
 	if err != nil {
 		return nil, err
 	}
-	c.dialled = target
 	if !c.setTarget(raw) {
 		raw.Close()
 		return nil, errAborted
@@ -44,7 +52,11 @@ func (c *conn) targetFailed(peer, reason string, err error, subject string) outc
 	if r := c.abortReason(); r != "" {
 		return outcome{reason: r, subject: subject}
 	}
-	c.t.warn.Warn("target connection failed", "peer", peer, "target", c.opts.targetsString(),
+	target := c.opts.targetsString()
+	if c.dialled.Addr != "" {
+		target = c.dialled.String()
+	}
+	c.t.warn.Warn("target connection failed", "peer", peer, "target", target,
 		"reason", reason, "error", err)
 	return outcome{reason: reason, err: err, subject: subject}
 }

@@ -96,6 +96,9 @@ type Options struct {
 	// ProxyProtocol is read from trusted peers before anything else
 	// (Accept) and written to the target before any other byte (Send).
 	ProxyProtocol ProxyProtocol
+	// Transparent: original destinations instead of Target, the mark and
+	// transparent_source (transparent.go).
+	Transparent Transparent
 	// TLS is the terminating config in server mode and the dialing config
 	// (ServerName already set) in client mode.
 	TLS *tls.Config

@@ -122,14 +122,20 @@ func (tt *targetTable) use(o *Options) *targetList {
 
 // targetAddrs is Targets, or Target alone when Targets is empty.
 func (o *Options) targetAddrs() []Address {
-	if len(o.Targets) > 0 {
+	switch {
+	case len(o.Targets) > 0:
 		return o.Targets
+	case o.Transparent.on():
+		return nil // each connection's own destination
 	}
 	return []Address{o.Target}
 }
 
 // targetsString names o's targets for log lines: "a:80,b:80".
 func (o *Options) targetsString() string {
+	if o.Transparent.on() {
+		return "original destination"
+	}
 	addrs := o.targetAddrs()
 	names := make([]string, len(addrs))
 	for i, a := range addrs {

@@ -34,6 +34,8 @@ type Tunnel struct {
 	handshakes *handshakeTable
 	// targets keeps each target's backoff and counts across reloads.
 	targets *targetTable
+	// markDenied is set once the kernel refused Transparent.Mark.
+	markDenied atomic.Bool
 
 	stopOnce sync.Once
 	stopErr  error
@@ -49,7 +51,7 @@ func Listen(opts Options) (*Tunnel, error) {
 	if err := validate(&opts); err != nil {
 		return nil, fmt.Errorf("tunnel %q: %w", opts.Name, err)
 	}
-	ln, err := listen(opts.Listen, opts.ListenMode)
+	ln, err := listenFor(&opts)
 	if err != nil {
 		return nil, fmt.Errorf("tunnel %q: listen on %s: %w", opts.Name, opts.Listen, err)
 	}
