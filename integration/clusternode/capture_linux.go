@@ -14,9 +14,13 @@ import (
 // record reads every frame on iface until deadline, flushing after each
 // so that a kill loses at most the frame being written.
 func record(iface string, f *os.File, deadline time.Time) error {
-	ifi, err := net.InterfaceByName(iface)
-	if err != nil {
-		return err
+	index := 0 // "any": every interface of the namespace
+	if iface != "any" {
+		ifi, err := net.InterfaceByName(iface)
+		if err != nil {
+			return err
+		}
+		index = ifi.Index
 	}
 	const ethPAll = 0x0003
 	proto := int(htons(ethPAll))
@@ -25,7 +29,7 @@ func record(iface string, f *os.File, deadline time.Time) error {
 		return fmt.Errorf("packet socket: %w", err)
 	}
 	defer syscall.Close(fd)
-	if err := syscall.Bind(fd, &syscall.SockaddrLinklayer{Protocol: htons(ethPAll), Ifindex: ifi.Index}); err != nil {
+	if err := syscall.Bind(fd, &syscall.SockaddrLinklayer{Protocol: htons(ethPAll), Ifindex: index}); err != nil {
 		return fmt.Errorf("bind to %s: %w", iface, err)
 	}
 	tv := syscall.Timeval{Usec: 200000}

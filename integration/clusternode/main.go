@@ -2,14 +2,17 @@
 // transparent-mode tests: an unmodified program that knows its peers by
 // their real addresses and dials them there, unaware of any tunnel.
 //
-//	clusternode node -listen ADDR -peers A,B,... -marker WORD [-rounds N]
+//	clusternode node -listen ADDR -peers A,B,... -marker WORD [-rounds N] [-patience D]
 //	clusternode capture -iface NAME -out FILE -for DURATION
 //
 // node echoes every line it accepts, and, after its listener is up, sends
 // each peer rounds lines "WORD from ADDR to PEER #i" over a new connection
 // per round and checks the echo; it prints "ok PEER" per peer that echoed
 // every round, "fail PEER: ERR" otherwise, then keeps echoing until killed.
-// capture records every frame seen on iface (an AF_PACKET socket) into out,
+// capture records every frame seen on iface ("any": every interface of the
+// network namespace; a bridge's own device sees only what is addressed to
+// the bridge, its ports see what it forwards) into out, through an
+// AF_PACKET socket,
 // each frame as a 4-byte big-endian length and the bytes, until killed or
 // the duration ends.
 package main
@@ -53,6 +56,7 @@ func node(args []string) error {
 	peers := fs.String("peers", "", "comma-separated peer addresses to dial")
 	marker := fs.String("marker", "", "word every line carries")
 	rounds := fs.Int("rounds", 3, "connections per peer")
+	patience := fs.Duration("patience", 10*time.Second, "how long to retry a peer that fails (it may not listen yet)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,7 +70,7 @@ func node(args []string) error {
 		if p == "" {
 			continue
 		}
-		if err := talk(p, *listen, *marker, *rounds); err != nil {
+		if err := talk(p, *listen, *marker, *rounds, *patience); err != nil {
 			fmt.Printf("fail %s: %v\n", p, err)
 		} else {
 			fmt.Printf("ok %s\n", p)
@@ -91,16 +95,16 @@ func echo(ln net.Listener) {
 }
 
 // talk sends rounds lines to peer, one connection each, and checks each
-// echo. Peers start in any order, so a refused dial is retried for a while.
-func talk(peer, self, marker string, rounds int) error {
+// echo. Peers start in any order, so a failed round trip is retried for up
+// to patience.
+func talk(peer, self, marker string, rounds int, patience time.Duration) error {
+	giveUp := time.Now().Add(patience)
 	for i := 1; i <= rounds; i++ {
 		line := fmt.Sprintf("%s from %s to %s #%d\n", marker, self, peer, i)
-		var err error
-		for try := 0; try < 100; try++ {
-			if err = roundTrip(peer, line); err == nil {
-				break
-			}
+		err := roundTrip(peer, line)
+		for err != nil && time.Now().Before(giveUp) {
 			time.Sleep(100 * time.Millisecond)
+			err = roundTrip(peer, line)
 		}
 		if err != nil {
 			return err
