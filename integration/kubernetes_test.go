@@ -95,3 +95,35 @@ func runConfigText(t *testing.T, hcl string, env []string) *proc {
 	t.Helper()
 	return runText(t, setAttr(t, hcl, "log_format", "json"), env)
 }
+
+// TestKubernetesTransparentExample holds the transparent cluster manifest
+// to its promise: only the init container has a capability (NET_ADMIN) and
+// it applies the rules of the very config the sidecar runs; the sidecar
+// drops every capability; the config passes `check` and `rules` makes
+// rules of it. The mechanism itself is TestTransparentCluster's.
+func TestKubernetesTransparentExample(t *testing.T) {
+	t.Parallel()
+	manifest := string(mustRead(t, filepath.Join("..", "examples", "kubernetes", "transparent-cluster.yaml")))
+	if got := strings.Count(manifest, "add: [\"NET_ADMIN\"]"); got != 1 ||
+		!regexp.MustCompile(`(?s)initContainers:.*add: \["NET_ADMIN"\].*\n      containers:`).MatchString(manifest) {
+		t.Fatalf("NET_ADMIN is added %d time(s); want once, in the init container", got)
+	}
+	if !strings.Contains(manifest, `args: ["rules", "-config", "/etc/passtunnel/passtunnel.hcl", "-apply"]`) ||
+		!strings.Contains(manifest, `args: ["run", "-config", "/etc/passtunnel/passtunnel.hcl"]`) {
+		t.Fatal("the init container and the sidecar do not use the same config file")
+	}
+	if strings.Count(manifest, `capabilities: {drop: ["ALL"]}`) != 1 {
+		t.Fatal("the sidecar does not drop every capability")
+	}
+	dir := t.TempDir()
+	path := writeFile(t, dir, "passtunnel.hcl", []byte(embeddedHCL(t, manifest)))
+	env := []string{"PASSTUNNEL_PASSPHRASE=" + newPassphrase(t)}
+	check := startProc(t, binPath, []string{"check", "-config", path}, procOpts{env: env})
+	if code := check.mustExit(t, ioTimeout); code != 0 {
+		t.Fatalf("check: exit %d\n%s", code, check.stderr)
+	}
+	rules := startProc(t, binPath, []string{"rules", "-config", path, "-backend", "nftables"}, procOpts{env: env})
+	if code := rules.mustExit(t, ioTimeout); code != 0 || !strings.Contains(rules.stdout.String(), "15001") {
+		t.Fatalf("rules: exit %d, no redirect to the tunnel's port 15001:\n%s%s", code, rules.stdout, rules.stderr)
+	}
+}
