@@ -5,9 +5,8 @@ var topFields = block[Config]{
 	fields: []field[Config]{
 		{name: "log_level", at: func(c *Config) any { return &c.LogLevel }, def: defaultLogLevel,
 			flag: "--log-level L", usage: "log `LEVEL`: debug, info, warn or error",
-			doc: row{text: "`debug`, `info`, `warn`, `error`"},
-			flagDoc: row{name: "`--log-level L` / `--log-format F`", def: "`info` / `text`",
-				text: "`debug`/`info`/`warn`/`error`; `text`/`json`"}},
+			doc:     row{text: "`debug`, `info`, `warn`, `error`"},
+			flagDoc: row{name: "`--log-level L` / `--log-format F`", def: "`info` / `text`"}},
 		{name: "log_format", at: func(c *Config) any { return &c.LogFormat }, def: defaultLogFormat,
 			flag: "--log-format F", usage: "log `FORMAT`: text or json",
 			doc: row{text: "`text` or `json` (slog)"}, flagDoc: inRowAbove},
@@ -15,7 +14,7 @@ var topFields = block[Config]{
 			flag: "--admin ADDR", usage: "`ADDR` (host:port or unix:/path) to serve /metrics, /healthz and /readyz on; off by default",
 			doc: row{def: "off", text: "`host:port` or `unix:/path`: serve `/metrics`, `/healthz`, `/readyz` there " +
 				"(see [Metrics and health](#metrics-and-health)); a non-loopback address logs a WARN; a unix socket gets mode 0660"},
-			flagDoc: row{def: "off", text: "`host:port` or `unix:/path` for `/metrics`, `/healthz` and `/readyz` (the HCL `admin`)"}},
+			flagDoc: row{def: "off"}},
 	},
 }
 
@@ -30,32 +29,27 @@ var tunnelFields = block[Tunnel]{
 			doc: row{def: "required", text: "`server` or `client`"}},
 		{name: "listen", at: func(t *Tunnel) any { return &t.Listen },
 			flag: "--listen ADDR", usage: "`ADDR` to accept on: host:port, [ipv6]:port or unix:/path (required)",
-			doc: row{def: "required", text: "`host:port`, `[v6]:port`, `unix:/path`; " +
-				"two tunnels may not share a listen address (`0.0.0.0:P` overlaps every IPv4 `:P`, `[::]:P` overlaps all) unless routed by SNI. " +
-				"A client tunnel's `listen` must be loopback (`127.0.0.0/8`, `[::1]`, `localhost`) or a unix socket unless `unsafe_listen = true`"},
-			flagDoc: row{def: "required", text: "`host:port`, `[ipv6]:port` or `unix:/path` to accept on; " +
-				"`client`: loopback or a unix socket unless `--unsafe-listen`"}},
+			doc: row{def: "required", text: "`host:port`, `[v6]:port`, `unix:/path`; not shared by two tunnels " +
+				"(`0.0.0.0:P` overlaps every IPv4 `:P`) unless routed by SNI. A client tunnel's: loopback or unix unless `unsafe_listen`"},
+			flagDoc: row{def: "required"}},
 		{name: "target", at: func(t *Tunnel) any { return &t.Targets }, comma: true,
 			flag: "--target ADDR", usage: "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required); " +
 				"repeat it or separate with commas for several (see --balance)",
 			doc: row{def: "required", text: "an address or a list (`[\"a:80\", \"b:80\"]`), each once; names resolve at each dial " +
 				"([several targets](docs/behaviour.md#several-targets))"},
-			flagDoc: row{def: "required", text: "where to connect for each accepted connection; repeatable or comma-separated"}},
+			flagDoc: row{def: "required"}},
 		{name: "balance", at: func(t *Tunnel) any { return &t.Balance }, def: BalanceFailover,
 			flag: "--balance S", usage: "how to pick among several targets: `STRATEGY` failover, round_robin or random",
-			check:   checkBalance,
-			doc:     row{text: "`\"failover\"`, `\"round_robin\"` or `\"random\"`: how several targets share the connections"},
-			flagDoc: row{text: "`failover`, `round_robin` or `random`"}},
+			check: checkBalance,
+			doc:   row{text: "`\"failover\"`, `\"round_robin\"` or `\"random\"`: how several targets share the connections"}},
 		{name: "listen_mode", at: func(t *Tunnel) any { return &t.ListenMode }, def: DefaultListenMode,
 			flag: "--listen-mode MODE", usage: "permission `MODE` (octal) of a unix:/path listen socket; connecting takes write permission",
 			doc: row{text: "permission of a `unix:/path` listen socket, octal (`\"0600\"`), exactly, whatever the umask; " +
-				"connecting takes write permission, so the owner's is required; refused with a `host:port` listen"},
-			flagDoc: row{text: "permission of a `unix:/path` listen socket, in octal, exactly (whatever the umask); refused with `host:port`"}},
+				"connecting takes write permission, so the owner's is required; refused with a `host:port` listen"}},
 		{name: "unsafe_listen", at: func(t *Tunnel) any { return &t.UnsafeListen },
 			flag: "--unsafe-listen", usage: "client: listen beyond loopback, lending this node's identity to anyone who connects",
 			doc: row{text: "client: allow a `listen` beyond loopback, where anyone who connects acts as this node toward the target; " +
-				"logs a WARN at start. Refused in server mode"},
-			flagDoc: row{text: "`client`: allow a `--listen` beyond loopback, with a WARN at start (see [Behaviour](#behaviour))"}},
+				"logs a WARN at start. Refused in server mode"}},
 		{name: "server_names", at: func(t *Tunnel) any { return &t.ServerNames },
 			doc: row{def: "none", text: "server: SNI names (`a.example`, `*.b.example`) that pick this tunnel on a shared `listen`"}},
 		{name: "sni_default", at: func(t *Tunnel) any { return &t.SNIDefault },
@@ -63,27 +57,20 @@ var tunnelFields = block[Tunnel]{
 		{name: "passphrase", at: func(t *Tunnel) any { return &t.Passphrase },
 			flag: "--passphrase-file FILE / --passphrase-env VAR",
 			doc: row{text: "the cluster passphrase: `file(\"...\")`, `env(\"...\")` or a literal; identity and trust together " +
-				"(no `tls.cert`/`ca`/`pin`/`system_roots`/`insecure_skip_verify` beside it)"},
-			flagDoc: row{text: "the cluster passphrase, by reference only; the file must pass the [trust-file rule](#files-and-permissions), " +
-				"the variable is removed from the environment once read"}},
+				"(no `tls.cert`/`ca`/`pin`/`system_roots`/`insecure_skip_verify` beside it)"}},
 		{name: "previous_passphrases", at: func(t *Tunnel) any { return &t.PreviousPassphrases },
-			flag:    "--previous-passphrase-file FILE / --previous-passphrase-env VAR",
-			doc:     row{text: "passphrases whose CAs are still trusted (rotation)"},
-			flagDoc: row{text: "repeatable: still-trusted passphrases during a rotation"}},
+			flag: "--previous-passphrase-file FILE / --previous-passphrase-env VAR",
+			doc:  row{text: "passphrases whose CAs are still trusted (rotation)"}},
 		{name: "cluster", at: func(t *Tunnel) any { return &t.Cluster }, def: defaultCluster,
 			flag: "--cluster NAME", usage: "cluster `NAME`, the salt of the passphrase derivation",
 			doc: row{text: "salt of the derivation, a DNS label; another cluster is another CA. Set one unique to the deployment " +
-				"(`passtunnel pki passphrase` prints one): the default is shared by every deployment that keeps it, and logs a warning"},
-			flagDoc: row{text: "salt of the derivation; set one unique to the deployment (the default logs a warning)"}},
+				"(`pki passphrase` prints one); the default logs a warning"}},
 		{name: "allow_weak_passphrase", at: func(t *Tunnel) any { return &t.AllowWeakPassphrase },
 			flag: "--allow-weak-passphrase", usage: "accept a passphrase below the policy, with a warning",
-			doc:     row{text: "accept a passphrase or shared secret below the policy, with a warning"},
-			flagDoc: row{text: "accept a passphrase below the policy, with a warning"}},
+			doc: row{text: "accept a passphrase or shared secret below the policy, with a warning"}},
 		{name: "shared_secret", at: func(t *Tunnel) any { return &t.SharedSecret },
 			flag: "--shared-secret-env VAR",
-			doc: row{text: "`env(\"...\")`, `file(\"...\")` or a literal; both ends passtunnel, peers authenticated by certificate: " +
-				"a proof of the same secret, bound to the TLS session, before any application byte " +
-				"(see [below](#pinning-allow-lists-self-signed-shared-secret)); meets the passphrase policy; `cluster` salts its stretch"},
-			flagDoc: row{text: "the shared secret, from an environment variable (removed from the environment once read)"}},
+			doc: row{text: "`env(\"...\")`, `file(\"...\")` or a literal: both ends passtunnel prove the same secret, bound to the TLS " +
+				"session, before any byte ([more](#pinning-allow-lists-self-signed-shared-secret))"}},
 	}, transparentFields...),
 }

@@ -31,8 +31,10 @@ type field[B any] struct {
 	// check returns what is wrong with the value p points at, or "". It
 	// runs on every tunnel's value, given or defaulted.
 	check func(p any) string
-	// doc and flagDoc are the setting's rows in the README's HCL and
-	// command-line reference tables.
+	// doc is the setting's row in the README's HCL reference; flagDoc
+	// gives its flag's row a name or a default of its own when the flag's
+	// spelling will not do (its meaning is the HCL row's: see
+	// flagReference).
 	doc, flagDoc row
 }
 
