@@ -262,3 +262,37 @@ func TestTransparentTproxy(t *testing.T) {
 	}
 	refusedWith(t, a, ap, redirectListen, "not_redirected")
 }
+
+// TestTransparentIPv6: the same path over IPv6 (fd77::/64), with REDIRECT
+// (IP6T_SO_ORIGINAL_DST) and with TPROXY: the daemon's connection to b's
+// real IPv6 address crosses TLS, and b's tunnel sees a's IPv6 address.
+func TestTransparentIPv6(t *testing.T) {
+	needProgram(t, "nft")
+	for _, mode := range []string{"redirect", "tproxy"} {
+		t.Run(mode, func(t *testing.T) {
+			lab := newNetLab(t, 2)
+			a, b := lab.hosts[0], lab.hosts[1]
+			_, passFile := passFile(t)
+			daemonAddr := net.JoinHostPort(b.ip6, fmt.Sprint(daemonPort))
+			b.serve(t, daemonAddr, echo)
+			bp, _ := b.runPasstunnel(t, configBlocks(fmt.Sprintf(`tunnel "in" {
+  mode       = "server"
+  listen     = "[::]:%d"
+  target     = %q
+  passphrase = file(%q)
+}
+`, tunnelPort, daemonAddr, passFile)), procOpts{})
+			bp.listenAddr(t, "in")
+			ap, aConfig := a.runPasstunnel(t, configBlocks(transparentTunnel(mode, "[::1]:15001", passFile, b.ip6+"/128")), procOpts{})
+			ap.listenAddr(t, "out")
+			a.run(t, binPath, "rules", "-config", aConfig, "-apply")
+
+			echoThrough(t, a, daemonAddr, "over IPv6 by "+mode)
+			e := bp.mustLog(t, ioTimeout, "b's connection closed", logMatch("connection closed", "tunnel", "in"))
+			if !strings.HasPrefix(e.str("peer"), "["+a.ip6+"]:") || e.str("peer_subject") == "" {
+				t.Errorf("b's tunnel: peer %q, peer_subject %q; want a's IPv6 address and a verified subject",
+					e.str("peer"), e.str("peer_subject"))
+			}
+		})
+	}
+}
