@@ -214,23 +214,41 @@ func TestTransparentUnprivileged(t *testing.T) {
 	}
 }
 
+// transparentPair is two hosts of one cluster: b's daemon behind a server
+// tunnel (with serverExtra, and b's rules applied when serverRules), and a
+// with a transparent client tunnel of mode toward b, its rules applied.
+type transparentPair struct {
+	a, b   *netHost
+	daemon *daemon
+	ap     *proc
+}
+
+func newTransparentPair(t *testing.T, mode, serverExtra string, serverRules bool) transparentPair {
+	t.Helper()
+	needProgram(t, "nft")
+	lab := newNetLab(t, 2)
+	p := transparentPair{a: lab.hosts[0], b: lab.hosts[1], daemon: &daemon{}}
+	a, b := p.a, p.b
+	_, passFile := passFile(t)
+	b.serve(t, b.addr(daemonPort), p.daemon.handle)
+	bp, bConfig := b.runPasstunnel(t, configBlocks(daemonTunnel(b, passFile, serverExtra)), procOpts{})
+	bp.listenAddr(t, "in")
+	if serverRules {
+		b.run(t, binPath, "rules", "-config", bConfig, "-apply")
+	}
+	ap, aConfig := a.runPasstunnel(t, configBlocks(transparentTunnel(mode, redirectListen, passFile, b.ip+"/32")), procOpts{})
+	ap.listenAddr(t, "out")
+	a.run(t, binPath, "rules", "-config", aConfig, "-apply")
+	p.ap = ap
+	return p
+}
+
 // TestTransparentSource: a server tunnel with transparent_source dials
 // its daemon from the client's address, so the daemon sees host a, not
 // the tunnel; the rules route the daemon's replies back to the tunnel.
 func TestTransparentSource(t *testing.T) {
-	needProgram(t, "nft")
-	lab := newNetLab(t, 2)
-	a, b := lab.hosts[0], lab.hosts[1]
-	_, passFile := passFile(t)
-	var bd daemon
-	b.serve(t, b.addr(daemonPort), bd.handle)
-	bp, bConfig := b.runPasstunnel(t, configBlocks(daemonTunnel(b, passFile, "  transparent_source = true\n")), procOpts{})
-	bp.listenAddr(t, "in")
-	b.run(t, binPath, "rules", "-config", bConfig, "-apply")
-
-	ap, aConfig := a.runPasstunnel(t, configBlocks(transparentTunnel("redirect", redirectListen, passFile, b.ip+"/32")), procOpts{})
-	ap.listenAddr(t, "out")
-	a.run(t, binPath, "rules", "-config", aConfig, "-apply")
+	p := newTransparentPair(t, "redirect", "  transparent_source = true\n", true)
+	a, b, bd := p.a, p.b, p.daemon
 
 	echoThrough(t, a, b.addr(daemonPort), "who am i")
 	if bd.last() != a.ip {
@@ -243,18 +261,8 @@ func TestTransparentSource(t *testing.T) {
 // lo, and hand it to the tunnel's IP_TRANSPARENT listener, whose local
 // address is the original destination.
 func TestTransparentTproxy(t *testing.T) {
-	needProgram(t, "nft")
-	lab := newNetLab(t, 2)
-	a, b := lab.hosts[0], lab.hosts[1]
-	_, passFile := passFile(t)
-	var bd daemon
-	b.serve(t, b.addr(daemonPort), bd.handle)
-	bp, _ := b.runPasstunnel(t, configBlocks(daemonTunnel(b, passFile, "")), procOpts{})
-	bp.listenAddr(t, "in")
-
-	ap, aConfig := a.runPasstunnel(t, configBlocks(transparentTunnel("tproxy", redirectListen, passFile, b.ip+"/32")), procOpts{})
-	ap.listenAddr(t, "out")
-	a.run(t, binPath, "rules", "-config", aConfig, "-apply")
+	p := newTransparentPair(t, "tproxy", "", false)
+	a, b, bd, ap := p.a, p.b, p.daemon, p.ap
 
 	echoThrough(t, a, b.addr(daemonPort), "via tproxy")
 	if bd.last() != b.ip {
