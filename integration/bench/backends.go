@@ -30,11 +30,15 @@ func startSink() (*sink, error) {
 	return s, nil
 }
 
-// startEcho is a backend that writes back what it reads. It copies by
-// hand: io.Copy would splice through a pipe, three descriptors per
-// connection instead of one.
-func startEcho() (net.Listener, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// startEcho is a backend on a free loopback port that writes back what it
+// reads.
+func startEcho() (net.Listener, error) { return startEchoAt("127.0.0.1:0") }
+
+// startEchoAt is the echo backend on addr. It copies by hand: io.Copy
+// would splice through a pipe, three descriptors per connection instead
+// of one.
+func startEchoAt(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -30,14 +30,19 @@ var (
 // startChild runs bin with args, output appended to logPath. Pdeathsig
 // kills it should the harness die without running killAll.
 func startChild(name, bin string, args []string, logPath string, env []string) (*child, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	return startCmd(name, cmd, logPath)
+}
+
+// startCmd runs cmd as a child, its output appended to logPath.
+func startCmd(name string, cmd *exec.Cmd, logPath string) (*child, error) {
 	out, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	defer out.Close()
-	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), env...)
 	return launch(name, cmd, logPath)
 }
 
@@ -161,4 +166,19 @@ func waitReady(c *child, addrs []string, bound time.Duration) error {
 		return errPortTaken
 	}
 	return nil
+}
+
+// waitLog waits, bounded, until the child's log holds substr.
+func waitLog(c *child, substr string, bound time.Duration) error {
+	for deadline := time.Now().Add(bound); ; time.Sleep(20 * time.Millisecond) {
+		if b, _ := os.ReadFile(c.log); strings.Contains(string(b), substr) {
+			return nil
+		}
+		if c.exited() {
+			return fmt.Errorf("%s exited: %s", c.name, c.logTail())
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no %q in the log of %s after %v", substr, c.name, bound)
+		}
+	}
 }

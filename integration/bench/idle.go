@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,10 +17,15 @@ import (
 // harness's own file limit.
 const echoServerFlag = "-echo-server"
 
-// runEchoServer is the helper's main: it prints its address, serves until
-// its stdin closes (the harness is gone), then exits.
-func runEchoServer() {
-	ln, err := startEcho()
+// runEchoServer is the helper's main: it listens on args[0] (a free
+// loopback port if none), prints its address, serves until its stdin
+// closes (the harness is gone), then exits.
+func runEchoServer(args []string) {
+	addr := "127.0.0.1:0"
+	if len(args) == 1 {
+		addr = args[0]
+	}
+	ln, err := startEchoAt(addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "echo server:", err)
 		os.Exit(1)
@@ -31,14 +35,19 @@ func runEchoServer() {
 	os.Exit(0)
 }
 
-// startEchoHelper starts the echo helper process and returns it with its
-// address.
-func (h *harness) startEchoHelper() (*child, string, error) {
+// startEchoHelper starts the echo helper process inside network namespace
+// ns ("" for the harness's own) on addr ("" for a free loopback port), and
+// returns it with its address.
+func (h *harness) startEchoHelper(ns, addr string) (*child, string, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, "", err
 	}
-	cmd := exec.Command(exe, echoServerFlag)
+	args := []string{echoServerFlag}
+	if addr != "" {
+		args = append(args, addr)
+	}
+	cmd := nsCommand(ns, exe, args...)
 	// The helper exits when its stdin closes. cmd keeps the write end open
 	// until the helper is gone, so a harness killed outright leaves no helper.
 	if _, err := cmd.StdinPipe(); err != nil {
@@ -53,14 +62,14 @@ func (h *harness) startEchoHelper() (*child, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	addr := make(chan string, 1)
+	printed := make(chan string, 1)
 	go func() {
 		l, _ := bufio.NewReader(stdout).ReadString('\n')
-		addr <- strings.TrimSpace(l)
+		printed <- strings.TrimSpace(l)
 		io.Copy(io.Discard, stdout)
 	}()
 	select {
-	case a := <-addr:
+	case a := <-printed:
 		if a == "" {
 			c.stop()
 			return nil, "", fmt.Errorf("echo helper printed no address")
@@ -76,7 +85,7 @@ func (h *harness) startEchoHelper() (*child, string, error) {
 // through a server proxy to the echo helper, one echo on each, and returns
 // (RSS_N - RSS_0) / N in KiB for each count.
 func (h *harness) idleMemory(kind string, counts []int) ([]float64, error) {
-	helper, echoAddr, err := h.startEchoHelper()
+	helper, echoAddr, err := h.startEchoHelper("", "")
 	if err != nil {
 		return nil, err
 	}

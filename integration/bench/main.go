@@ -2,7 +2,11 @@
 // same TLS termination (ECDSA P-256, mTLS required, TLS 1.3) in front of
 // in-harness backends, and prints one Markdown table of medians.
 //
-//	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy] [-measure throughput,handshakes,rtt,idle,pair] [-baseline BIN] [-keep]
+// -measure transparent (root, ip and nft; not in the default set) measures
+// a transparent client tunnel against an explicit one between two network
+// namespaces, in a table of its own.
+//
+//	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy] [-measure throughput,handshakes,rtt,idle,pair,transparent] [-baseline BIN] [-keep]
 package main
 
 import (
@@ -18,15 +22,15 @@ import (
 )
 
 func main() {
-	if len(os.Args) == 2 && os.Args[1] == echoServerFlag {
-		runEchoServer()
+	if runHelper() {
 		return
 	}
 	quick := flag.Bool("quick", false, "smaller transfers and counts (idle counts stay 2,000 and 8,000)")
 	runs := flag.Int("runs", 3, "runs per proxy; the table shows medians")
 	only := flag.String("only", "passtunnel,stunnel,haproxy", "comma-separated proxies to measure")
 	keep := flag.Bool("keep", false, "keep the work directory (configs and proxy logs)")
-	measure := flag.String("measure", strings.Join(measurements, ","), "comma-separated measurements to take")
+	measure := flag.String("measure", strings.Join(measurements, ","), "comma-separated measurements to take; "+
+		"\""+measureTransparent+"\" (needs root, ip and nft) is one more, not taken by default")
 	baseline := flag.String("baseline", "", "another passtunnel `BIN`ary to measure as \"baseline\" beside this module's, "+
 		"run for run (for before/after comparisons of a change)")
 	flag.Parse()
@@ -51,6 +55,7 @@ func main() {
 	}
 	cleanup := func() {
 		killAll()
+		h.netns.shutdown() // after the processes inside them
 		if *keep {
 			fmt.Fprintln(os.Stderr, "bench: work directory kept:", h.dir)
 		} else {
@@ -77,6 +82,23 @@ func main() {
 	os.Exit(code)
 }
 
+// runHelper runs the harness re-executed as one of its helpers (an echo
+// backend, a probe) and says whether it was one.
+func runHelper() bool {
+	if len(os.Args) < 2 {
+		return false
+	}
+	switch os.Args[1] {
+	case echoServerFlag:
+		runEchoServer(os.Args[2:])
+	case probeFlag:
+		runProbe(os.Args[2:])
+	default:
+		return false
+	}
+	return true
+}
+
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "bench:", err)
 	os.Exit(1)
@@ -87,6 +109,19 @@ func (h *harness) main(kinds []string, runs int) error {
 	if h.nofile, err = raiseNofile(); err != nil {
 		return fmt.Errorf("raise RLIMIT_NOFILE: %w", err)
 	}
+	if h.measuresProxies() {
+		if err := h.compareProxies(kinds, runs); err != nil {
+			return err
+		}
+	}
+	if h.measure[measureTransparent] {
+		return h.compareTransparent(runs)
+	}
+	return nil
+}
+
+// compareProxies measures every kind, run after run, and prints the table.
+func (h *harness) compareProxies(kinds []string, runs int) error {
 	for i := range kinds {
 		kinds[i] = strings.TrimSpace(kinds[i])
 	}

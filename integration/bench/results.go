@@ -112,18 +112,7 @@ func (r *results) print(w io.Writer, runs int, s sizes, versions []string) {
 	if len(versions) > 0 {
 		fmt.Fprintf(w, "%s\n\n", strings.Join(versions, "; "))
 	}
-	heads := []string{"proxy"}
-	for _, c := range columns {
-		heads = append(heads, c.head)
-	}
-	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(heads, " | "), strings.Repeat("---|", len(heads)))
-	for _, k := range r.kinds {
-		row := []string{k}
-		for _, c := range columns {
-			row = append(row, r.cell(k, c.key))
-		}
-		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
-	}
+	r.table(w, "proxy", columns)
 	fmt.Fprintf(w, "\nMedian of %d run(s). Throughput: 1 x %d MiB and %d x %d MiB into a discard sink; "+
 		"handshakes: %d full mTLS handshakes (no resumption, X25519, each with a 1-byte echo), %d dialers; "+
 		"RTT: %d x 64-byte echoes after %d warm-up, one connection per proxy, all proxies running and taking turns echo by echo; idle: (RSS_N - RSS_0) / N; "+
@@ -143,6 +132,23 @@ func (r *results) print(w io.Writer, runs int, s sizes, versions []string) {
 		for _, n := range r.notes[k] {
 			fmt.Fprintf(w, "- %s: %s\n", k, n)
 		}
+	}
+}
+
+// table writes a Markdown table of medians: a row per kind, first heading
+// the kinds' column.
+func (r *results) table(w io.Writer, first string, cols []column) {
+	heads := []string{first}
+	for _, c := range cols {
+		heads = append(heads, c.head)
+	}
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(heads, " | "), strings.Repeat("---|", len(heads)))
+	for _, k := range r.kinds {
+		row := []string{k}
+		for _, c := range cols {
+			row = append(row, r.cell(k, c.key))
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
 	}
 }
 

@@ -26,11 +26,12 @@ type sizes struct {
 	idle           []int // cumulative connection counts
 	pairN, pairCon int
 	settle         time.Duration // before reading RSS
+	echo           int64         // bytes echoed through a client tunnel (-measure transparent)
 }
 
 var (
-	fullSizes  = sizes{256 << 20, 8, 64 << 20, 2000, 4, 500, 5000, []int{2000, 8000}, 2000, 4, 3 * time.Second}
-	quickSizes = sizes{64 << 20, 8, 16 << 20, 500, 4, 200, 2000, []int{2000, 8000}, 500, 4, 1 * time.Second}
+	fullSizes  = sizes{256 << 20, 8, 64 << 20, 2000, 4, 500, 5000, []int{2000, 8000}, 2000, 4, 3 * time.Second, 1 << 30}
+	quickSizes = sizes{64 << 20, 8, 16 << 20, 500, 4, 200, 2000, []int{2000, 8000}, 500, 4, 1 * time.Second, 256 << 20}
 )
 
 type certFiles struct {
@@ -52,6 +53,7 @@ type harness struct {
 	measure map[string]bool // -measure
 	// baseline is the -baseline passtunnel binary, "" for none.
 	baseline string
+	netns    namespaces // made for -measure transparent
 }
 
 func (h *harness) logf(format string, args ...any) {

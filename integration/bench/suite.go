@@ -6,20 +6,32 @@ import (
 	"strings"
 )
 
-// measurements are what -measure picks from, in the order a run takes them.
+// measurements are -measure's default, the proxies' figures, in the order
+// a run takes them.
 var measurements = []string{"throughput", "handshakes", "rtt", "idle", "pair"}
+
+// measureTransparent is a measurement -measure takes that its default
+// leaves out: it needs root, ip and nft (see transparent.go).
+const measureTransparent = "transparent"
 
 // pick sets h.measure from -measure's comma-separated list.
 func (h *harness) pick(list string) error {
 	h.measure = map[string]bool{}
+	known := append(slices.Clone(measurements), measureTransparent)
 	for _, m := range strings.Split(list, ",") {
 		m = strings.TrimSpace(m)
-		if !slices.Contains(measurements, m) {
-			return fmt.Errorf("-measure: unknown %q (have %s)", m, strings.Join(measurements, ", "))
+		if !slices.Contains(known, m) {
+			return fmt.Errorf("-measure: unknown %q (have %s)", m, strings.Join(known, ", "))
 		}
 		h.measure[m] = true
 	}
 	return nil
+}
+
+// measuresProxies says whether a measurement of the proxies side by side
+// was picked.
+func (h *harness) measuresProxies() bool {
+	return slices.ContainsFunc(measurements, func(m string) bool { return h.measure[m] })
 }
 
 // suite is one run of the measurements picked for kind, but the round
