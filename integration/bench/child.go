@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -180,5 +182,56 @@ func waitLog(c *child, substr string, bound time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("no %q in the log of %s after %v", substr, c.name, bound)
 		}
+	}
+}
+
+// startHelper re-executes the harness with args inside namespace ns as a
+// helper that prints the address it listens on, then serves until its
+// stdin closes; it returns the helper and that address. The helper's
+// stderr goes to logPath, or to the harness's if "".
+func (h *harness) startHelper(ns, name, logPath string, args ...string) (*child, string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd := nsCommand(ns, exe, args...)
+	// The helper exits when its stdin closes. cmd keeps the write end open
+	// until the helper is gone, so a harness killed outright leaves no helper.
+	if _, err := cmd.StdinPipe(); err != nil {
+		return nil, "", err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd.Stderr = os.Stderr
+	if logPath != "" {
+		f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, "", err
+		}
+		defer f.Close()
+		cmd.Stderr = f
+	}
+	c, err := launch(name, cmd, logPath)
+	if err != nil {
+		return nil, "", err
+	}
+	printed := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(stdout).ReadString('\n')
+		printed <- strings.TrimSpace(l)
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case a := <-printed:
+		if a == "" {
+			c.stop()
+			return nil, "", fmt.Errorf("%s printed no address: %s", name, c.logTail())
+		}
+		return c, a, nil
+	case <-time.After(10 * time.Second):
+		c.stop()
+		return nil, "", fmt.Errorf("%s did not start", name)
 	}
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,46 +37,11 @@ func runEchoServer(args []string) {
 // ns ("" for the harness's own) on addr ("" for a free loopback port), and
 // returns it with its address.
 func (h *harness) startEchoHelper(ns, addr string) (*child, string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, "", err
-	}
 	args := []string{echoServerFlag}
 	if addr != "" {
 		args = append(args, addr)
 	}
-	cmd := nsCommand(ns, exe, args...)
-	// The helper exits when its stdin closes. cmd keeps the write end open
-	// until the helper is gone, so a harness killed outright leaves no helper.
-	if _, err := cmd.StdinPipe(); err != nil {
-		return nil, "", err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, "", err
-	}
-	cmd.Stderr = os.Stderr
-	c, err := launch("echo helper", cmd, "")
-	if err != nil {
-		return nil, "", err
-	}
-	printed := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(stdout).ReadString('\n')
-		printed <- strings.TrimSpace(l)
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case a := <-printed:
-		if a == "" {
-			c.stop()
-			return nil, "", fmt.Errorf("echo helper printed no address")
-		}
-		return c, a, nil
-	case <-time.After(10 * time.Second):
-		c.stop()
-		return nil, "", fmt.Errorf("echo helper did not start")
-	}
+	return h.startHelper(ns, "echo helper", "", args...)
 }
 
 // idleMemory opens counts[i] (cumulative, ascending) mTLS connections

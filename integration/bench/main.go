@@ -4,7 +4,8 @@
 //
 // -measure transparent (root, ip and nft; not in the default set) measures
 // a transparent client tunnel against an explicit one between two network
-// namespaces, in a table of its own.
+// namespaces, beside a plain Go forwarder in both modes as the control, in
+// a table of its own.
 //
 //	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy] [-measure throughput,handshakes,rtt,idle,pair,transparent] [-baseline BIN] [-keep]
 package main
@@ -83,7 +84,7 @@ func main() {
 }
 
 // runHelper runs the harness re-executed as one of its helpers (an echo
-// backend, a probe) and says whether it was one.
+// backend, a probe, a forwarder) and says whether it was one.
 func runHelper() bool {
 	if len(os.Args) < 2 {
 		return false
@@ -93,6 +94,8 @@ func runHelper() bool {
 		runEchoServer(os.Args[2:])
 	case probeFlag:
 		runProbe(os.Args[2:])
+	case forwardFlag:
+		runForward(os.Args[2:])
 	default:
 		return false
 	}

@@ -4,29 +4,52 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
 
 // -measure transparent: does a transparent client tunnel cost more than an
-// explicit one? Host b (a namespace) runs a daemon (the echo helper) at
-// 10.78.0.2:2552 behind a passphrase server tunnel on :12552. Host a runs
-// two client tunnels of the same cluster, one process each so each one's
-// CPU is its own: "explicit", with a listen address and a target, and
-// "transparent", fed by the rules `passtunnel rules -apply` puts in a. The
-// load is the harness re-executed in a as a probe (see probe.go).
+// explicit one, and is the difference passtunnel's? Host b (a namespace)
+// runs a daemon (the echo helper) at 10.78.0.2:2552 behind a passphrase
+// server tunnel on :12552, and the same echo at 10.78.0.2:2553 in
+// cleartext. Host a runs a forwarding process per row, so each one's CPU
+// is its own: two passtunnel client tunnels of the same cluster,
+// "explicit", with a listen address and a target, and "transparent", fed by
+// the rules `passtunnel rules -apply` puts in a; and the controls, plain Go
+// forwarders to 2553 (see forward.go), each explicit and fed by one more
+// redirect rule. The load is the harness re-executed in a as a probe (see
+// probe.go).
 
-// The modes compared: the rows of the table.
+// The modes compared, each by every forwarder.
 const (
 	modeExplicit    = "explicit"
 	modeTransparent = "transparent"
 )
+
+// tpForwarders are the forwarders measured, each in both modes.
+func tpForwarders() []string {
+	fwds := []string{kindPasstunnel}
+	for _, c := range controls {
+		fwds = append(fwds, c.name)
+	}
+	return fwds
+}
+
+// tpRow names one row of the table: a forwarder in a mode.
+func tpRow(fwd, mode string) string { return fwd + " " + mode }
+
+// tpRows are the rows of the table, in the order of the odd runs.
+func tpRows() []string {
+	var rows []string
+	for _, f := range tpForwarders() {
+		rows = append(rows, tpRow(f, modeExplicit), tpRow(f, modeTransparent))
+	}
+	return rows
+}
 
 const (
 	tpDaemon       = hostBIP + ":2552"  // the daemon, whose port the rules redirect
@@ -38,19 +61,12 @@ const (
 	tpCluster      = "bench-transparent"
 )
 
-var transparentColumns = []column{
-	{"p50", "RTT p50 µs", true},
-	{"p99", "RTT p99 µs", true},
-	{"echo", "echo MB/s", false},
-	{"echocpu", "CPU s/GB", true},
-}
-
 // transparentSetup is what the measurement runs.
 type transparentSetup struct {
-	a, b    string            // the client host's and the server host's namespaces
-	clients map[string]*child // mode -> its client tunnel, in a
-	addrs   map[string]string // mode -> the address the load in a dials
-	procs   []*child          // everything started, to stop
+	a, b  string            // the client host's and the server host's namespaces
+	fwd   map[string]*child // row -> its forwarding process, in a
+	addrs map[string]string // row -> the address the load in a dials
+	procs []*child          // everything started, to stop
 }
 
 // stop ends every process, the last started first.
@@ -90,15 +106,16 @@ func (h *harness) compareTransparent(runs int) error {
 			return err
 		}
 	}
-	s := &transparentSetup{clients: map[string]*child{},
-		addrs: map[string]string{modeExplicit: tpExplicit, modeTransparent: tpDaemon}}
+	s := &transparentSetup{fwd: map[string]*child{}, addrs: map[string]string{
+		tpRow(kindPasstunnel, modeExplicit): tpExplicit, tpRow(kindPasstunnel, modeTransparent): tpDaemon,
+	}}
 	defer h.netns.removeAll()
 	defer s.stop()
 	start := time.Now()
 	if err := h.startTransparent(s); err != nil {
 		return fmt.Errorf("transparent: %w", err)
 	}
-	res := newResults([]string{modeExplicit, modeTransparent})
+	res := newResults(tpRows())
 	for run := 1; run <= runs; run++ {
 		h.transparentRun(s, run, runs, res)
 	}
@@ -107,9 +124,9 @@ func (h *harness) compareTransparent(runs int) error {
 	return nil
 }
 
-// startTransparent makes the hosts, starts the daemon and the tunnels,
-// applies the rules in a and checks that the daemon's address really
-// reaches the transparent tunnel.
+// startTransparent makes the hosts, starts the daemons and the
+// forwarders, applies the rules in a and checks that each daemon's address
+// really reaches its transparent forwarder.
 func (h *harness) startTransparent(s *transparentSetup) (err error) {
 	if s.a, s.b, err = h.makeHosts(); err != nil {
 		return err
@@ -118,20 +135,41 @@ func (h *harness) startTransparent(s *transparentSetup) (err error) {
 	if err != nil {
 		return err
 	}
-	echo, _, err := h.startEchoHelper(s.b, tpDaemon)
+	for _, addr := range []string{tpDaemon, controlDaemon} {
+		echo, _, err := h.startEchoHelper(s.b, addr)
+		if err != nil {
+			return err
+		}
+		s.procs = append(s.procs, echo)
+	}
+	rulesFile, err := h.startTunnels(s, pass)
 	if err != nil {
 		return err
 	}
-	s.procs = append(s.procs, echo)
-	rulesFile, err := h.startTunnels(s, pass)
-	if err != nil {
+	if err := h.startControls(s); err != nil {
 		return err
 	}
 	if err := netCmd("ip", "netns", "exec", s.a, h.bins[kindPasstunnel], "rules", "-backend", "nftables",
 		"-config", rulesFile, "-apply"); err != nil {
 		return err
 	}
-	if _, err := h.probeIn(s.a, "-what", "ready", "-addr", tpExplicit+","+tpDaemon); err != nil {
+	for _, c := range controls {
+		if err := netCmd("ip", append([]string{"netns", "exec", s.a}, c.nftCmd()...)...); err != nil {
+			return err
+		}
+	}
+	return h.checkTransparent(s)
+}
+
+// checkTransparent echoes through every row's address until each answers,
+// and checks that the daemons' own addresses reached the transparent
+// forwarders: without the rules they would have gone straight to b.
+func (h *harness) checkTransparent(s *transparentSetup) error {
+	var addrs []string
+	for _, r := range tpRows() {
+		addrs = append(addrs, s.addrs[r])
+	}
+	if _, err := h.probeIn(s.a, "-what", "ready", "-addr", strings.Join(addrs, ",")); err != nil {
 		for _, c := range s.procs {
 			if c.exited() {
 				return fmt.Errorf("%s exited: %s", c.name, c.logTail())
@@ -139,10 +177,15 @@ func (h *harness) startTransparent(s *transparentSetup) (err error) {
 		}
 		return err
 	}
-	// Without the rules the probe's echo to the daemon's address would
-	// have gone straight to it: the tunnel must have seen it.
-	if err := waitLog(s.clients[modeTransparent], "connection closed", 10*time.Second); err != nil {
-		return fmt.Errorf("%s was not redirected to the transparent tunnel: %w", tpDaemon, err)
+	// passtunnel logs each connection; a control each original destination.
+	logs := map[string]string{tpRow(kindPasstunnel, modeTransparent): "connection closed"}
+	for _, c := range controls {
+		logs[tpRow(c.name, modeTransparent)] = "original destination " + c.addr(modeTransparent)
+	}
+	for row, log := range logs {
+		if err := waitLog(s.fwd[row], log, 10*time.Second); err != nil {
+			return fmt.Errorf("%s was not redirected to %s: %w", s.addrs[row], row, err)
+		}
 	}
 	return nil
 }
@@ -150,21 +193,21 @@ func (h *harness) startTransparent(s *transparentSetup) (err error) {
 // startTunnels starts the server tunnel in b and the two client tunnels
 // in a, a process each, and returns the transparent one's config.
 func (h *harness) startTunnels(s *transparentSetup, pass string) (rulesFile string, err error) {
-	for _, t := range []struct{ name, ns, hcl string }{
+	for _, t := range []struct{ mode, ns, hcl string }{
 		{"server", s.b, tunnelBlock("daemon-in", "server", tpServerListen, pass, fmt.Sprintf("target = %q", tpDaemon))},
 		{modeExplicit, s.a, tunnelBlock("daemon-out", "client", tpExplicit, pass, fmt.Sprintf("target = %q", tpTunnel))},
 		{modeTransparent, s.a, tunnelBlock("daemon-out", "client", tpRedirect, pass, `transparent = "redirect"`,
 			"port_map = "+tpPortMap, fmt.Sprintf("destinations = [%q]", hostBIP+"/32"))},
 	} {
-		c, path, err := h.startTunnelIn(t.ns, t.name, t.hcl)
+		c, path, err := h.startTunnelIn(t.ns, t.mode, t.hcl)
 		if err != nil {
 			return "", err
 		}
 		s.procs = append(s.procs, c)
-		if t.name != "server" {
-			s.clients[t.name] = c
+		if t.mode != "server" {
+			s.fwd[tpRow(kindPasstunnel, t.mode)] = c
 		}
-		if t.name == modeTransparent {
+		if t.mode == modeTransparent {
 			rulesFile = path
 		}
 	}
@@ -208,88 +251,4 @@ func (h *harness) startTunnelIn(ns, name, text string) (*child, string, error) {
 	logPath := filepath.Join(h.dir, "logs", strings.TrimSuffix(filepath.Base(path), ".hcl")+".log")
 	c, err := startCmd("passtunnel "+name, nsCommand(ns, h.bins[kindPasstunnel], "run", "-config", path), logPath)
 	return c, path, err
-}
-
-// transparentRun is one run: the round trips of both modes, taking turns
-// echo by echo, then one echoed stream through each, the first mode
-// swapping every other run as the proxies' runs do.
-func (h *harness) transparentRun(s *transparentSetup, run, runs int, res *results) {
-	order := []string{modeExplicit, modeTransparent}
-	if run%2 == 0 {
-		slices.Reverse(order)
-	}
-	h.logf("run %d/%d: transparent: round trips of both modes, interleaved", run, runs)
-	figs, err := h.probeIn(s.a, "-what", "rtt", "-addr", s.addrs[order[0]]+","+s.addrs[order[1]],
-		"-warm", strconv.Itoa(h.size.rttWarm), "-n", strconv.Itoa(h.size.rttN))
-	if err == nil && len(figs) != len(order) {
-		err = fmt.Errorf("probe gave %d figures, want %d", len(figs), len(order))
-	}
-	for i, m := range order {
-		if err != nil {
-			res.note(m, fmt.Sprintf("round trips: %v", err))
-			continue
-		}
-		res.add(m, "p50", figs[i].P50, nil)
-		res.add(m, "p99", figs[i].P99, nil)
-	}
-	for _, m := range order {
-		h.logf("run %d/%d: transparent: %s echo", run, runs, m)
-		mbps, cpu, err := h.tunnelEcho(s, m)
-		if err != nil {
-			res.note(m, fmt.Sprintf("echo: %v", err))
-		}
-		res.add(m, "echo", mbps, err)
-		res.add(m, "echocpu", cpu, err)
-	}
-}
-
-// tunnelEcho echoes one stream of h.size.echo bytes through mode's
-// client tunnel from inside a, and returns the MB echoed per second and
-// the client tunnel's CPU seconds per GB echoed (every byte crosses it
-// twice: out encrypted, back decrypted). The stream is long enough for
-// the CPU clock's 10 ms ticks to be a small part of the figure.
-func (h *harness) tunnelEcho(s *transparentSetup, mode string) (mbps, cpuPerGB float64, err error) {
-	pid := s.clients[mode].pid()
-	cpu0, err := cpuSeconds(pid)
-	if err != nil {
-		return 0, 0, err
-	}
-	figs, err := h.probeIn(s.a, "-what", "echo", "-addr", s.addrs[mode], "-bytes", strconv.FormatInt(h.size.echo, 10))
-	if err != nil {
-		return 0, 0, err
-	}
-	cpu1, err := cpuSeconds(pid)
-	if err != nil {
-		return 0, 0, err
-	}
-	if len(figs) != 1 {
-		return 0, 0, fmt.Errorf("probe gave %d figures, want 1", len(figs))
-	}
-	return figs[0].MBps, (cpu1 - cpu0) / (float64(h.size.echo) / 1e9), nil
-}
-
-// printTransparent writes the table, the ratio transparent / explicit of
-// each column, what was measured and the notes.
-func (h *harness) printTransparent(w io.Writer, res *results, runs int) {
-	fmt.Fprintf(w, "%s\n\n", strings.Join(h.versions([]string{kindPasstunnel}, nil), "; "))
-	res.table(w, "client tunnel", transparentColumns)
-	ratios := []string{"transparent / explicit"}
-	for _, c := range transparentColumns {
-		ratios = append(ratios, num(res.median(modeTransparent, c.key)/res.median(modeExplicit, c.key)))
-	}
-	fmt.Fprintf(w, "| %s |\n", strings.Join(ratios, " | "))
-	fmt.Fprintf(w, "\nMedian of %d run(s). Two network namespaces on a veth pair: in b a daemon (echo) at %s "+
-		"behind a passphrase server tunnel on %s; in a two client tunnels, a process each: explicit (listen %s, "+
-		"target %s) and transparent (redirect, listen %s, port_map = %s, the rules of `passtunnel rules -apply`). "+
-		"The load runs in a: explicit dials %s, transparent dials the daemon's own address %s. "+
-		"RTT: %d x 64-byte echoes after %d warm-up, one connection per mode, the two taking turns echo by echo; "+
-		"echo: %d MiB written and read back at once on one connection; CPU = utime+stime of the client tunnel "+
-		"per GB echoed (each byte crosses it twice); MB and GB are 10^6 and 10^9 bytes.\n",
-		runs, tpDaemon, tpServerListen, tpExplicit, tpTunnel, tpRedirect, tpPortMap, tpExplicit, tpDaemon,
-		h.size.rttN, h.size.rttWarm, h.size.echo>>20)
-	for _, k := range res.kinds {
-		for _, n := range res.notes[k] {
-			fmt.Fprintf(w, "- %s: %s\n", k, n)
-		}
-	}
 }
