@@ -121,7 +121,7 @@ func (c *conn) runServer(peer string) outcome {
 		return outcome{logged: true}
 	}
 	subject := peerSubject(verified)
-	raw, err := c.dial(Address{}, o.Limits.ConnectTimeout, tc, verified)
+	raw, _, err := c.dial(Address{}, o.Limits.ConnectTimeout, tc, verified)
 	if err != nil {
 		return c.targetFailed(peer, reasonDialFailed, err, subject)
 	}
@@ -139,11 +139,11 @@ func (c *conn) runClient(peer string) outcome {
 			return res
 		}
 	}
-	raw, err := c.dial(original, o.Limits.ConnectTimeout, nil, nil)
+	raw, early, err := c.dial(original, o.Limits.ConnectTimeout, nil, nil)
 	if err != nil {
-		return c.targetFailed(peer, reasonDialFailed, err, "")
+		return c.targetFailed(peer, dialReason(err), err, "")
 	}
-	tc, verified, err := c.handshake(raw, nil, o.Limits.HandshakeTimeout)
+	tc, verified, err := c.handshake(raw, early, o.Limits.HandshakeTimeout)
 	if r := answered(err); r != "" {
 		return outcome{reason: r}
 	}

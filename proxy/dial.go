@@ -13,37 +13,36 @@ import (
 // transparent tunnel's), else the tunnel's targets (see dialTargets). It
 // writes the PROXY header there when the tunnel sends one; accepted is the
 // client's TLS connection in server mode and verified its verified
-// certificate (see sendHeader).
-func (c *conn) dial(original Address, timeout time.Duration, accepted *tls.Conn, verified *x509.Certificate) (net.Conn, error) {
+// certificate (see sendHeader). early is what a CONNECT proxy sent past its
+// answer (see dialVia): the target's first bytes, to be read first.
+func (c *conn) dial(original Address, timeout time.Duration, accepted *tls.Conn, verified *x509.Certificate) (raw net.Conn, early []byte, err error) {
 	// A context for this dial alone, which abort cancels. One kept for the
 	// connection's life would keep what dialing hangs on it (a map of
 	// children, a channel): 0.6 KiB of every idle connection.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if !c.setInterrupt(cancel) {
-		return nil, errAborted
+		return nil, nil, errAborted
 	}
 	d := c.dialer(timeout)
-	var raw net.Conn
-	var err error
 	if original.Addr != "" {
 		c.dialled = original
-		raw, err = d.DialContext(ctx, string(original.Network), original.Addr)
+		raw, early, err = c.dialVia(ctx, &d, original)
 	} else {
-		raw, c.dialled, err = c.dialTargets(ctx, &d)
+		raw, early, c.dialled, err = c.dialTargets(ctx, &d)
 	}
 	c.setInterrupt(nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !c.setTarget(raw) {
 		raw.Close()
-		return nil, errAborted
+		return nil, nil, errAborted
 	}
 	if err := c.sendHeader(raw, accepted, verified); err != nil {
-		return nil, err // finish closes raw, which setTarget recorded
+		return nil, nil, err // finish closes raw, which setTarget recorded
 	}
-	return raw, nil
+	return raw, early, nil
 }
 
 // targetFailed reports a failed dial or handshake toward the target. Besides

@@ -92,7 +92,10 @@ type Options struct {
 	// the order Balance says (see targets.go); "" balances as failover.
 	Targets []Address
 	Balance Balance
-	Limits  Limits
+	// ConnectProxy, in client mode, is the HTTP proxy every target is
+	// reached through (connect_proxy.go); the zero value dials directly.
+	ConnectProxy ConnectProxy
+	Limits       Limits
 	// ProxyProtocol is read from trusted peers before anything else
 	// (Accept) and written to the target before any other byte (Send).
 	ProxyProtocol ProxyProtocol

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -148,6 +149,9 @@ func (o *Options) targetsString() string {
 // lines; the balance only matters with several targets.
 func (o *Options) targetLogArgs() []any {
 	args := []any{"target", o.targetsString()}
+	if o.ConnectProxy.on() {
+		args = append(args, "connect_proxy", o.ConnectProxy.Addr)
+	}
 	if len(o.targetAddrs()) > 1 {
 		args = append(args, "balance", o.Balance)
 	}
@@ -186,20 +190,23 @@ func (l *targetList) order(now time.Time) []*targetState {
 // connect_timeout, and a connection waits at most that times the number
 // of targets. With several targets each failure is logged (throttled),
 // with the backoff it starts; when none answers, the error names them all.
-func (c *conn) dialTargets(ctx context.Context, d *net.Dialer) (net.Conn, Address, error) {
+// Through a CONNECT proxy each target is asked of the proxy in turn; a
+// failure of the proxy itself (see proxyError) ends the tries at once.
+func (c *conn) dialTargets(ctx context.Context, d *net.Dialer) (net.Conn, []byte, Address, error) {
 	d.Resolver = c.opts.resolver
 	order := c.opts.targets.order(time.Now())
 	var failed targetErrors
 	for _, s := range order {
-		raw, err := d.DialContext(ctx, string(s.addr.Network), s.addr.Addr)
+		raw, early, err := c.dialVia(ctx, d, s.addr)
 		if err == nil {
 			if s.succeeded() {
 				c.t.log.Info("target up again", "target", s.addr.String())
 			}
-			return raw, s.addr, nil
+			return raw, early, s.addr, nil
 		}
-		if ctx.Err() != nil {
-			return nil, Address{}, err // aborted: no fault of the target's
+		var pe *proxyError
+		if ctx.Err() != nil || errors.As(err, &pe) && pe.proxyFault {
+			return nil, nil, Address{}, err // aborted, or the proxy's fault: not the target's
 		}
 		backoff := s.dialFailed(time.Now())
 		if len(order) > 1 { // with one target, targetFailed's line is the whole story
@@ -211,7 +218,7 @@ func (c *conn) dialTargets(ctx context.Context, d *net.Dialer) (net.Conn, Addres
 		}
 		failed = append(failed, targetError{s.addr.String(), err})
 	}
-	return nil, Address{}, failed
+	return nil, nil, Address{}, failed
 }
 
 // targetError is one target's failed dial.
@@ -268,6 +275,12 @@ func validateTargets(o *Options) error {
 		if a.Network != NetTCP && a.Network != NetUnix {
 			return fmt.Errorf("target %q: unknown network %q", a.Addr, a.Network)
 		}
+		if o.ConnectProxy.on() && a.Network != NetTCP {
+			return fmt.Errorf("target %q: a CONNECT proxy reaches host:port targets only", a.String())
+		}
+	}
+	if o.ConnectProxy.on() && o.Mode != ModeClient {
+		return errors.New("connect_proxy: client tunnels only")
 	}
 	switch o.Balance {
 	case "":
