@@ -72,5 +72,6 @@ var tunnelFields = block[Tunnel]{
 			flag: "--shared-secret-env VAR",
 			doc: row{text: "`env(\"...\")`, `file(\"...\")` or a literal: both ends passtunnel prove the same secret, bound to the TLS " +
 				"session, before any byte ([more](#pinning-allow-lists-self-signed-shared-secret))"}},
+		connectProxyField,
 	}, transparentFields...),
 }

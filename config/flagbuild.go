@@ -166,6 +166,9 @@ func (b *flagBuilder) passphrase(t *Tunnel) {
 	if b.given["shared-secret-env"] {
 		t.SharedSecret, _ = b.secret("shared-secret-env", secretRef{"env", *s["shared-secret-env"]})
 	}
+	if b.given["connect-proxy-env"] {
+		t.ConnectProxy, _ = b.secret("connect-proxy-env", secretRef{"env", *s["connect-proxy-env"]})
+	}
 }
 
 // previousPassphrases reads every --previous-passphrase-file/-env. Like the

@@ -96,6 +96,8 @@ func (f *flagValues) registerSecrets(fs *flag.FlagSet) {
 		"read a previous passphrase, still trusted during a rotation, from environment `VARIABLE` (repeatable)")
 	f.s["shared-secret-env"] = fs.String("shared-secret-env", "",
 		"read the channel-bound shared secret from environment `VARIABLE` (both ends passtunnel)")
+	f.s["connect-proxy-env"] = fs.String("connect-proxy-env", "",
+		"client: reach the target through the HTTP CONNECT proxy whose URL is in environment `VARIABLE`")
 }
 
 // listFlag is a repeatable flag; with comma set, one value may also hold

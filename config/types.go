@@ -117,6 +117,10 @@ type Tunnel struct {
 	Cluster             string
 	AllowWeakPassphrase bool
 	SharedSecret        Secret
+	// ConnectProxy, on a client tunnel, is the URL of the HTTP proxy its
+	// targets are reached through (connect_proxy.go); it may hold
+	// credentials, so it is a Secret.
+	ConnectProxy Secret
 
 	TLS           *TLS  // nil when the block is absent
 	ACME          *ACME // nil when the block is absent

@@ -149,6 +149,7 @@ func (v *validator) tunnel(i int) {
 	v.proxyProtocol(i)
 	v.sni(i)
 	v.transparent(i)
+	v.connectProxy(i)
 }
 
 func (v *validator) addresses(i int) {
