@@ -19,6 +19,7 @@ func Plan(t *config.Tunnel) string {
 	}
 	fmt.Fprintf(&b, "  %-9s %s %s -> %s %s\n", t.Mode, listenPlan(t), in, targetNames(t), out)
 	writeBalancePlan(&b, t)
+	writeConnectProxyPlan(&b, t)
 	writeSNIPlan(&b, t)
 	if a := t.ACME; a != nil {
 		ca, storage := a.CA, a.Storage

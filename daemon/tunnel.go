@@ -40,12 +40,16 @@ func buildTunnel(m *pki.Manager, t *config.Tunnel, log *slog.Logger) (builtTunne
 		SNIDefault:    t.SNIDefault,
 		Transparent:   transparentOptions(t),
 	}
+	cp, err := connectProxyOptions(t)
+	if err != nil {
+		return builtTunnel{}, Located{err}
+	}
+	opts.ConnectProxy = cp
 	if t.Passphrase.IsSet() {
 		opts.HandshakeHint = fmt.Sprintf("both ends must hold the same passphrase (or have it in previous_passphrases) "+
 			"and the same cluster (here %q)", t.Cluster)
 	}
 	var e *pki.Endpoint
-	var err error
 	switch t.Mode {
 	case config.ModeServer:
 		e, err = m.Server(t)
