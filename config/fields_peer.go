@@ -37,8 +37,8 @@ var allowFields = block[Allow]{
 		{name: "ou", at: func(a *Allow) any { return &a.OU }, flag: "--allow-ou PATTERN", usage: allowUsage("ou"),
 			doc: inRowAbove, flagDoc: inRowAbove},
 		{name: "dns", at: func(a *Allow) any { return &a.DNS }, flag: "--allow-dns PATTERN", usage: allowUsage("dns"),
-			doc: row{name: "`allow.dns`, `allow.uri`", text: "same for a DNS or URI SAN, with `*` (one label / path segment) " +
-				"and `**` (one or more) as whole segments; all allow lists are OR'd; not with `client_auth = \"none\"` or `insecure_skip_verify`"},
+			doc: row{name: "`allow.dns`, `allow.uri`", text: "same for a DNS or URI SAN; `*` is one label or path segment, `**` one or more; " +
+				"all allow lists are OR'd"},
 			flagDoc: inRowAbove},
 		{name: "uri", at: func(a *Allow) any { return &a.URI }, flag: "--allow-uri PATTERN", usage: allowUsage("uri"),
 			doc: inRowAbove, flagDoc: inRowAbove},

@@ -92,8 +92,8 @@ var tlsFields = block[TLS]{
 		{name: "session_resumption", at: func(t *TLS) any { return (*negBool)(&t.SessionResumptionDisabled) },
 			flag: "--session-resumption", usage: "resume TLS sessions (server: session tickets; client: a session cache); " +
 				"-session-resumption=false makes every connection a full handshake",
-			doc: row{text: "`false`: every connection is a full handshake: no session tickets (server), no session cache (client); " +
-				"`ca`, `pin` and `allow` are checked on resumed sessions too ([more](docs/behaviour.md#tls-settings))"}},
+			doc: row{text: "`false`: every connection a full handshake: no tickets (server), no session cache (client) " +
+				"([more](docs/behaviour.md#tls-settings))"}},
 		{name: "pin", at: func(t *TLS) any { return &t.Pin },
 			flag: "--pin FINGERPRINT", usage: "accept only the peer leaf certificate with this SHA256:AB:CD:... `FINGERPRINT` (repeatable)",
 			doc: row{text: "`\"SHA256:AB:CD:...\"` (any case): accept a peer whose leaf certificate has one of these fingerprints; " +

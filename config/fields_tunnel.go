@@ -12,8 +12,8 @@ var topFields = block[Config]{
 			doc: row{text: "`text` or `json` (slog)"}, flagDoc: inRowAbove},
 		{name: "admin", at: func(c *Config) any { return &c.Admin },
 			flag: "--admin ADDR", usage: "`ADDR` (host:port or unix:/path) to serve /metrics, /healthz and /readyz on; off by default",
-			doc: row{def: "off", text: "`host:port` or `unix:/path`: serve `/metrics`, `/healthz`, `/readyz` there " +
-				"(see [Metrics and health](#metrics-and-health)); a non-loopback address logs a WARN; a unix socket gets mode 0660"},
+			doc: row{def: "off", text: "`host:port` or `unix:/path`: serve `/metrics`, `/healthz`, `/readyz` " +
+				"([more](#metrics-and-health)); beyond loopback, a WARN"},
 			flagDoc: row{def: "off"}},
 	},
 }
@@ -44,20 +44,18 @@ var tunnelFields = block[Tunnel]{
 			doc:   row{text: "`\"failover\"`, `\"round_robin\"` or `\"random\"`: how several targets share the connections"}},
 		{name: "listen_mode", at: func(t *Tunnel) any { return &t.ListenMode }, def: DefaultListenMode,
 			flag: "--listen-mode MODE", usage: "permission `MODE` (octal) of a unix:/path listen socket; connecting takes write permission",
-			doc: row{text: "permission of a `unix:/path` listen socket, octal (`\"0600\"`), exactly, whatever the umask; " +
-				"connecting takes write permission, so the owner's is required; refused with a `host:port` listen"}},
+			doc: row{text: "permission of a `unix:/path` listen socket, octal, exactly, whatever the umask; " +
+				"connecting takes write permission"}},
 		{name: "unsafe_listen", at: func(t *Tunnel) any { return &t.UnsafeListen },
 			flag: "--unsafe-listen", usage: "client: listen beyond loopback, lending this node's identity to anyone who connects",
-			doc: row{text: "client: allow a `listen` beyond loopback, where anyone who connects acts as this node toward the target; " +
-				"logs a WARN at start. Refused in server mode"}},
+			doc: row{text: "client: allow a `listen` beyond loopback (anyone who connects acts as this node), with a WARN"}},
 		{name: "server_names", at: func(t *Tunnel) any { return &t.ServerNames },
 			doc: row{def: "none", text: "server: SNI names (`a.example`, `*.b.example`) that pick this tunnel on a shared `listen`"}},
 		{name: "sni_default", at: func(t *Tunnel) any { return &t.SNIDefault },
 			doc: row{text: "server: on a shared `listen`, take a missing or unknown SNI (else refused: `unknown_sni`)"}},
 		{name: "passphrase", at: func(t *Tunnel) any { return &t.Passphrase },
 			flag: "--passphrase-file FILE / --passphrase-env VAR",
-			doc: row{text: "the cluster passphrase: `file(\"...\")`, `env(\"...\")` or a literal; identity and trust together " +
-				"(no `tls.cert`/`ca`/`pin`/`system_roots`/`insecure_skip_verify` beside it)"}},
+			doc: row{text: "the cluster passphrase: `file(\"...\")`, `env(\"...\")` or a literal; identity and trust together"}},
 		{name: "previous_passphrases", at: func(t *Tunnel) any { return &t.PreviousPassphrases },
 			flag: "--previous-passphrase-file FILE / --previous-passphrase-env VAR",
 			doc:  row{text: "passphrases whose CAs are still trusted (rotation)"}},
