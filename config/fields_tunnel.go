@@ -55,7 +55,7 @@ var tunnelFields = block[Tunnel]{
 			doc: row{text: "server: on a shared `listen`, take a missing or unknown SNI (else refused: `unknown_sni`)"}},
 		{name: "passphrase", at: func(t *Tunnel) any { return &t.Passphrase },
 			flag: "--passphrase-file FILE / --passphrase-env VAR",
-			doc: row{text: "the cluster passphrase: `file(\"...\")`, `env(\"...\")` or a literal; identity and trust together"}},
+			doc:  row{text: "the cluster passphrase: `file(\"...\")`, `env(\"...\")` or a literal; identity and trust together"}},
 		{name: "previous_passphrases", at: func(t *Tunnel) any { return &t.PreviousPassphrases },
 			flag: "--previous-passphrase-file FILE / --previous-passphrase-env VAR",
 			doc:  row{text: "passphrases whose CAs are still trusted (rotation)"}},
