@@ -74,6 +74,7 @@ type pairSource struct {
 	log    *slog.Logger
 	count  *reloadCounter
 	loaded func() // after each pair read and put in use
+	staple *stapler
 
 	cur    atomic.Pointer[tls.Certificate]
 	legacy atomic.Bool // the key in use is in the legacy encrypted PEM format
@@ -97,6 +98,13 @@ func loadPair(tunnel string, pf identityFiles, log *slog.Logger, count *reloadCo
 
 func (s *pairSource) files() []string { return s.pf.paths() }
 
+// stop ends the background work of a source no endpoint uses any more.
+func (s *pairSource) stop() {
+	if s.staple != nil {
+		s.staple.stop()
+	}
+}
+
 // pairPaths are the files of a pair; keyFile is empty when the key is in
 // the certificate file.
 func pairPaths(certFile, keyFile string) []string {
@@ -119,6 +127,9 @@ func (s *pairSource) check() bool {
 	case apply:
 		s.cur.Store(cert)
 		s.legacy.Store(legacy)
+		if s.staple != nil {
+			s.staple.changed()
+		}
 		s.count.ok.Add(1)
 		if s.loaded != nil {
 			s.loaded()

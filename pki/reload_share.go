@@ -29,7 +29,12 @@ func (f *fileRefs) pair(tunnel string, pf identityFiles) (*pairSource, error) {
 		}
 	}
 	fresh.loaded()
-	return f.share(pf.shareKey(tunnel), fresh, known).(*pairSource), nil
+	fresh.staple = startStapler(fresh)
+	got := f.share(pf.shareKey(tunnel), fresh, known).(*pairSource)
+	if got != fresh {
+		fresh.stop() // an endpoint built earlier follows these files already
+	}
+	return got, nil
 }
 
 // pool loads the CA bundle of tunnel and keeps it current.
