@@ -111,4 +111,3 @@ func legacyEncrypted(data []byte) bool {
 const legacyAdvice = "the private key is in the legacy encrypted PEM format (Proc-Type: 4,ENCRYPTED), " +
 	"whose key derivation is one MD5 round; convert it: " +
 	"openssl pkcs8 -topk8 -v2 aes-256-cbc -in key.pem -out key-pkcs8.pem"
-

@@ -145,7 +145,6 @@ func prfHash(oid asn1.ObjectIdentifier) (func() hash.Hash, error) {
 	return nil, fmt.Errorf("unsupported PBKDF2 PRF %v", oid)
 }
 
-
 func schemeCipher(oid asn1.ObjectIdentifier) (func([]byte) (cipher.Block, error), int, error) {
 	switch {
 	case oid.Equal(oidAES128CBC):
