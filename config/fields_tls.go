@@ -48,7 +48,8 @@ var tlsFields = block[TLS]{
 	fields: []field[TLS]{
 		{name: "cert", at: func(t *TLS) any { return &t.Cert },
 			flag: "--cert FILE", usage: "certificate `FILE` (PEM); the key may sit in the same file",
-			doc: row{name: "`tls.cert`, `tls.key`", text: "identity from PEM files; key may be in the cert file"}},
+			doc: row{name: "`tls.cert`, `tls.key`", text: "identity from PEM or DER files; key may be in the cert file, or encrypted " +
+				"([formats](docs/behaviour.md#key-and-certificate-formats))"}},
 		{name: "key", at: func(t *TLS) any { return &t.Key },
 			flag: "--key FILE", usage: "private key `FILE` (PEM)",
 			doc: inRowAbove},
