@@ -138,4 +138,3 @@ func servedFP(t *testing.T, addr string, ca *pkitest.Authority) string {
 	defer c.Close()
 	return pki.Fingerprint(c.ConnectionState().PeerCertificates[0].Raw)
 }
-
