@@ -26,6 +26,10 @@ type TLS struct {
 	// SessionLifetime is how long after it is issued a session ticket is
 	// accepted (session_lifetime, default DefaultSessionLifetime).
 	SessionLifetime time.Duration
+	// PKCS12 is a PKCS#12 bundle (leaf, key, chain) instead of Cert/Key.
+	PKCS12 string
+	// KeyPassphrase opens an encrypted key or PKCS#12 file; never log it.
+	KeyPassphrase Secret
 }
 
 // DefaultSessionLifetime bounds how long a session ticket is accepted:
@@ -44,7 +48,8 @@ var tlsFields = block[TLS]{
 	fields: []field[TLS]{
 		{name: "cert", at: func(t *TLS) any { return &t.Cert },
 			flag: "--cert FILE", usage: "certificate `FILE` (PEM); the key may sit in the same file",
-			doc: row{name: "`tls.cert`, `tls.key`", text: "identity from PEM files; key may be in the cert file"}},
+			doc: row{name: "`tls.cert`, `tls.key`", text: "identity from PEM or DER files; key may be in the cert file, or encrypted " +
+				"([formats](docs/behaviour.md#key-and-certificate-formats))"}},
 		{name: "key", at: func(t *TLS) any { return &t.Key },
 			flag: "--key FILE", usage: "private key `FILE` (PEM)",
 			doc: inRowAbove},
@@ -102,5 +107,11 @@ var tlsFields = block[TLS]{
 			flag: "--self-signed", usage: "server: make and keep a self-signed certificate in the state directory; its fingerprint is logged",
 			doc: row{text: "server: make an ECDSA P-256 certificate once and keep it in the state directory; " +
 				"instead of `cert`/`acme`/`passphrase`"}},
+		{name: "pkcs12", at: func(t *TLS) any { return &t.PKCS12 },
+			flag: "--pkcs12 FILE", usage: "PKCS#12 `FILE` with the certificate, its chain and key, instead of --cert/--key",
+			doc: row{text: "identity from a PKCS#12 (.p12/.pfx) file, instead of `cert`/`key`; its CAs are the chain sent, " +
+				"not trust ([formats](docs/behaviour.md#key-and-certificate-formats))"}},
+		{name: "key_passphrase", at: func(t *TLS) any { return &t.KeyPassphrase },
+			doc: row{text: "`env(\"...\")`, `file(\"...\")` or a literal: opens an encrypted `key` (PKCS#8 or legacy PEM) or `pkcs12`"}},
 	},
 }

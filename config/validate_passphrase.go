@@ -16,6 +16,7 @@ var passphraseConflicts = []struct {
 }{
 	{"tls.cert", passphraseIdentity, func(_ *Tunnel, tl *TLS) bool { return tl.Cert != "" }},
 	{"tls.key", passphraseIdentity, func(_ *Tunnel, tl *TLS) bool { return tl.Key != "" }},
+	{"tls.pkcs12", passphraseIdentity, func(_ *Tunnel, tl *TLS) bool { return tl.PKCS12 != "" }},
 	{"tls.self_signed", passphraseIdentity, func(_ *Tunnel, tl *TLS) bool { return tl.SelfSigned }},
 	{"acme", passphraseIdentity, func(t *Tunnel, _ *TLS) bool { return t.ACME != nil }},
 	{"tls.ca", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return tl.CA != "" }},

@@ -18,7 +18,7 @@ func (v *validator) tls(i int) {
 	for _, f := range []struct {
 		field string
 		value string
-	}{{"tls.cert", t.Cert}, {"tls.key", t.Key}, {"tls.ca", t.CA}} {
+	}{{"tls.cert", t.Cert}, {"tls.key", t.Key}, {"tls.ca", t.CA}, {"tls.pkcs12", t.PKCS12}} {
 		if f.value == "" && v.given(i, f.field) && v.ok(i, f.field) {
 			v.fail(i, f.field, "must not be empty")
 		}
@@ -103,15 +103,17 @@ func (v *validator) identity(i int) {
 	if tl == nil {
 		tl = DefaultTLS(t.Mode)
 	}
-	if v.given(i, "tls.key") && !v.given(i, "tls.cert") {
+	if v.given(i, "tls.key") && !v.given(i, "tls.cert") && !v.given(i, "tls.pkcs12") {
 		v.fail(i, "tls.key", "needs %s: a key alone is no identity", v.name("tls.cert"))
 	}
+	v.keyPassphrase(i)
 	var first string
 	for _, id := range []struct {
 		field string
 		set   bool
 	}{
 		{"tls.cert", v.given(i, "tls.cert")},
+		{"tls.pkcs12", v.given(i, "tls.pkcs12")},
 		{"tls.self_signed", tl.SelfSigned},
 		{"acme", t.ACME != nil},
 	} {
@@ -182,5 +184,14 @@ func (v *validator) clientAuth(i int, tl *TLS) {
 		v.fail(i, "tls.ca", "has no effect with %s: clients are not verified", v.setting("tls.client_auth", "none"))
 	case tl.ClientAuth == "none" && len(tl.Pin) > 0 && v.ok(i, "tls.pin"):
 		v.fail(i, "tls.pin", "has no effect with %s: clients are not verified", v.setting("tls.client_auth", "none"))
+	}
+}
+
+// keyPassphrase refuses a key_passphrase that opens nothing: with no key
+// file to decrypt it would be a secret kept in memory for no use.
+func (v *validator) keyPassphrase(i int) {
+	if v.given(i, "tls.key_passphrase") && !v.given(i, "tls.cert") && !v.given(i, "tls.pkcs12") {
+		v.fail(i, "tls.key_passphrase", "has no effect: it opens the key of %s/%s or %s, and none is set",
+			v.name("tls.cert"), v.name("tls.key"), v.name("tls.pkcs12"))
 	}
 }

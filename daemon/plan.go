@@ -60,6 +60,9 @@ func writeTLSPlan(b *strings.Builder, t *config.Tunnel) {
 		}
 		fmt.Fprintf(b, "  %-9s cert %s, key %s\n", "identity", c.Cert, key)
 	}
+	if c.PKCS12 != "" {
+		fmt.Fprintf(b, "  %-9s pkcs12 %s\n", "identity", c.PKCS12)
+	}
 	var trust []string
 	if c.CA != "" {
 		trust = append(trust, "ca "+c.CA)

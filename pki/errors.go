@@ -17,6 +17,7 @@ const (
 	roleCert fileRole = iota
 	roleKey
 	roleCA
+	rolePKCS12
 )
 
 func (r fileRole) noun() string {
@@ -25,6 +26,8 @@ func (r fileRole) noun() string {
 		return "key file"
 	case roleCA:
 		return "CA file"
+	case rolePKCS12:
+		return "PKCS#12 file"
 	default:
 		return "certificate file"
 	}
@@ -36,6 +39,8 @@ func (r fileRole) field() string {
 		return "tls.key"
 	case roleCA:
 		return "tls.ca"
+	case rolePKCS12:
+		return "tls.pkcs12"
 	default:
 		return "tls.cert"
 	}

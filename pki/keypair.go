@@ -16,9 +16,6 @@ import (
 var (
 	errNoCert = errors.New("no PEM certificate found")
 	errNoKey  = errors.New("no PEM private key found")
-	// The hint matters at 3 a.m.: the operator needs the command, not the RFC.
-	errEncryptedKey = errors.New("encrypted private key is not supported; " +
-		"decrypt it first, e.g. openssl pkey -in key.pem -out key-plain.pem")
 )
 
 // pemFile is what one PEM file holds that we care about.
@@ -53,59 +50,68 @@ func splitPEM(data []byte) (pemFile, error) {
 	}
 }
 
-// LoadKeyPair loads a PEM certificate chain (leaf first) and its private key.
-// With keyFile "" the key is expected in certFile, in any order with the
-// certificates. Keys may be PKCS#8 (RSA, ECDSA, Ed25519), PKCS#1 or SEC1.
+// LoadKeyPair loads a certificate chain (leaf first) and its private key,
+// PEM or DER. With keyFile "" the key is expected in certFile, in any order
+// with the certificates. Keys may be PKCS#8 (RSA, ECDSA, Ed25519), PKCS#1
+// or SEC1; encrypted ones need LoadKeyPairFiles and a passphrase.
 func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
-	certPEM, err := readFile(roleCert, certFile)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	var keyPEM []byte
-	if keyFile != "" {
-		if keyPEM, err = readFile(roleKey, keyFile); err != nil {
-			return tls.Certificate{}, err
-		}
-	}
-	return parseKeyPair(certPEM, keyPEM, certFile, keyFile)
+	return identityFiles{cert: certFile, key: keyFile}.load()
 }
 
-// parseKeyPair is LoadKeyPair on bytes already read (keyPEM is ignored when
-// keyFile is ""); hot reload reads the files itself to hash what it parses.
-func parseKeyPair(certPEM, keyPEM []byte, certFile, keyFile string) (tls.Certificate, error) {
-	cf, err := splitPEM(certPEM)
+// parseKeyPair is LoadKeyPair on bytes already read (keyData is ignored
+// when keyFile is ""); hot reload reads the files itself to hash what it
+// parses. pass opens an encrypted key.
+func parseKeyPair(certData, keyData []byte, certFile, keyFile string, pass []byte) (tls.Certificate, error) {
+	cf, err := splitPEM(certData)
 	if err != nil {
 		return tls.Certificate{}, newFileError(roleCert, certFile, err)
+	}
+	if len(cf.certs) == 0 && !isPEM(certData) {
+		if cf.certs, err = derCertificates(certData); err != nil {
+			return tls.Certificate{}, newFileError(roleCert, certFile, err)
+		}
 	}
 	if len(cf.certs) == 0 {
 		return tls.Certificate{}, newFileError(roleCert, certFile, errNoCert)
 	}
 	keyRole, keyPath, keys := roleCert, certFile, cf.keys
+	var key crypto.Signer
 	if keyFile != "" {
 		keyRole, keyPath = roleKey, keyFile
-		kf, err := splitPEM(keyPEM)
+		kf, err := splitPEM(keyData)
 		if err != nil {
 			return tls.Certificate{}, newFileError(roleKey, keyFile, err)
 		}
 		keys = kf.keys
+		if len(keys) == 0 && !isPEM(keyData) {
+			if key, err = derKey(keyData, pass); err != nil {
+				return tls.Certificate{}, newFileError(roleKey, keyFile, err)
+			}
+		}
 	}
-	key, err := singleKey(keys, keyFile == "")
-	if err != nil {
-		return tls.Certificate{}, newFileError(keyRole, keyPath, err)
+	if key == nil {
+		if key, err = singleKey(keys, keyFile == "", pass); err != nil {
+			return tls.Certificate{}, newFileError(keyRole, keyPath, err)
+		}
 	}
 	if err := matchKey(cf.certs, key, certFile, keyFile == ""); err != nil {
 		return tls.Certificate{}, newFileError(keyRole, keyPath, err)
 	}
-	cert := tls.Certificate{PrivateKey: key, Leaf: cf.certs[0]}
-	for _, c := range cf.certs {
+	return chainCertificate(key, cf.certs), nil
+}
+
+// chainCertificate is the tls.Certificate of key and certs, leaf first.
+func chainCertificate(key crypto.Signer, certs []*x509.Certificate) tls.Certificate {
+	cert := tls.Certificate{PrivateKey: key, Leaf: certs[0]}
+	for _, c := range certs {
 		cert.Certificate = append(cert.Certificate, c.Raw)
 	}
-	return cert, nil
+	return cert
 }
 
 // singleKey insists on exactly one key: with two, which one the operator
 // meant is a guess, and a wrong guess fails later with a vaguer message.
-func singleKey(blocks []*pem.Block, combined bool) (crypto.Signer, error) {
+func singleKey(blocks []*pem.Block, combined bool, pass []byte) (crypto.Signer, error) {
 	switch {
 	case len(blocks) == 0 && combined:
 		return nil, fmt.Errorf("%w in the certificate file and no separate key file is set", errNoKey)
@@ -114,15 +120,15 @@ func singleKey(blocks []*pem.Block, combined bool) (crypto.Signer, error) {
 	case len(blocks) > 1:
 		return nil, fmt.Errorf("found %d private keys, expected exactly one", len(blocks))
 	}
-	return parsePrivateKey(blocks[0])
+	return parsePrivateKey(blocks[0], pass)
 }
 
-func parsePrivateKey(b *pem.Block) (crypto.Signer, error) {
-	if b.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED") {
-		return nil, errEncryptedKey
+func parsePrivateKey(b *pem.Block, pass []byte) (crypto.Signer, error) {
+	b, err := decryptBlock(b, pass)
+	if err != nil {
+		return nil, err
 	}
 	var key any
-	var err error
 	switch b.Type {
 	case "PRIVATE KEY":
 		key, err = x509.ParsePKCS8PrivateKey(b.Bytes)
@@ -134,8 +140,16 @@ func parsePrivateKey(b *pem.Block) (crypto.Signer, error) {
 		return nil, fmt.Errorf("unsupported key block %q: use PKCS#8 (PRIVATE KEY), PKCS#1 or SEC1", b.Type)
 	}
 	if err != nil {
+		if b.Headers[decryptedMark] != "" {
+			return nil, errWrongPassphrase // CBC padding matched by chance
+		}
 		return nil, fmt.Errorf("cannot parse %s block: %w", b.Type, err)
 	}
+	return signerOf(key)
+}
+
+// signerOf accepts the key types crypto/tls can sign with.
+func signerOf(key any) (crypto.Signer, error) {
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
 		return k, nil

@@ -97,6 +97,7 @@ func refuseWithPassphrase(t *config.Tunnel) error {
 		{len(c.Pin) > 0, "tls.pin"}, {c.SystemRoots, "tls.system_roots"},
 		{c.InsecureSkipVerify, "tls.insecure_skip_verify"}, {c.SelfSigned, "tls.self_signed"},
 		{c.ClientAuth != "" && c.ClientAuth != "require", "tls.client_auth"},
+		{c.PKCS12 != "", "tls.pkcs12"},
 	} {
 		if f.set {
 			return fieldError(t, f.field, errors.New(

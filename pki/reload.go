@@ -158,6 +158,15 @@ func (r *reloader) release(keys []string) {
 		if e.set != nil {
 			e.set.Stop()
 		}
+		stopSource(e.src)
+	}
+}
+
+// stopSource ends the background work of a source that has some (the
+// OCSP stapler of a pair).
+func stopSource(src reloadable) {
+	if s, ok := src.(interface{ stop() }); ok {
+		s.stop()
 	}
 }
 
@@ -170,6 +179,9 @@ func (r *reloader) close() {
 	}
 	r.closed = true
 	w := r.w
+	for _, e := range r.entries {
+		stopSource(e.src)
+	}
 	r.mu.Unlock()
 	if w != nil {
 		w.Close() // without mu: the check it waits for may take it

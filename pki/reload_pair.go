@@ -69,30 +69,41 @@ func (t *tracker) settle(id contentID, bad bool) (apply, report, retry bool) {
 // pairSource is a tunnel's certificate and key files and the last good
 // pair read from them.
 type pairSource struct {
-	tunnel, certFile, keyFile string
-	log                       *slog.Logger
-	count                     *reloadCounter
-	loaded                    func() // after each pair read and put in use
+	tunnel string
+	pf     identityFiles
+	log    *slog.Logger
+	count  *reloadCounter
+	loaded func() // after each pair read and put in use
+	staple *stapler
 
-	cur atomic.Pointer[tls.Certificate]
-	mu  sync.Mutex // one check at a time
-	tr  tracker
+	cur    atomic.Pointer[tls.Certificate]
+	legacy atomic.Bool // the key in use is in the legacy encrypted PEM format
+	mu     sync.Mutex  // one check at a time
+	tr     tracker
 }
 
 // loadPair reads the pair for the first time; an error here fails the
 // tunnel's start, as without hot reload.
-func loadPair(tunnel, certFile, keyFile string, log *slog.Logger, count *reloadCounter) (*pairSource, error) {
-	s := &pairSource{tunnel: tunnel, certFile: certFile, keyFile: keyFile, log: log, count: count}
-	id, cert, err := s.read()
+func loadPair(tunnel string, pf identityFiles, log *slog.Logger, count *reloadCounter) (*pairSource, error) {
+	s := &pairSource{tunnel: tunnel, pf: pf, log: log, count: count}
+	id, cert, legacy, err := pf.read()
 	if err != nil {
 		return nil, err
 	}
 	s.tr.last = id
 	s.cur.Store(cert)
+	s.legacy.Store(legacy)
 	return s, nil
 }
 
-func (s *pairSource) files() []string { return pairPaths(s.certFile, s.keyFile) }
+func (s *pairSource) files() []string { return s.pf.paths() }
+
+// stop ends the background work of a source no endpoint uses any more.
+func (s *pairSource) stop() {
+	if s.staple != nil {
+		s.staple.stop()
+	}
+}
 
 // pairPaths are the files of a pair; keyFile is empty when the key is in
 // the certificate file.
@@ -107,46 +118,27 @@ func pairPaths(certFile, keyFile string) []string {
 // handshake, so a swap takes effect with the next one.
 func (s *pairSource) certificate() *tls.Certificate { return s.cur.Load() }
 
-// read reads both files through their symlinks (os.ReadFile follows them,
-// and the Kubernetes `..data` swap is atomic) and parses them.
-func (s *pairSource) read() (contentID, *tls.Certificate, error) {
-	certPEM, certErr := readOrErr(roleCert, s.certFile)
-	var keyPEM []byte
-	var keyErr error
-	if s.keyFile != "" {
-		keyPEM, keyErr = readOrErr(roleKey, s.keyFile)
-	}
-	id := idOf(certPEM, keyPEM)
-	if certErr != nil {
-		return id, nil, certErr
-	}
-	if keyErr != nil {
-		return id, nil, keyErr
-	}
-	cert, err := parseKeyPair(certPEM, keyPEM, s.certFile, s.keyFile)
-	if err != nil {
-		return id, nil, err
-	}
-	return id, &cert, nil
-}
-
 func (s *pairSource) check() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, cert, err := s.read()
+	id, cert, legacy, err := s.pf.read()
 	apply, report, retry := s.tr.settle(id, err != nil)
 	switch {
 	case apply:
 		s.cur.Store(cert)
+		s.legacy.Store(legacy)
+		if s.staple != nil {
+			s.staple.changed()
+		}
 		s.count.ok.Add(1)
 		if s.loaded != nil {
 			s.loaded()
 		}
-		s.log.Info("certificate reloaded", "tunnel", s.tunnel, "file", s.certFile,
+		s.log.Info("certificate reloaded", "tunnel", s.tunnel, "file", s.pf.main(),
 			"fingerprint", Fingerprint(cert.Leaf.Raw), "not_after", cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
 	case report:
 		s.count.failed.Add(1)
-		s.log.Warn("certificate reload failed", "tunnel", s.tunnel, "file", failedFile(err, s.certFile),
+		s.log.Warn("certificate reload failed", "tunnel", s.tunnel, "file", failedFile(err, s.pf.main()),
 			"reason", err.Error(), "kept", Fingerprint(s.cur.Load().Leaf.Raw))
 	}
 	return retry

@@ -15,16 +15,26 @@ type fileRefs struct {
 }
 
 // pair loads the certificate and key of tunnel and keeps them current.
-func (f *fileRefs) pair(tunnel, certFile, keyFile string) (*pairSource, error) {
+func (f *fileRefs) pair(tunnel string, pf identityFiles) (*pairSource, error) {
 	r := f.r
-	known := filewatch.SumAll(pairPaths(certFile, keyFile)) // before the load: a change during it is seen
-	fresh, err := loadPair(tunnel, certFile, keyFile, r.log, r.counter(tunnel))
+	known := filewatch.SumAll(pf.paths()) // before the load: a change during it is seen
+	fresh, err := loadPair(tunnel, pf, r.log, r.counter(tunnel))
 	if err != nil {
 		return nil, err
 	}
-	fresh.loaded = func() { r.warnKeyMode(tunnel, certFile, keyFile) }
+	fresh.loaded = func() {
+		r.warnKeyMode(tunnel, pf.main(), pf.keyFile())
+		if fresh.legacy.Load() {
+			r.log.Warn(legacyAdvice, "tunnel", tunnel, "file", pf.keyFile())
+		}
+	}
 	fresh.loaded()
-	return f.share("pair\x00"+tunnel+"\x00"+certFile+"\x00"+keyFile, fresh, known).(*pairSource), nil
+	fresh.staple = startStapler(fresh)
+	got := f.share(pf.shareKey(tunnel), fresh, known).(*pairSource)
+	if got != fresh {
+		fresh.stop() // an endpoint built earlier follows these files already
+	}
+	return got, nil
 }
 
 // pool loads the CA bundle of tunnel and keeps it current.

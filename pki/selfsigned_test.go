@@ -88,7 +88,7 @@ func TestSelfSignedBrokenFileIsNotReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := m.selfSigned(selfSignedTunnel("web"))
-	want := `x.hcl:6:5: tunnel "web": tls.self_signed: certificate file "` + crt + `": no PEM certificate found (delete `
+	want := `x.hcl:6:5: tunnel "web": tls.self_signed: certificate file "` + crt + `": no PEM certificate found, and not a DER certificate either`
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "fingerprint will change") {
 		t.Fatalf("error:\n got %v\nwant prefix %s", err, want)
 	}

@@ -33,6 +33,8 @@ func refuseWithACME(t *config.Tunnel) error {
 		return fieldError(t, "acme", errors.New("conflicts with passphrase: give exactly one identity"))
 	case t.TLS != nil && t.TLS.Cert != "":
 		return fieldError(t, "acme", errors.New("conflicts with tls.cert: give exactly one identity"))
+	case t.TLS != nil && t.TLS.PKCS12 != "":
+		return fieldError(t, "acme", errors.New("conflicts with tls.pkcs12: give exactly one identity"))
 	case t.TLS != nil && t.TLS.SelfSigned:
 		return fieldError(t, "acme", errors.New("conflicts with tls.self_signed: give exactly one identity"))
 	case len(a.Domains) == 0:

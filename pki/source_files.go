@@ -95,8 +95,8 @@ func (s *filesSource) release() { s.refs.release() }
 // before a CA was removed no longer gets in.
 func (f *fileRefs) follow(t *config.Tunnel, e *Endpoint, sd side, now func() time.Time) (own func() (*tls.Certificate, error), err error) {
 	c, cfg := t.TLS, e.Config
-	if c.Cert != "" && len(cfg.Certificates) == 1 && !sd.presents(cfg) {
-		pair, err := f.pair(t.Name, c.Cert, c.Key)
+	if filesOf(c).set() && len(cfg.Certificates) == 1 && !sd.presents(cfg) {
+		pair, err := f.pair(t.Name, filesOf(c))
 		if err != nil {
 			return nil, tunnelFileError(t, err)
 		}

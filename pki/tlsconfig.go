@@ -32,7 +32,7 @@ func serverEndpoint(t *config.Tunnel, id *tls.Certificate) (*Endpoint, error) {
 	if c.SelfSigned && id == nil {
 		return nil, fieldError(t, "tls.self_signed", errors.New("kept in the state directory: built by pki.Manager, not by the package-level functions"))
 	}
-	if c.Cert == "" && id == nil {
+	if !filesOf(c).set() && id == nil {
 		return nil, fieldError(t, "tls.cert", errors.New("required in server mode"))
 	}
 	cfg, err := baseConfig(t)
@@ -40,7 +40,7 @@ func serverEndpoint(t *config.Tunnel, id *tls.Certificate) (*Endpoint, error) {
 		return nil, err
 	}
 	if id == nil {
-		kp, err := LoadKeyPair(c.Cert, c.Key)
+		kp, err := filesOf(c).load()
 		if err != nil {
 			return nil, tunnelFileError(t, err)
 		}
@@ -166,13 +166,13 @@ func clientEndpoint(t *config.Tunnel, targetHost string) (*Endpoint, error) {
 
 func setClientCert(t *config.Tunnel, cfg *tls.Config) error {
 	c := t.TLS
-	if c.Cert == "" {
+	if !filesOf(c).set() {
 		if c.Key != "" {
 			return fieldError(t, "tls.key", errors.New("set without tls.cert"))
 		}
 		return nil
 	}
-	kp, err := LoadKeyPair(c.Cert, c.Key)
+	kp, err := filesOf(c).load()
 	if err != nil {
 		return tunnelFileError(t, err)
 	}
