@@ -18,6 +18,7 @@ var passphraseConflicts = []struct {
 	{"tls.key", passphraseIdentity, func(_ *Tunnel, tl *TLS) bool { return tl.Key != "" }},
 	{"tls.self_signed", passphraseIdentity, func(_ *Tunnel, tl *TLS) bool { return tl.SelfSigned }},
 	{"acme", passphraseIdentity, func(t *Tunnel, _ *TLS) bool { return t.ACME != nil }},
+	{"spiffe", passphraseIdentity, func(t *Tunnel, _ *TLS) bool { return t.SPIFFE != nil }},
 	{"tls.ca", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return tl.CA != "" }},
 	{"tls.pin", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return len(tl.Pin) > 0 }},
 	{"tls.system_roots", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return tl.SystemRoots }},
