@@ -87,3 +87,20 @@ func TestBrokenSPIFFEConfigs(t *testing.T) {
 		})
 	}
 }
+
+// --spiffe-socket makes the block; conflicts name the flags.
+func TestSPIFFEFlags(t *testing.T) {
+	c, err := fromFlags(t, ModeClient, "--listen", "127.0.0.1:7000", "--target", "10.0.0.2:8443",
+		"--spiffe-socket", "unix:///run/spire/agent.sock", "--allow-uri", "spiffe://example.org/db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Tunnels[0].SPIFFE; s == nil || s.Socket != "unix:///run/spire/agent.sock" {
+		t.Errorf("spiffe block from flags: %+v", s)
+	}
+	_, err = fromFlags(t, ModeServer, "--listen", "0.0.0.0:8443", "--target", "127.0.0.1:8080",
+		"--spiffe-socket", "unix:///run/spire/agent.sock", "--ca", "ca.crt")
+	if err == nil || err.Error() != "flag --ca: conflicts with --spiffe-socket: the SPIFFE Workload API gives this tunnel's trust (the X.509 bundles of its trust domains)" {
+		t.Errorf("--ca with --spiffe-socket: %v", err)
+	}
+}
