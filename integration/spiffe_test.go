@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,24 +60,7 @@ func TestSPIFFEWorkloadAPI(t *testing.T) {
 	wantError(t, e, `URI=["spiffe://example.org/intruder"]`, "is not allowed by allow { }")
 
 	// Connections keep coming through the mesh while both agents rotate.
-	var ok, failed atomic.Int64
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := echoLine(meshAddr, fmt.Sprintf("line %d", i)); err != nil {
-				failed.Add(1)
-				t.Errorf("connection %d during rotation: %v", i, err)
-				continue
-			}
-			ok.Add(1)
-		}
-	}()
+	ok, failed, stop := connectLoop(t, meshAddr)
 	testwait.Until(t, ioTimeout, "connections before the rotation", func() bool { return ok.Load() >= 20 })
 	newServer, newClient := svid("server"), svid("client")
 	serverAgent.Push(t, newServer, ca.Cert)
@@ -105,8 +89,7 @@ func TestSPIFFEWorkloadAPI(t *testing.T) {
 
 	before := ok.Load()
 	testwait.Until(t, ioTimeout, "connections after the rotation", func() bool { return ok.Load() >= before+20 })
-	close(stop)
-	<-done
+	stop()
 	t.Logf("%d connections across the rotation, %d failed", ok.Load()+failed.Load(), failed.Load())
 	if n := failed.Load(); n != 0 {
 		t.Errorf("%d of %d connections failed across the rotation", n, n+ok.Load())
@@ -114,6 +97,34 @@ func TestSPIFFEWorkloadAPI(t *testing.T) {
 	if serverAgent.Refused.Load()+clientAgent.Refused.Load() != 0 {
 		t.Error("the daemon's Workload API requests lacked the security header")
 	}
+}
+
+// connectLoop opens one connection after another through addr, each
+// carrying a line there and back, until stop; it counts successes and
+// failures (each failure also fails t).
+func connectLoop(t *testing.T, addr string) (ok, failed *atomic.Int64, stop func()) {
+	ok, failed = new(atomic.Int64), new(atomic.Int64)
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			if err := echoLine(addr, fmt.Sprintf("line %d", i)); err != nil {
+				failed.Add(1)
+				t.Errorf("connection %d: %v", i, err)
+				continue
+			}
+			ok.Add(1)
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { close(quit); <-done }) }
+	t.Cleanup(stop) // a test that fails half-way stops the loop too
+	return ok, failed, stop
 }
 
 // echoLine is echoOnce without a testing.T, for a goroutine: one fresh
