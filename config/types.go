@@ -128,6 +128,8 @@ type Tunnel struct {
 	Limits        Limits
 	ProxyProtocol ProxyProtocol
 	Transparent   Transparent // transparent mode (fields_transparent.go)
+
+	SPIFFE *SPIFFE // nil when the block is absent (fields_spiffe.go)
 }
 
 // Where names the place a field was set ("file:line:col" or "flag --x"),

@@ -138,6 +138,8 @@ func (v *validator) tunnel(i int) {
 	case t.Mode != ModeServer && t.Mode != ModeClient:
 	case v.given(i, "passphrase"):
 		v.passphrase(i)
+	case t.SPIFFE != nil:
+		v.spiffe(i)
 	default:
 		v.identity(i)
 		v.trust(i)

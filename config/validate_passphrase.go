@@ -19,6 +19,7 @@ var passphraseConflicts = []struct {
 	{"tls.pkcs12", passphraseIdentity, func(_ *Tunnel, tl *TLS) bool { return tl.PKCS12 != "" }},
 	{"tls.self_signed", passphraseIdentity, func(_ *Tunnel, tl *TLS) bool { return tl.SelfSigned }},
 	{"acme", passphraseIdentity, func(t *Tunnel, _ *TLS) bool { return t.ACME != nil }},
+	{"spiffe", passphraseIdentity, func(t *Tunnel, _ *TLS) bool { return t.SPIFFE != nil }},
 	{"tls.ca", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return tl.CA != "" }},
 	{"tls.pin", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return len(tl.Pin) > 0 }},
 	{"tls.system_roots", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return tl.SystemRoots }},

@@ -8,11 +8,18 @@ import (
 )
 
 // writeTrustPlan adds to a tunnel's plan what narrows or adds to its
-// verification: a self-signed identity, pins, the allow list and a shared
+// verification: a self-signed or SPIFFE identity, pins, the allow list and a shared
 // secret (named by where it comes from, never by its value).
 func writeTrustPlan(b *strings.Builder, t *config.Tunnel) {
 	if c := t.TLS; c != nil && c.SelfSigned {
 		fmt.Fprintf(b, "  %-9s self-signed, kept in the state directory (fingerprint logged at start)\n", "identity")
+	}
+	if sp := t.SPIFFE; sp != nil {
+		socket := sp.Socket
+		if socket == "" {
+			socket = "$SPIFFE_ENDPOINT_SOCKET"
+		}
+		fmt.Fprintf(b, "  %-9s SPIFFE X.509-SVID and bundles from the Workload API at %s, as the agent rotates them\n", "identity", socket)
 	}
 	if c := t.TLS; c != nil && len(c.Pin) > 0 {
 		fmt.Fprintf(b, "  %-9s peer leaf certificate is one of %s\n", "pin", strings.Join(c.Pin, ", "))

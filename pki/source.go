@@ -46,6 +46,7 @@ var sources = []struct {
 }{
 	{func(t *config.Tunnel) bool { return t.ACME != nil }, newACMESource},
 	{func(t *config.Tunnel) bool { return t.TLS != nil && t.TLS.SelfSigned && !t.Passphrase.IsSet() }, newSelfSignedSource},
+	{func(t *config.Tunnel) bool { return t.SPIFFE != nil }, newSPIFFESource},
 	{func(t *config.Tunnel) bool { return t.Passphrase.IsSet() }, newPassphraseSource},
 	{func(*config.Tunnel) bool { return true }, newFilesSource},
 }
