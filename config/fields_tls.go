@@ -26,6 +26,14 @@ type TLS struct {
 	// SessionLifetime is how long after it is issued a session ticket is
 	// accepted (session_lifetime, default DefaultSessionLifetime).
 	SessionLifetime time.Duration
+	// Verify is how the peer's certificate is checked: VerifyName,
+	// VerifyChain or VerifyPin (fields_verify.go).
+	Verify string
+	// LegacyCommonName lets a client match a server certificate that has
+	// no SAN at all on its CN.
+	LegacyCommonName bool
+	// CRL lists PEM or DER certificate revocation lists of tls.ca's CAs.
+	CRL []string
 }
 
 // DefaultSessionLifetime bounds how long a session ticket is accepted:
@@ -41,7 +49,7 @@ var tlsFields = block[TLS]{
 	name: "tls",
 	ptr:  func(t *Tunnel) **TLS { return &t.TLS },
 	pos:  func(t *TLS) *Pos { return &t.Pos },
-	fields: []field[TLS]{
+	fields: append([]field[TLS]{
 		{name: "cert", at: func(t *TLS) any { return &t.Cert },
 			flag: "--cert FILE", usage: "certificate `FILE` (PEM); the key may sit in the same file",
 			doc: row{name: "`tls.cert`, `tls.key`", text: "identity from PEM files; key may be in the cert file"}},
@@ -102,5 +110,5 @@ var tlsFields = block[TLS]{
 			flag: "--self-signed", usage: "server: make and keep a self-signed certificate in the state directory; its fingerprint is logged",
 			doc: row{text: "server: make an ECDSA P-256 certificate once and keep it in the state directory; " +
 				"instead of `cert`/`acme`/`passphrase`"}},
-	},
+	}, verifyFields...),
 }

@@ -136,6 +136,7 @@ func (v *validator) trust(i int) {
 	if tl == nil {
 		tl = DefaultTLS(t.Mode)
 	}
+	v.verifyMode(i, tl)
 	if t.Mode == ModeServer {
 		v.clientAuth(i, tl)
 		return
