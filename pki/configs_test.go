@@ -11,7 +11,9 @@ import (
 // Endpoint, its handle.
 
 // ServerTLSConfig is the terminating config of server tunnel t.
-func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) { return configOf(serverEndpoint(t, nil, nil)) }
+func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
+	return configOf(serverEndpoint(t, nil, nil))
+}
 
 // ServerEndpoint is the endpoint of server tunnel t.
 func ServerEndpoint(t *config.Tunnel) (*Endpoint, error) { return serverEndpoint(t, nil, nil) }

@@ -1,9 +1,9 @@
 package pki
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
-	"crypto/x509"
 	"log/slog"
 	"strings"
 	"sync"
