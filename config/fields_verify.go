@@ -122,8 +122,7 @@ func (v *validator) verifyMode(i int, tl *TLS) {
 	hasCA := v.given(i, "tls.ca") || tl.SystemRoots
 	switch {
 	case given && tl.Verify == VerifyName && t.Mode == ModeServer:
-		v.fail(i, "tls.verify", `%s: a server has no name to check client certificates against; use "chain" and narrow with allow { }`,
-			v.setting("tls.verify", VerifyName))
+		v.fail(i, "tls.verify", `"name": a server has no name to check client certificates against; use "chain" and narrow with allow { }`)
 	case tl.Verify == VerifyPin && len(tl.Pin) == 0:
 		v.fail(i, "tls.verify", "%s needs %s", v.setting("tls.verify", VerifyPin), v.name("tls.pin"))
 	case tl.Verify == VerifyPin && hasCA:
