@@ -40,7 +40,7 @@ var limitsFields = block[Limits]{
 			flag: "--per-source-handshakes N", usage: "connections per client IP (IPv6 by /64) still in their handshake; " +
 				"the next one is refused at once, 0 = no limit (`N`)",
 			doc: row{text: "server: connections from one client IP (IPv6: /64) not through their handshake yet; " +
-				"the next one is closed at once, 0 = no limit ([more](#rate-limits))"}},
+				"the next one is closed at once, 0 = no limit ([more](docs/behaviour.md#rate-limits))"}},
 		{name: "handshake_timeout", at: func(l *Limits) any { return &l.HandshakeTimeout }, def: 10 * time.Second, check: bounded,
 			flag: "--handshake-timeout D", usage: "bound on the TLS handshake (`DURATION`)",
 			doc: row{text: "> 0"}},

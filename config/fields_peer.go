@@ -53,7 +53,7 @@ func allowUsage(kind string) string {
 // acmeFields is the table of the acme block, which has no flags.
 var acmeFields = block[ACME]{
 	name: "acme",
-	doc: row{name: "`acme { }`", text: "server identity from an ACME CA (see [ACME](#acme)); " +
+	doc: row{name: "`acme { }`", text: "server identity from an ACME CA (see [ACME](docs/behaviour.md#acme)); " +
 		"instead of `tls.cert`, `tls.self_signed` or `passphrase`; needs a `host:port` listen"},
 	ptr: func(t *Tunnel) **ACME { return &t.ACME },
 	pos: func(a *ACME) *Pos { return &a.Pos },
@@ -68,7 +68,7 @@ var acmeFields = block[ACME]{
 			doc: row{def: "`<state dir>/acme`", text: "account, keys and certificates on disk; keep it on a volume"}},
 		{name: "trusted_roots", at: func(a *ACME) any { return &a.TrustedRoots },
 			doc: row{def: "system roots", text: "PEM of the CA that signs a private ACME server's HTTPS certificate; " +
-				"a [trust file](#files-and-permissions)"}},
+				"a [trust file](docs/behaviour.md#files-and-permissions)"}},
 	},
 }
 

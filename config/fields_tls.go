@@ -30,6 +30,14 @@ type TLS struct {
 	PKCS12 string
 	// KeyPassphrase opens an encrypted key or PKCS#12 file; never log it.
 	KeyPassphrase Secret
+	// Verify is how the peer's certificate is checked: VerifyName,
+	// VerifyChain or VerifyPin (fields_verify.go).
+	Verify string
+	// LegacyCommonName lets a client match a server certificate that has
+	// no SAN at all on its CN.
+	LegacyCommonName bool
+	// CRL lists PEM or DER certificate revocation lists of tls.ca's CAs.
+	CRL []string
 }
 
 // DefaultSessionLifetime bounds how long a session ticket is accepted:
@@ -45,7 +53,7 @@ var tlsFields = block[TLS]{
 	name: "tls",
 	ptr:  func(t *Tunnel) **TLS { return &t.TLS },
 	pos:  func(t *TLS) *Pos { return &t.Pos },
-	fields: []field[TLS]{
+	fields: append([]field[TLS]{
 		{name: "cert", at: func(t *TLS) any { return &t.Cert },
 			flag: "--cert FILE", usage: "certificate `FILE` (PEM); the key may sit in the same file",
 			doc: row{name: "`tls.cert`, `tls.key`", text: "identity from PEM or DER files; key may be in the cert file, or encrypted " +
@@ -55,7 +63,7 @@ var tlsFields = block[TLS]{
 			doc: inRowAbove},
 		{name: "ca", at: func(t *TLS) any { return &t.CA },
 			flag: "--ca FILE", usage: "`FILE` of CA certificates (PEM) that the peer's certificate must chain to",
-			doc: row{text: "trust anchors for the peer; a [trust file](#files-and-permissions)"}},
+			doc: row{text: "trust anchors for the peer; a [trust file](docs/behaviour.md#files-and-permissions)"}},
 		{name: "client_auth", at: func(t *TLS) any { return &t.ClientAuth }, def: byMode{ModeServer: "require"},
 			flag: "--client-auth MODE", usage: "server: client certificates, `MODE` none, request or require",
 			doc: row{text: "server: `none`, `request`, `require`; `request` and `require` need `ca`"}},
@@ -113,5 +121,5 @@ var tlsFields = block[TLS]{
 				"not trust ([formats](docs/behaviour.md#key-and-certificate-formats))"}},
 		{name: "key_passphrase", at: func(t *TLS) any { return &t.KeyPassphrase },
 			doc: row{text: "`env(\"...\")`, `file(\"...\")` or a literal: opens an encrypted `key` (PKCS#8 or legacy PEM) or `pkcs12`"}},
-	},
+	}, verifyFields...),
 }

@@ -13,7 +13,7 @@ var topFields = block[Config]{
 		{name: "admin", at: func(c *Config) any { return &c.Admin },
 			flag: "--admin ADDR", usage: "`ADDR` (host:port or unix:/path) to serve /metrics, /healthz and /readyz on; off by default",
 			doc: row{def: "off", text: "`host:port` or `unix:/path`: serve `/metrics`, `/healthz`, `/readyz` " +
-				"([more](#metrics-and-health)); beyond loopback, a WARN"},
+				"([more](docs/behaviour.md#metrics-and-health)); beyond loopback, a WARN"},
 			flagDoc: row{def: "off"}},
 	},
 }
@@ -69,7 +69,7 @@ var tunnelFields = block[Tunnel]{
 		{name: "shared_secret", at: func(t *Tunnel) any { return &t.SharedSecret },
 			flag: "--shared-secret-env VAR",
 			doc: row{text: "`env(\"...\")`, `file(\"...\")` or a literal: both ends passtunnel prove the same secret, bound to the TLS " +
-				"session, before any byte ([more](#pinning-allow-lists-self-signed-shared-secret))"}},
+				"session, before any byte ([more](docs/behaviour.md#pinning-allow-lists-self-signed-shared-secret))"}},
 		connectProxyField,
 	}, transparentFields...),
 }

@@ -37,7 +37,7 @@ func TestFlagsServer(t *testing.T) {
 	want.Listen = Address{NetTCP, "0.0.0.0:6380"}
 	want.Target = Address{NetTCP, "127.0.0.1:6379"}
 	want.Targets = []Address{want.Target}
-	want.TLS = &TLS{Cert: "tls.crt", Key: "tls.key", CA: "ca.crt", ClientAuth: "request", MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime,
+	want.TLS = &TLS{Cert: "tls.crt", Key: "tls.key", CA: "ca.crt", ClientAuth: "request", MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime, Verify: VerifyChain,
 		CipherSuites: []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
 		Curves:       []string{"X25519", "P-256"}, ALPN: []string{"h2", "http/1.1"}}
 	want.Limits.MaxConnections = 5
@@ -71,7 +71,7 @@ func TestFlagsClient(t *testing.T) {
 	if tu.Name != "client" || tu.Mode != ModeClient || tu.Target != (Address{NetUnix, "/run/tls.sock"}) {
 		t.Errorf("tunnel = %+v", tu)
 	}
-	if !reflect.DeepEqual(tu.TLS, &TLS{CA: "ca.crt", ServerName: "db.internal", MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime}) {
+	if !reflect.DeepEqual(tu.TLS, &TLS{CA: "ca.crt", ServerName: "db.internal", MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime, Verify: VerifyName}) {
 		t.Errorf("tls = %+v", tu.TLS)
 	}
 	if c.LogLevel != "info" || tu.Limits != DefaultLimits() {

@@ -33,7 +33,7 @@ func TestLoadFullConfig(t *testing.T) {
 		Cluster:             "passtunnel",
 		TLS: &TLS{
 			Cert: "tls.crt", Key: "tls.key", CA: "ca.crt", ClientAuth: "request",
-			Pin: []string{}, MinVersion: "1.3", MaxVersion: "1.3", CipherSuites: []string{}, SessionLifetime: DefaultSessionLifetime,
+			Pin: []string{}, MinVersion: "1.3", MaxVersion: "1.3", CipherSuites: []string{}, SessionLifetime: DefaultSessionLifetime, Verify: VerifyChain,
 			Curves: []string{"X25519MLKEM768", "secp256r1"}, ALPN: []string{"h2", "http/1.1"},
 		},
 		Allow: Allow{CN: []string{}, DNS: []string{}, URI: []string{}, OU: []string{}},
@@ -54,7 +54,7 @@ func TestLoadFullConfig(t *testing.T) {
 		Cluster: "passtunnel",
 		TLS: &TLS{
 			Cert: "/etc/client/client.crt", CA: "/etc/passtunnel/ca.crt", ServerName: "db.internal",
-			MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime,
+			MinVersion: "1.2", MaxVersion: "1.3", SessionLifetime: DefaultSessionLifetime, Verify: VerifyName,
 			CipherSuites:              []string{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
 			SessionResumptionDisabled: true,
 		},

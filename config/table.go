@@ -176,7 +176,7 @@ type tunnelBlock interface {
 // blocks is every table in the order of the README's reference tables;
 // nested are the blocks a tunnel holds, in the same order.
 var (
-	nested = []tunnelBlock{&tlsFields, &allowFields, &acmeFields, &spiffeFields, &limitsFields, &proxyProtocolFields}
+	nested = []tunnelBlock{&tlsFields, &allowFields, &denyFields, &acmeFields, &spiffeFields, &limitsFields, &proxyProtocolFields}
 	blocks = append([]blockSpec{&topFields, &tunnelFields}, asSpecs(nested)...)
 )
 

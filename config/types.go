@@ -125,6 +125,7 @@ type Tunnel struct {
 	TLS           *TLS  // nil when the block is absent
 	ACME          *ACME // nil when the block is absent
 	Allow         Allow
+	Deny          Deny // deny { } (fields_verify.go)
 	Limits        Limits
 	ProxyProtocol ProxyProtocol
 	Transparent   Transparent // transparent mode (fields_transparent.go)

@@ -24,6 +24,9 @@ var passphraseConflicts = []struct {
 	{"tls.pin", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return len(tl.Pin) > 0 }},
 	{"tls.system_roots", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return tl.SystemRoots }},
 	{"tls.insecure_skip_verify", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return tl.InsecureSkipVerify }},
+	{"tls.verify", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return tl.Verify == VerifyPin }},
+	{"tls.legacy_common_name", passphraseTrust, func(_ *Tunnel, tl *TLS) bool { return tl.LegacyCommonName }},
+	{"tls.crl", passphraseTrust + "; refuse single node certificates with deny { }", func(_ *Tunnel, tl *TLS) bool { return len(tl.CRL) > 0 }},
 }
 
 // passphrase checks a tunnel with a passphrase, in place of identity and
@@ -39,6 +42,10 @@ func (v *validator) passphrase(i int) {
 		if c.set(t, tl) && v.ok(i, c.field) {
 			v.fail(i, c.field, "conflicts with %s: %s", v.name("passphrase"), c.why)
 		}
+	}
+	if v.given(i, "tls.verify") && tl.Verify == VerifyName && v.ok(i, "tls.verify") {
+		v.fail(i, "tls.verify", `conflicts with %s: nodes are verified by chain to the cluster CA, not by name; leave it out or narrow with allow { }`,
+			v.name("passphrase"))
 	}
 	if t.Mode == ModeServer && tl.ClientAuth != "require" && v.ok(i, "tls.client_auth") {
 		v.fail(i, "tls.client_auth", "conflicts with %s: a passphrase tunnel always requires and verifies client certificates; leave it out or set %s",

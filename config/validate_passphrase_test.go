@@ -70,7 +70,7 @@ tunnel "c2" {
 	if len(s2.PreviousPassphrases) != 2 || s2.Cluster != "prod" || !s2.AllowWeakPassphrase {
 		t.Errorf("s2 = %+v", s2)
 	}
-	want := &TLS{Pos: s2.TLS.Pos, ClientAuth: "require", MinVersion: "1.2", MaxVersion: "1.2", SessionLifetime: DefaultSessionLifetime,
+	want := &TLS{Pos: s2.TLS.Pos, ClientAuth: "require", MinVersion: "1.2", MaxVersion: "1.2", SessionLifetime: DefaultSessionLifetime, Verify: VerifyChain,
 		CipherSuites: []string{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
 		Curves:       []string{"SecP384r1MLKEM1024", "x25519"}, ALPN: []string{"redis"}}
 	if !reflect.DeepEqual(s2.TLS, want) {

@@ -138,6 +138,7 @@ func (v *validator) trust(i int) {
 	if tl == nil {
 		tl = DefaultTLS(t.Mode)
 	}
+	v.verifyMode(i, tl)
 	if t.Mode == ModeServer {
 		v.clientAuth(i, tl)
 		return

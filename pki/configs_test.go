@@ -11,19 +11,21 @@ import (
 // Endpoint, its handle.
 
 // ServerTLSConfig is the terminating config of server tunnel t.
-func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) { return configOf(serverEndpoint(t, nil)) }
+func ServerTLSConfig(t *config.Tunnel) (*tls.Config, error) {
+	return configOf(serverEndpoint(t, nil, nil))
+}
 
 // ServerEndpoint is the endpoint of server tunnel t.
-func ServerEndpoint(t *config.Tunnel) (*Endpoint, error) { return serverEndpoint(t, nil) }
+func ServerEndpoint(t *config.Tunnel) (*Endpoint, error) { return serverEndpoint(t, nil, nil) }
 
 // ClientTLSConfig is the dialing config of client tunnel t.
 func ClientTLSConfig(t *config.Tunnel, targetHost string) (*tls.Config, error) {
-	return configOf(clientEndpoint(t, targetHost))
+	return configOf(clientEndpoint(t, targetHost, nil))
 }
 
 // ClientEndpoint is the endpoint of client tunnel t.
 func ClientEndpoint(t *config.Tunnel, targetHost string) (*Endpoint, error) {
-	return clientEndpoint(t, targetHost)
+	return clientEndpoint(t, targetHost, nil)
 }
 
 // ServerTLSConfig is m.Server without the handle, never released.

@@ -64,11 +64,11 @@ func (m *Manager) passphraseSetup(t *config.Tunnel, sd side) (*passphraseIdentit
 		return nil, nil, err
 	}
 	cfg.Time = m.now
-	allow, err := compileAllow(t)
+	v, err := denyAndAllow(t)
 	if err != nil {
 		return nil, nil, err
 	}
-	v := &verification{chain: nodeChains(cas, sd.peerUsage(), m.now), allow: allow}
+	v.chain = nodeChains(cas, sd.peerUsage(), m.now)
 	return &passphraseIdentity{node: m.nodeFor(cas), tickets: cur.tickets, verify: v}, cfg, nil
 }
 
@@ -98,6 +98,8 @@ func refuseWithPassphrase(t *config.Tunnel) error {
 		{c.InsecureSkipVerify, "tls.insecure_skip_verify"}, {c.SelfSigned, "tls.self_signed"},
 		{c.ClientAuth != "" && c.ClientAuth != "require", "tls.client_auth"},
 		{c.PKCS12 != "", "tls.pkcs12"},
+		{c.Verify == config.VerifyPin, "tls.verify"}, {c.LegacyCommonName, "tls.legacy_common_name"},
+		{len(c.CRL) > 0, "tls.crl"},
 	} {
 		if f.set {
 			return fieldError(t, f.field, errors.New(

@@ -216,6 +216,9 @@ func TestPassphraseRefusalsMatchConfig(t *testing.T) {
 		{config.ModeServer, "tls.self_signed", `self_signed = true`, config.TLS{SelfSigned: true}},
 		{config.ModeServer, "tls.client_auth", `client_auth = "none"`, config.TLS{ClientAuth: "none"}},
 		{config.ModeServer, "tls.client_auth", `client_auth = "request"`, config.TLS{ClientAuth: "request"}},
+		{config.ModeClient, "tls.verify", `verify = "pin"`, config.TLS{Verify: "pin"}},
+		{config.ModeClient, "tls.legacy_common_name", `legacy_common_name = true`, config.TLS{LegacyCommonName: true}},
+		{config.ModeServer, "tls.crl", `crl = ["r.crl"]`, config.TLS{CRL: []string{"r.crl"}}},
 	}
 	for _, tc := range cases {
 		src := fmt.Sprintf("tunnel \"t\" {\n  mode = %q\n  listen = \"127.0.0.1:1\"\n  target = \"h:2\"\n"+

@@ -70,16 +70,31 @@ func (p pinSet) check(certs []*x509.Certificate) error {
 	}
 }
 
-// pinsAndAllow is the part of a tunnel's peer verification that tls.pin
-// and allow { } make; the caller adds the chain check, if any.
+// pinsAndAllow is the part of a tunnel's peer verification that tls.pin,
+// deny { } and allow { } make; the caller adds the chain check, if any.
 func pinsAndAllow(t *config.Tunnel) (*verification, error) {
 	pins, err := compilePins(t)
 	if err != nil {
 		return nil, err
 	}
+	v, err := denyAndAllow(t)
+	if err != nil {
+		return nil, err
+	}
+	v.pins = pins
+	return v, nil
+}
+
+// denyAndAllow is the part of a peer verification that deny { } and
+// allow { } make, which passphrase tunnels have too.
+func denyAndAllow(t *config.Tunnel) (*verification, error) {
 	allow, err := compileAllow(t)
 	if err != nil {
 		return nil, err
 	}
-	return &verification{pins: pins, allow: allow}, nil
+	deny, err := compileDeny(t)
+	if err != nil {
+		return nil, err
+	}
+	return &verification{allow: allow, deny: deny}, nil
 }

@@ -91,7 +91,7 @@ func (s *acmeSource) server(t *config.Tunnel) (*Endpoint, error) {
 	if slices.Contains(cfg.NextProtos, acmeTLS1) {
 		return nil, fieldError(t, "tls.alpn", fmt.Errorf("%q is reserved for the ACME challenge", acmeTLS1))
 	}
-	v, err := clientAuth(&tt, cfg)
+	v, err := clientAuth(&tt, cfg, s.m.log)
 	if err != nil {
 		return nil, err
 	}

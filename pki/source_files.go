@@ -22,7 +22,7 @@ func newFilesSource(m *Manager) identitySource { return newFiles(m) }
 func newFiles(m *Manager) *filesSource { return &filesSource{m: m, refs: fileRefs{r: m.reload}} }
 
 func (s *filesSource) server(t *config.Tunnel) (*Endpoint, error) {
-	e, err := serverEndpoint(t, nil)
+	e, err := serverEndpoint(t, nil, s.m.log)
 	return s.followServer(t, e, err)
 }
 
@@ -48,7 +48,7 @@ func (s *filesSource) followServer(t *config.Tunnel, e *Endpoint, err error) (*E
 }
 
 func (s *filesSource) client(t *config.Tunnel, targetHost string) (*Endpoint, error) {
-	e, err := clientEndpoint(t, targetHost)
+	e, err := clientEndpoint(t, targetHost, s.m.log)
 	if err != nil {
 		return nil, err
 	}
@@ -117,8 +117,15 @@ func (f *fileRefs) follow(t *config.Tunnel, e *Endpoint, sd side, now func() tim
 	if err != nil {
 		return own, tunnelFileError(t, err)
 	}
+	if len(c.CRL) > 0 {
+		crls, err := f.crls(t)
+		if err != nil {
+			return own, crlError(t, err)
+		}
+		e.verify.revoked = revocationCheck(crls.set, now)
+	}
 	if sd == clientSide {
-		e.verify.chain = verifyChain(pool.pool, cfg.ServerName, sd.peerUsage(), now)
+		e.verify.chain = serverChain(t, pool.pool, cfg.ServerName, now, f.r.log)
 		return own, nil
 	}
 	e.verify.chain = verifyChain(pool.pool, "", sd.peerUsage(), now) // clients are not checked by name

@@ -16,6 +16,6 @@ func (s selfSignedSource) server(t *config.Tunnel) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := serverEndpoint(t, &id)
+	e, err := serverEndpoint(t, &id, s.m.log)
 	return s.followServer(t, e, err)
 }

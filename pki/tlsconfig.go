@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -21,7 +22,7 @@ import (
 // serverEndpoint is the endpoint of server tunnel t from its files, read
 // once (the files source follows them), presenting id, when set, instead of
 // tls.cert and tls.key: the self-signed certificate a Manager keeps.
-func serverEndpoint(t *config.Tunnel, id *tls.Certificate) (*Endpoint, error) {
+func serverEndpoint(t *config.Tunnel, id *tls.Certificate, log *slog.Logger) (*Endpoint, error) {
 	if t.Passphrase.IsSet() {
 		return nil, errNeedsManager(t)
 	}
@@ -47,7 +48,7 @@ func serverEndpoint(t *config.Tunnel, id *tls.Certificate) (*Endpoint, error) {
 		id = &kp
 	}
 	cfg.Certificates = []tls.Certificate{*id}
-	v, err := clientAuth(t, cfg)
+	v, err := clientAuth(t, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +66,7 @@ func endpoint(cfg *tls.Config, v *verification) *Endpoint {
 // (RequestClientCert, RequireAnyClientCert) and never verifies: the
 // verification, CA chain, pin and allow { } alike, is the Endpoint's, in
 // VerifyConnection, so it runs on resumed sessions too and names the peer.
-func clientAuth(t *config.Tunnel, cfg *tls.Config) (*verification, error) {
+func clientAuth(t *config.Tunnel, cfg *tls.Config, log *slog.Logger) (*verification, error) {
 	mode := t.TLS.ClientAuth
 	switch mode {
 	case "none":
@@ -85,11 +86,17 @@ func clientAuth(t *config.Tunnel, cfg *tls.Config) (*verification, error) {
 		return nil, fieldError(t, "tls.client_auth", fmt.Errorf(
 			"%q needs tls.ca, the CA that signs client certificates, or tls.pin (or set client_auth = \"none\")", mode))
 	}
+	if err := checkVerifyMode(t); err != nil {
+		return nil, err
+	}
 	v, err := pinsAndAllow(t)
 	if err != nil {
 		return nil, err
 	}
 	v.optional = mode == "request"
+	if v.revoked, err = staticCRLs(t, log); err != nil {
+		return nil, err
+	}
 	if t.TLS.CA != "" {
 		pool, err := LoadCertPool(t.TLS.CA)
 		if err != nil {
@@ -108,7 +115,7 @@ func clientAuth(t *config.Tunnel, cfg *tls.Config) (*verification, error) {
 // verified against tls.ca and/or the system roots, under tls.server_name
 // or else targetHost (an IP address is checked against the certificate's
 // IP SANs).
-func clientEndpoint(t *config.Tunnel, targetHost string) (*Endpoint, error) {
+func clientEndpoint(t *config.Tunnel, targetHost string, log *slog.Logger) (*Endpoint, error) {
 	if t.Passphrase.IsSet() {
 		return nil, errNeedsManager(t)
 	}
@@ -122,6 +129,9 @@ func clientEndpoint(t *config.Tunnel, targetHost string) (*Endpoint, error) {
 		return nil, err
 	}
 	if err := setClientCert(t, cfg); err != nil {
+		return nil, err
+	}
+	if err := checkVerifyMode(t); err != nil {
 		return nil, err
 	}
 	roots, err := clientRoots(t)
@@ -150,9 +160,12 @@ func clientEndpoint(t *config.Tunnel, targetHost string) (*Endpoint, error) {
 		return nil, err
 	}
 	if roots != nil {
-		v.chain = verifyChain(fixedPool(roots), cfg.ServerName, x509.ExtKeyUsageServerAuth, time.Now)
+		v.chain = serverChain(t, fixedPool(roots), cfg.ServerName, time.Now, log)
+		if v.revoked, err = staticCRLs(t, log); err != nil {
+			return nil, err
+		}
 	}
-	if v.chain == nil && v.pins == nil && v.allow == nil {
+	if v.chain == nil && v.pins == nil && v.allow == nil && v.deny == nil {
 		v = nil // insecure_skip_verify alone
 	}
 	// One cache per tunnel: its connections all go to one target, and a
@@ -281,4 +294,20 @@ func baseConfig(t *config.Tunnel) (*tls.Config, error) {
 
 		SessionTicketsDisabled: !resumes(t),
 	}, nil
+}
+
+// checkVerifyMode is the backstop of config's checks of tls.verify, for
+// tunnels built without config: "pin" checks tls.pin alone, so it needs
+// pins and takes no CA.
+func checkVerifyMode(t *config.Tunnel) error {
+	c := tlsBlock(t)
+	switch {
+	case c.Verify != config.VerifyPin:
+		return nil
+	case len(c.Pin) == 0:
+		return fieldError(t, "tls.verify", errors.New(`"pin" needs tls.pin`))
+	case c.CA != "" || c.SystemRoots:
+		return fieldError(t, "tls.verify", errors.New(`"pin" checks tls.pin alone: leave out tls.ca and tls.system_roots`))
+	}
+	return nil
 }

@@ -13,11 +13,16 @@ type chainCheck func(certs []*x509.Certificate) ([]*x509.Certificate, error)
 
 // verification is how a tunnel decides who its peer is: a chain check
 // (certificate files, ACME and self-signed tunnels' tls.ca, or the
-// passphrase's cluster CAs), tls.pin, or both, then allow { }.
+// passphrase's cluster CAs) with its CRLs, tls.pin, or both, then
+// deny { } and allow { }.
 type verification struct {
 	chain chainCheck // nil: no CA check (tls.pin alone)
 	pins  pinSet     // nil: no pin
 	allow *peerAllow // nil: every verified peer
+	// revoked checks the chain the chain check built against tls.crl;
+	// nil: no CRL.
+	revoked func(chain []*x509.Certificate) error
+	deny    *denyList // nil: nothing denied
 	// optional lets a peer show no certificate (client_auth =
 	// "request"): it then has no verified identity, and allow { }, which
 	// names who may connect, refuses it.
@@ -48,6 +53,16 @@ func (v *verification) peer(cs tls.ConnectionState) (*x509.Certificate, error) {
 			return nil, err
 		}
 		accepted = chain[0]
+		if v.revoked != nil {
+			if err := v.revoked(chain); err != nil {
+				return nil, &tls.CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+			}
+		}
+	}
+	if v.deny != nil {
+		if err := v.deny.check(accepted, certs); err != nil {
+			return nil, &tls.CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+		}
 	}
 	if v.pins != nil {
 		if err := v.pins.check(certs); err != nil {
