@@ -50,7 +50,7 @@ func ImportStunnel(path string) (Result, error) {
 	}
 	linkSNI(svcs)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "# Imported by `passtunnel import stunnel` from %s.\n", path)
+	fmt.Fprintf(&sb, "# Imported by `passtunnel import stunnel` from %s.\n", oneLine(path))
 	sb.WriteString("# Check it with `passtunnel check -config FILE`; what was not carried over is listed on stderr.\n")
 	writeTop(&sb, top)
 	for _, s := range svcs {
@@ -195,4 +195,15 @@ func (s *svc) leftover(o option) {
 		return
 	}
 	s.note(o, true, "unknown option, not carried: check by hand whether it protected anything")
+}
+
+// oneLine keeps a value inside a comment line: control characters (a
+// newline would end the comment and start HCL) become spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }

@@ -95,6 +95,11 @@ func (s *svc) caFile(w verifyWant) string {
 		s.tls.set("ca", quote(cafile.Value))
 		return cafile.Value
 	}
+	if hasPath && systemStore[filepath.Clean(capath.Value)] && s.client {
+		s.tls.set("system_roots", "true")
+		s.note(capath, false, "the system's certificate store: carried as system_roots = true")
+		return capath.Value
+	}
 	if hasPath {
 		bundle := filepath.Join(capath.Value, "passtunnel-ca.pem")
 		s.tls.set("ca", quote(bundle))
@@ -104,6 +109,9 @@ func (s *svc) caFile(w verifyWant) string {
 	}
 	return ""
 }
+
+// systemStore holds the usual CApath of the OS's trust store.
+var systemStore = map[string]bool{"/etc/ssl/certs": true, "/etc/pki/tls/certs": true, "/etc/pki/ca-trust/extracted/pem": true}
 
 // revocation maps CRLfile to tls.crl; CRLpath and OCSP are reported.
 func (s *svc) revocation(w verifyWant) {
