@@ -68,8 +68,9 @@ func (s *svc) clientNames(hosts []option) {
 	sni, hasSNI := s.one("sni")
 	switch {
 	case len(hosts) == 1:
+		// verify = "name" (chain and name) is the default: server_name
+		// is enough.
 		s.tls.set("server_name", quote(hosts[0].Value))
-		s.tls.set("verify", quote("name"))
 		if hasSNI && sni.Value != hosts[0].Value {
 			s.note(sni, false, "not carried: passtunnel sends the name it checks (checkHost %s) as SNI", hosts[0].Value)
 		}
