@@ -91,7 +91,7 @@ func init() { // a table whose handlers refer to the table: set at init
 		"proxy-protocol-mode":    {only: "server", apply: proxyProtocol},
 		"use-workload-api":       {boolean: true, apply: workloadAPI},
 		"use-workload-api-addr":  {apply: workloadAPI},
-		"connect-proxy":          {only: "client", apply: connectProxy},
+		"connect-proxy":          {only: "client", secret: true, apply: connectProxy}, // may hold credentials
 		"auto-acme-cert":         {only: "server", apply: func(g *ghost, f ghostFlag) { g.tun.child("acme").appendList("domains", f.Value) }},
 		"auto-acme-email":        {only: "server", apply: func(g *ghost, f ghostFlag) { g.tun.child("acme").set("email", quote(f.Value)) }},
 		"auto-acme-agree-to-tos": {boolean: true, only: "server", text: "setting an acme block accepts the CA's subscriber agreement"},
