@@ -60,7 +60,7 @@ func init() { // a table whose handlers refer to the table: set at init
 		"cert":                   {apply: setTLS("cert")},
 		"key":                    {apply: setTLS("key")},
 		"cacert":                 {apply: setTLS("ca")},
-		"allow-all":              {boolean: true, only: "server", apply: func(g *ghost, f ghostFlag) { g.seen["allow-all"] = g.isTrue(f) }},
+		"allow-all":              {boolean: true, only: "server", apply: allowAll},
 		"allow-cn":               {only: "server", apply: addAllow("cn")},
 		"allow-ou":               {only: "server", apply: addAllow("ou")},
 		"allow-dns":              {only: "server", apply: addAllow("dns")},
@@ -111,6 +111,13 @@ func init() { // a table whose handlers refer to the table: set at init
 		"cipher-suites":          {text: "passtunnel's default is AES-GCM and ChaCha20-Poly1305, ghostunnel's two families; narrow with tls.cipher_suites"},
 		"skip-resolve":           {boolean: true, only: "client", text: "target names resolve at each dial"},
 		"landlock":               {boolean: true, text: "no Landlock sandbox: use the systemd unit's sandboxing"},
+	}
+}
+
+func allowAll(g *ghost, f ghostFlag) {
+	g.seen["allow-all"] = g.isTrue(f)
+	if g.seen["allow-all"] {
+		g.note(f, false, "carried as no allow block: every client the CA verifies is admitted")
 	}
 }
 

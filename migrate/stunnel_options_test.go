@@ -114,7 +114,7 @@ func TestStunnelVerifyPeer(t *testing.T) {
 	}
 	expect(t, importText(t, base+"verify = 3\n"), []string{`pin`, `ca `, `verify = "chain"`}, nil, false)
 	expect(t, importText(t, "[s]\naccept = 1\nconnect = 2\ncert = /c\nCAfile = /nonexistent.pem\nverifyPeer = yes\n"),
-		[]string{`client_auth = "require"`}, []string{"SECURITY: CAfile: verifyPeer (verify 3/4) not carried"}, true)
+		[]string{`client_auth = "require"`}, []string{"SECURITY: verifyPeer: (verify 3/4) not carried"}, true)
 }
 
 // TestStunnelSecretsNotCopied: values of secret options never reach the

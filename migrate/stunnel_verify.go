@@ -61,6 +61,9 @@ func (s *svc) wanted() verifyWant {
 	}
 	if o, ok := s.one("requirecert"); ok {
 		w.optional = !yes(o.Value)
+		if !w.chain && !w.peer {
+			s.note(o, false, "not carried: it only qualifies verifyChain or verifyPeer, and neither is set")
+		}
 	}
 	return w
 }
@@ -138,12 +141,12 @@ func (s *svc) pins() {
 	}
 	fps, err := fingerprints(o.Value)
 	if err != nil || len(fps) == 0 {
-		s.note(o, true, "verifyPeer (verify 3/4) not carried: cannot read the peer certificates (%v); "+
+		s.noteAt(o.File, o.Line, "verifyPeer", true, "(verify 3/4) not carried: cannot read the peer certificates of CAfile (%v); "+
 			"set tls.pin to the output of `passtunnel pki fingerprint PEER.crt`", orNone(err))
 		return
 	}
 	s.tls.set("pin", list(fps...))
-	s.note(o, false, "verifyPeer (verify 3/4): the %d certificate(s) of %s are pinned by fingerprint; "+
+	s.noteAt(o.File, o.Line, "verifyPeer", false, "(verify 3/4): the %d certificate(s) of %s are pinned by fingerprint; "+
 		"when a peer's certificate changes, update tls.pin", len(fps), o.Value)
 }
 
