@@ -34,6 +34,8 @@ Usage:
   passtunnel pki passphrase            a new random passphrase (140 bits) and cluster name
   passtunnel rules  [-config FILE] [-apply|-remove] [-backend nftables|iptables]
                                        firewall rules and routes of the transparent tunnels
+  passtunnel import stunnel FILE       stunnel.conf -> HCL on stdout, what was not carried on stderr
+  passtunnel import ghostunnel -- ARGS a ghostunnel command line -> HCL
   passtunnel demo                      an encrypted loop on localhost, nothing to prepare
   passtunnel version
 
@@ -77,6 +79,8 @@ func runCLI(args []string, stdout, stderr io.Writer, loader config.Loader) int {
 		err = cmdPKI(rest, stdout, stderr, loader)
 	case "rules":
 		err = cmdRules(rest, stdout, stderr, loader)
+	case "import":
+		err = cmdImport(rest, stdout, stderr)
 	case "demo":
 		err = cmdDemo(stdout, stderr)
 	case "version", "-version", "--version":
