@@ -120,6 +120,7 @@ var tlsFields = block[TLS]{
 			doc: row{text: "identity from a PKCS#12 (.p12/.pfx) file, instead of `cert`/`key`; its CAs are the chain sent, " +
 				"not trust ([formats](docs/behaviour.md#key-and-certificate-formats))"}},
 		{name: "key_passphrase", at: func(t *TLS) any { return &t.KeyPassphrase },
-			doc: row{text: "`env(\"...\")`, `file(\"...\")` or a literal: opens an encrypted `key` (PKCS#8 or legacy PEM) or `pkcs12`"}},
+			flag: "--key-passphrase-file FILE / --key-passphrase-env VAR",
+			doc:  row{text: "`env(\"...\")`, `file(\"...\")` or a literal: opens an encrypted `key` (PKCS#8 or legacy PEM) or `pkcs12`"}},
 	}, verifyFields...),
 }

@@ -154,13 +154,12 @@ func (b *flagBuilder) rate(flag string, dst *float64) {
 // the secret is, never the secret.
 func (b *flagBuilder) passphrase(t *Tunnel) {
 	s := b.f.s
-	switch {
-	case b.given["passphrase-file"] && b.given["passphrase-env"]:
-		b.fail("passphrase-env", "give one of --passphrase-file and --passphrase-env")
-	case b.given["passphrase-file"]:
-		t.Passphrase, _ = b.secret("passphrase-file", secretRef{"file", *s["passphrase-file"]})
-	case b.given["passphrase-env"]:
-		t.Passphrase, _ = b.secret("passphrase-env", secretRef{"env", *s["passphrase-env"]})
+	if v, ok := b.fileOrEnv("passphrase"); ok {
+		t.Passphrase = v
+	}
+	// The tls block exists: a --key-passphrase flag maps to tls.key_passphrase.
+	if v, ok := b.fileOrEnv("key-passphrase"); ok && t.TLS != nil {
+		t.TLS.KeyPassphrase = v
 	}
 	b.previousPassphrases(t)
 	if b.given["shared-secret-env"] {
@@ -169,6 +168,23 @@ func (b *flagBuilder) passphrase(t *Tunnel) {
 	if b.given["connect-proxy-env"] {
 		t.ConnectProxy, _ = b.secret("connect-proxy-env", secretRef{"env", *s["connect-proxy-env"]})
 	}
+}
+
+// fileOrEnv reads the secret that the flag pair --NAME-file / --NAME-env
+// names, if one of them was given.
+func (b *flagBuilder) fileOrEnv(name string) (Secret, bool) {
+	file, env := name+"-file", name+"-env"
+	switch {
+	case b.given[file] && b.given[env]:
+		b.fail(env, "give one of --%s and --%s", file, env)
+	case b.given[file]:
+		v, _ := b.secret(file, secretRef{"file", *b.f.s[file]})
+		return v, true
+	case b.given[env]:
+		v, _ := b.secret(env, secretRef{"env", *b.f.s[env]})
+		return v, true
+	}
+	return Secret{}, false
 }
 
 // previousPassphrases reads every --previous-passphrase-file/-env. Like the

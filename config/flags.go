@@ -94,6 +94,9 @@ func (f *flagValues) registerSecrets(fs *flag.FlagSet) {
 		"read a previous passphrase, still trusted during a rotation, from `FILE` (repeatable)")
 	fs.Var(&refFlag{kind: "env", refs: &f.prev}, "previous-passphrase-env",
 		"read a previous passphrase, still trusted during a rotation, from environment `VARIABLE` (repeatable)")
+	f.s["key-passphrase-file"] = fs.String("key-passphrase-file", "", "read the password of an encrypted --key or --pkcs12 from `FILE`")
+	f.s["key-passphrase-env"] = fs.String("key-passphrase-env", "",
+		"read the password of an encrypted --key or --pkcs12 from environment `VARIABLE`")
 	f.s["shared-secret-env"] = fs.String("shared-secret-env", "",
 		"read the channel-bound shared secret from environment `VARIABLE` (both ends passtunnel)")
 	f.s["connect-proxy-env"] = fs.String("connect-proxy-env", "",

@@ -76,6 +76,13 @@ tunnel "pkcs8" {
 		}
 	}
 
+	// The same from flags: the password by reference only.
+	flags := startFlags(t, "server", "--listen", "127.0.0.1:0", "--target", be.addr, "--client-auth", "none",
+		"--cert", certC, "--key", encKey, "--key-passphrase-file", passPath)
+	if got := servedFP(t, flags.listenAddr(t, "server"), ca); got != pki.Fingerprint(c.Certificate[0]) {
+		t.Fatalf("--key-passphrase-file tunnel serves %s, want %s", got, pki.Fingerprint(c.Certificate[0]))
+	}
+
 	writeAtomic(t, p12, p12Bytes(t, ca, b, pass))
 	addr := p.listenAddr(t, "p12")
 	testwait.Until(t, startTimeout, "the new .p12 served", func() bool {

@@ -233,3 +233,64 @@ func requireOpenSSL(t *testing.T) string {
 	}
 	return p
 }
+
+// An encrypted PKCS#8 key (as openssl writes it) and a DER pair are
+// followed like PEM files: a new pair replaces the old one at the next
+// handshake, without a restart.
+func TestReloadEncryptedAndDER(t *testing.T) {
+	openssl := requireOpenSSL(t)
+	ca := newTestCA(t, "formats-reload")
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	testfs.RenameOver(t, pw, []byte(testKeyPassword))
+	encrypted := func(c tls.Certificate) []byte {
+		plain, err := KeyPEM(c.PrivateKey.(crypto.Signer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, out := filepath.Join(dir, "plain.key"), filepath.Join(dir, "enc.key")
+		testfs.RenameOver(t, in, plain)
+		cmd := exec.Command(openssl, "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", in, "-out", out, "-passout", "file:"+pw)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("openssl pkcs8: %v\n%s", err, b)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	derKey := func(c tls.Certificate) []byte {
+		b, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for name, f := range map[string]struct {
+		cert func(tls.Certificate) []byte
+		key  func(tls.Certificate) []byte
+		pass config.Secret
+	}{
+		"encrypted PKCS#8": {func(c tls.Certificate) []byte { return CertPEM(c.Certificate[0]) }, encrypted, secret(testKeyPassword)},
+		"DER":              {func(c tls.Certificate) []byte { return c.Certificate[0] }, derKey, config.Secret{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, b := issued(t, ca), issued(t, ca)
+			sub := t.TempDir()
+			cert, key := filepath.Join(sub, "node.crt"), filepath.Join(sub, "node.key")
+			testfs.RenameOver(t, key, f.key(a))
+			testfs.RenameOver(t, cert, f.cert(a))
+			m, _ := reloadManager(t, time.Hour, true)
+			srv, err := m.ServerTLSConfig(tunnel(config.ModeServer,
+				&config.TLS{Cert: cert, Key: key, KeyPassphrase: f.pass, ClientAuth: "none"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitServed(t, srv, ca, Fingerprint(a.Certificate[0]))
+			testfs.RenameOver(t, key, f.key(b))
+			testfs.RenameOver(t, cert, f.cert(b))
+			waitServed(t, srv, ca, Fingerprint(b.Certificate[0]))
+		})
+	}
+}
