@@ -6,15 +6,14 @@ var topFields = block[Config]{
 		{name: "log_level", at: func(c *Config) any { return &c.LogLevel }, def: defaultLogLevel,
 			flag: "--log-level L", usage: "log `LEVEL`: debug, info, warn or error",
 			doc:     row{text: "`debug`, `info`, `warn`, `error`"},
-			flagDoc: row{name: "`--log-level L` / `--log-format F`", def: "`info` / `text`"}},
+			flagDoc: row{name: "`--log-level L` / `--log-format F`"}},
 		{name: "log_format", at: func(c *Config) any { return &c.LogFormat }, def: defaultLogFormat,
 			flag: "--log-format F", usage: "log `FORMAT`: text or json",
 			doc: row{text: "`text` or `json` (slog)"}, flagDoc: inRowAbove},
 		{name: "admin", at: func(c *Config) any { return &c.Admin },
 			flag: "--admin ADDR", usage: "`ADDR` (host:port or unix:/path) to serve /metrics, /healthz and /readyz on; off by default",
 			doc: row{def: "off", text: "`host:port` or `unix:/path`: serve `/metrics`, `/healthz`, `/readyz` " +
-				"([more](docs/behaviour.md#metrics-and-health)); beyond loopback, a WARN"},
-			flagDoc: row{def: "off"}},
+				"([more](docs/behaviour.md#metrics-and-health)); beyond loopback, a WARN"}},
 	},
 }
 
@@ -30,14 +29,12 @@ var tunnelFields = block[Tunnel]{
 		{name: "listen", at: func(t *Tunnel) any { return &t.Listen },
 			flag: "--listen ADDR", usage: "`ADDR` to accept on: host:port, [ipv6]:port or unix:/path (required)",
 			doc: row{def: "required", text: "`host:port`, `[v6]:port`, `unix:/path`; not shared by two tunnels " +
-				"(`0.0.0.0:P` overlaps every IPv4 `:P`) unless routed by SNI. A client tunnel's: loopback or unix unless `unsafe_listen`"},
-			flagDoc: row{def: "required"}},
+				"(`0.0.0.0:P` overlaps every IPv4 `:P`) unless routed by SNI. A client tunnel's: loopback or unix unless `unsafe_listen`"}},
 		{name: "target", at: func(t *Tunnel) any { return &t.Targets }, comma: true,
 			flag: "--target ADDR", usage: "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required); " +
 				"repeat it or separate with commas for several (see --balance)",
 			doc: row{def: "required", text: "an address or a list (`[\"a:80\", \"b:80\"]`), each once; names resolve at each dial " +
-				"([several targets](docs/behaviour.md#several-targets))"},
-			flagDoc: row{def: "required"}},
+				"([several targets](docs/behaviour.md#several-targets))"}},
 		{name: "balance", at: func(t *Tunnel) any { return &t.Balance }, def: BalanceFailover,
 			flag: "--balance S", usage: "how to pick among several targets: `STRATEGY` failover, round_robin or random",
 			check: checkBalance,

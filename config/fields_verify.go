@@ -33,8 +33,7 @@ var verifyFields = []field[TLS]{
 			return ""
 		},
 		doc: row{def: "client `\"name\"`, server `\"chain\"`", text: "`\"name\"`: chain and server name; `\"chain\"`: chain only; " +
-			"`\"pin\"`: `pin` only, no CA ([modes](docs/behaviour.md#verification-modes))"},
-		flagDoc: row{def: "client `name`, server `chain`"}},
+			"`\"pin\"`: `pin` only, no CA ([modes](docs/behaviour.md#verification-modes))"}},
 	{name: "legacy_common_name", at: func(t *TLS) any { return &t.LegacyCommonName },
 		flag: "--legacy-common-name", usage: "client: match a server certificate without any SAN on its CN (logs a warning)",
 		doc: row{text: "client: a server certificate with no SAN is matched on its CN, with a warning once per certificate"}},

@@ -27,10 +27,10 @@ var otherFlagRows = map[string][]row{
 // looks for --listen and --target first.
 func flagReference() string {
 	var out strings.Builder
-	out.WriteString("| flag | sets | default |\n|---|---|---|\n")
+	out.WriteString("| flag | sets |\n|---|---|\n")
 	for _, b := range append(blocks[1:len(blocks):len(blocks)], blocks[0]) {
 		if _, head := b.blockRows(); head != (row{}) {
-			writeRow(&out, head.name, head.text, head.def)
+			writeRow(&out, head.name, withDefault(head.text, head.def))
 		}
 		settings := b.settings(ModeServer)
 		for i, s := range settings {
@@ -41,13 +41,22 @@ func flagReference() string {
 			if name == "" {
 				name = "`" + strings.ReplaceAll(s.flag, " / ", "` / `") + "`"
 			}
-			writeRow(&out, name, flagSets(settings[i:]), orElse(s.flagDoc.def, flagDefault(s.def)))
+			writeRow(&out, name, flagSets(settings[i:]))
 			for _, r := range otherFlagRows[s.flags()[0]] {
-				writeRow(&out, r.name, r.text, r.def)
+				writeRow(&out, r.name, withDefault(r.text, r.def))
 			}
 		}
 	}
 	return out.String()
+}
+
+// withDefault is a flag row's text with the default of a flag that sets no
+// field (a field's default is in the HCL table).
+func withDefault(text, def string) string {
+	if def == "" {
+		return text
+	}
+	return text + " (default " + def + ")"
 }
 
 // flagSets is the "sets" cell of the flag of settings[0]: its field, and

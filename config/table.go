@@ -32,9 +32,9 @@ type field[B any] struct {
 	// runs on every tunnel's value, given or defaulted.
 	check func(p any) string
 	// doc is the setting's row in the README's HCL reference; flagDoc
-	// gives its flag's row a name or a default of its own when the flag's
-	// spelling will not do (its meaning is the HCL row's: see
-	// flagReference).
+	// names its flag's row when the flag's spelling will not do, or puts
+	// the flag in the row above (its meaning and default are the HCL
+	// row's: see flagReference).
 	doc, flagDoc row
 }
 
