@@ -106,3 +106,28 @@ func TestDenyPassphraseNode(t *testing.T) {
 		c.kill()
 	})
 }
+
+// TestStunnelVerify2CNOnly: the migration case of the issue. stunnel with
+// `verify = 2` serves a certificate that has a CN and no SAN, which stunnel
+// itself accepts; a passtunnel client with verify = "chain" (what the
+// importer writes for verify = 2) carries traffic to it, while the default
+// name check refuses it and names the fix.
+func TestStunnelVerify2CNOnly(t *testing.T) {
+	t.Parallel()
+	stunnel := needProgram(t, "stunnel4", "stunnel")
+	f := newFixture(t)
+	be := startEcho(t)
+	ca := newAuthorityOf(t, f)
+	srv := issue(t, ca, f.dir, "cn-only", pkitest.LeafSpec{CommonName: "cn-only.internal", Server: true})
+	cli := issue(t, ca, f.dir, "cn-client", pkitest.LeafSpec{CommonName: "cn-client", Client: true})
+	st := startStunnel(t, stunnel, fmt.Sprintf("connect = %s\ncert = %s\nkey = %s\nCAfile = %s\nverify = 2\n",
+		be.addr, srv.cert, srv.key, f.caA))
+	identity := fmt.Sprintf("    cert = %q\n    key = %q", cli.cert, cli.key)
+	pt := runText(t, configBlocks(
+		cnClient(f, "chain", st, identity+"\n    verify = \"chain\""),
+		cnClient(f, "name", st, identity),
+	), nil)
+	echoOnce(t, pt.listenAddr(t, "chain"), "through stunnel verify = 2")
+	e := refusedThrough(t, pt, "name")
+	wantError(t, e, "no subject alternative name", "verify = \"chain\"")
+}
