@@ -1,8 +1,6 @@
 package config
 
 import (
-	"errors"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -78,20 +76,7 @@ func TestBrokenACMEConfigs(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.src), "bad.hcl")
-			var es Errors
-			if !errors.As(err, &es) {
-				t.Fatalf("error is %T (%v), not Errors", err, err)
-			}
-			got := strings.Split(err.Error(), "\n")
-			for _, w := range tc.want {
-				if !slices.Contains(got, w) {
-					t.Errorf("missing %s\ngot:\n%s", w, err)
-				}
-			}
-			if len(got) != len(tc.want) {
-				t.Errorf("got %d messages, want %d:\n%s", len(got), len(tc.want), err)
-			}
+			wantExactErrors(t, tc.src, tc.want)
 		})
 	}
 }
