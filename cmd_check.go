@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -13,13 +12,12 @@ import (
 // -skip-files is given it also loads every certificate, key and CA file, so
 // that a missing or mismatched file is found before a deploy, not after.
 func cmdCheck(args []string, stdout, stderr io.Writer, loader config.Loader) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("check", "[flags] [FILE]")
 	load := configFlag(fs, loader)
 	skipFiles := fs.Bool("skip-files", false, "do not load certificate, key and CA files "+
 		"(for checking a config away from the host it runs on)")
 	stateDir := stateDirFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 1, stdout, stderr); err != nil {
 		return err
 	}
 	cfg, err := load()

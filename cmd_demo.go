@@ -17,12 +17,24 @@ import (
 // demoCluster names the demo's cluster: the salt of its derivation.
 const demoCluster = "demo"
 
+const demoUsage = `usage: passtunnel demo
+
+Runs an echo server behind a server tunnel and a client tunnel on localhost,
+joined by a random passphrase, sends a line through them and keeps them
+running until Ctrl-C. Nothing to prepare, nothing kept.
+`
+
 // cmdDemo runs a whole encrypted loop in one process: an echo backend, a
 // server tunnel in front of it and a client tunnel in front of that, joined
 // by a random passphrase, with no certificate to make. A node certificate is
 // written to a temporary directory only so that openssl can be pointed at
 // the server tunnel by hand.
-func cmdDemo(stdout, stderr io.Writer) error {
+func cmdDemo(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", "")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), demoUsage) }
+	if err := parseFlags(fs, args, 0, stdout, stderr); err != nil {
+		return err
+	}
 	passphrase, err := randomPassphrase()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 
@@ -23,12 +24,13 @@ var errSecurityDropped = errors.New("import: options that protected the connecti
 
 // cmdImport converts another tunnel's configuration to HCL.
 func cmdImport(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, importUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+		return errUsage
+	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, importUsage)
+		return flag.ErrHelp
 	}
 	var (
 		res migrate.Result
@@ -36,19 +38,25 @@ func cmdImport(args []string, stdout, stderr io.Writer) error {
 	)
 	switch tool, rest := args[0], args[1:]; tool {
 	case "stunnel":
-		if len(rest) != 1 {
-			fmt.Fprint(stderr, importUsage)
-			return errUsage
+		fs := newFlagSet("import stunnel", "FILE\n\nstunnel.conf (with its includes) -> HCL on stdout; what is not carried on stderr.")
+		if err := parseFlags(fs, rest, 1, stdout, stderr); err != nil {
+			return err
 		}
-		res, err = migrate.ImportStunnel(rest[0])
+		if fs.NArg() != 1 {
+			return usageLine("stunnel: which stunnel.conf? passtunnel import stunnel FILE")
+		}
+		res, err = migrate.ImportStunnel(fs.Arg(0))
 	case "ghostunnel":
+		if len(rest) > 0 && isHelp(rest[0]) {
+			fmt.Fprint(stdout, importUsage)
+			return flag.ErrHelp
+		}
 		if len(rest) > 0 && rest[0] == "--" {
 			rest = rest[1:]
 		}
 		res, err = migrate.ImportGhostunnel(rest)
 	default:
-		fmt.Fprintf(stderr, "passtunnel import: unknown tool %q\n\n%s", tool, importUsage)
-		return errUsage
+		return usageLine(fmt.Sprintf("unknown tool %q (passtunnel import -h lists them)", tool))
 	}
 	if err != nil {
 		return err

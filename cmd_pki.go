@@ -31,6 +31,10 @@ func cmdPKI(args []string, stdout, stderr io.Writer, loader config.Loader) error
 		fmt.Fprint(stderr, pkiUsage)
 		return errUsage
 	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, pkiUsage)
+		return flag.ErrHelp
+	}
 	switch args[0] {
 	case "ca":
 		return cmdPKICA(args[1:], stdout, stderr, loader)
@@ -39,19 +43,27 @@ func cmdPKI(args []string, stdout, stderr io.Writer, loader config.Loader) error
 	case "passphrase":
 		return cmdPKIPassphrase(args[1:], stdout, stderr)
 	case "fingerprint":
-		if len(args) != 2 {
-			fmt.Fprint(stderr, pkiUsage)
-			return errUsage
-		}
-		fp, err := pki.FingerprintFile(args[1])
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, fp)
-		return nil
+		return cmdPKIFingerprint(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "passtunnel pki: unknown command %q\n%s", args[0], pkiUsage)
-	return errUsage
+	return usageLine(fmt.Sprintf("unknown command %q (passtunnel pki -h lists them)", args[0]))
+}
+
+// cmdPKIFingerprint prints the SHA-256 fingerprint of a PEM certificate,
+// as tls.pin takes it.
+func cmdPKIFingerprint(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("pki fingerprint", "FILE")
+	if err := parseFlags(fs, args, 1, stdout, stderr); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageLine("fingerprint: which certificate? passtunnel pki fingerprint FILE")
+	}
+	fp, err := pki.FingerprintFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, fp)
+	return err
 }
 
 // clusterFlags are the flags that name a cluster's passphrase by reference:
@@ -88,24 +100,12 @@ func (c *clusterFlags) derive(stderr io.Writer) (*pki.ClusterCA, error) {
 	return pki.DeriveClusterCA(secret.Reveal(), c.cluster)
 }
 
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "passtunnel %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return errUsage
-	}
-	return nil
-}
-
 // cmdPKICA prints the derived CA: what a program outside the cluster trusts
 // to talk to it, and the fingerprint operators compare across hosts.
 func cmdPKICA(args []string, stdout, stderr io.Writer, loader config.Loader) error {
-	fs := flag.NewFlagSet("pki ca", flag.ContinueOnError)
+	fs := newFlagSet("pki ca", "(--passphrase-file F | --passphrase-env VAR) [--cluster NAME]")
 	c := bindClusterFlags(fs, loader)
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, 0, stdout, stderr); err != nil {
 		return err
 	}
 	ca, err := c.derive(stderr)
@@ -123,18 +123,17 @@ func cmdPKICA(args []string, stdout, stderr io.Writer, loader config.Loader) err
 // already there (a planted symlink is replaced, not followed), in a
 // directory nobody else may write in.
 func cmdPKIIssue(args []string, stdout, stderr io.Writer, loader config.Loader) error {
-	fs := flag.NewFlagSet("pki issue", flag.ContinueOnError)
+	fs := newFlagSet("pki issue", "--name NODE --out DIR (--passphrase-file F | --passphrase-env VAR) [flags]")
 	c := bindClusterFlags(fs, loader)
 	name := fs.String("name", "", "node `NAME` (a DNS label): the certificate's CN (required)")
 	out := fs.String("out", "", "`DIR` to write NAME.crt, NAME.key (0600) and ca.crt into (required); "+
 		"nobody but root and this user may write in it")
 	validity := fs.Duration("validity", 90*24*time.Hour, "how long the certificate is valid, at most 9528h (397 days)")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, 0, stdout, stderr); err != nil {
 		return err
 	}
 	if *name == "" || *out == "" {
-		fmt.Fprint(stderr, "passtunnel pki issue: --name and --out are required\n"+pkiUsage)
-		return errUsage
+		return usageLine("issue: --name and --out are required (passtunnel pki issue -h shows the flags)")
 	}
 	switch {
 	case *validity <= 0:
@@ -187,9 +186,9 @@ written or kept.
 // the policy, and a cluster name of its own so that no precomputed table
 // of guesses made for another deployment applies to it.
 func cmdPKIPassphrase(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("pki passphrase", flag.ContinueOnError)
+	fs := newFlagSet("pki passphrase", "")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), pkiPassphraseUsage) }
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, 0, stdout, stderr); err != nil {
 		return err
 	}
 	p, err := pki.NewPassphrase()

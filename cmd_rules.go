@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os/exec"
@@ -21,13 +20,12 @@ const rulesTimeout = time.Minute
 // a config need, or applies or removes them (which takes CAP_NET_ADMIN:
 // in Kubernetes, an init container's job).
 func cmdRules(args []string, stdout, stderr io.Writer, loader config.Loader) error {
-	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("rules", "[flags] [FILE]")
 	load := configFlag(fs, loader)
 	apply := fs.Bool("apply", false, "apply the rules (idempotent: again replaces them)")
 	remove := fs.Bool("remove", false, "remove every rule and route passtunnel applied")
 	backend := fs.String("backend", "", "`BACKEND`: nftables or iptables (default nftables when nft is installed)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 1, stdout, stderr); err != nil {
 		return err
 	}
 	if *apply && *remove {

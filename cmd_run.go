@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"io"
 
 	"github.com/passtunnel/passtunnel/config"
@@ -9,12 +8,11 @@ import (
 )
 
 // cmdRun runs every tunnel of a config file until SIGTERM/SIGINT.
-func cmdRun(args []string, stderr io.Writer, loader config.Loader) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func cmdRun(args []string, stdout, stderr io.Writer, loader config.Loader) error {
+	fs := newFlagSet("run", "[flags] [FILE]")
 	load := configFlag(fs, loader)
 	stateDir := stateDirFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 1, stdout, stderr); err != nil {
 		return err
 	}
 	cfg, err := load()

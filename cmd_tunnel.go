@@ -1,8 +1,6 @@
 package main
 
 import (
-	"flag"
-	"fmt"
 	"io"
 
 	"github.com/passtunnel/passtunnel/config"
@@ -12,17 +10,12 @@ import (
 // cmdSingle is both `server` and `client`: one tunnel from flags, no file.
 // The two commands differ only in the mode their flags build, so they share
 // this file.
-func cmdSingle(mode string, args []string, stderr io.Writer, loader config.Loader) error {
-	fs := flag.NewFlagSet(mode, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func cmdSingle(mode string, args []string, stdout, stderr io.Writer, loader config.Loader) error {
+	fs := newFlagSet(mode, "--listen ADDR --target ADDR [flags]")
 	stateDir := stateDirFlag(fs)
 	build := loader.BindFlags(fs, config.Mode(mode))
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0, stdout, stderr); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "passtunnel %s: unexpected argument %q\n", mode, fs.Arg(0))
-		return errUsage
 	}
 	cfg, err := build()
 	if err != nil {

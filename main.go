@@ -20,9 +20,9 @@ import (
 const usage = `passtunnel: a TLS tunnel for cleartext daemons
 
 Usage:
-  passtunnel run    [-config FILE]     run every tunnel of FILE
+  passtunnel run    [FILE]            run every tunnel of FILE
                                        (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)
-  passtunnel check  [-config FILE] [-skip-files]
+  passtunnel check  [-skip-files] [FILE]
                                        validate FILE and print each tunnel's plan
   passtunnel server --listen ADDR --target ADDR [flags]   one TLS-in tunnel, no file
   passtunnel client --listen ADDR --target ADDR [flags]   one TLS-out tunnel, no file
@@ -32,14 +32,15 @@ Usage:
                                        a node certificate for a program that speaks TLS itself
   passtunnel pki fingerprint FILE      SHA-256 fingerprint of a PEM certificate
   passtunnel pki passphrase            a new random passphrase (140 bits) and cluster name
-  passtunnel rules  [-config FILE] [-apply|-remove] [-backend nftables|iptables]
+  passtunnel rules  [-apply|-remove] [-backend nftables|iptables] [FILE]
                                        firewall rules and routes of the transparent tunnels
   passtunnel import stunnel FILE       stunnel.conf -> HCL on stdout, what was not carried on stderr
   passtunnel import ghostunnel -- ARGS a ghostunnel command line -> HCL
   passtunnel demo                      an encrypted loop on localhost, nothing to prepare
   passtunnel version
 
-Run "passtunnel server -h" for the tunnel flags.
+Every command takes -h. "passtunnel server -h" lists the tunnel flags.
+Relative paths in a config file are relative to the file's directory.
 `
 
 func main() {
@@ -59,8 +60,16 @@ func main() {
 	os.Exit(runCLI(os.Args[1:], os.Stdout, os.Stderr, loader))
 }
 
-// errUsage marks an error already explained to the user by a usage text.
+// errUsage marks an error already explained to the user by a usage text
+// or a line on stderr: the exit status is 2.
 var errUsage = errors.New("usage")
+
+// usageLine is a usage error that is not printed yet: runCLI prints it as
+// one line, and exits 2.
+type usageLine string
+
+func (u usageLine) Error() string        { return string(u) }
+func (u usageLine) Is(target error) bool { return target == errUsage }
 
 func runCLI(args []string, stdout, stderr io.Writer, loader config.Loader) int {
 	if len(args) == 0 {
@@ -70,11 +79,11 @@ func runCLI(args []string, stdout, stderr io.Writer, loader config.Loader) int {
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "run":
-		err = cmdRun(rest, stderr, loader)
+		err = cmdRun(rest, stdout, stderr, loader)
 	case "check":
 		err = cmdCheck(rest, stdout, stderr, loader)
 	case "server", "client":
-		err = cmdSingle(cmd, rest, stderr, loader)
+		err = cmdSingle(cmd, rest, stdout, stderr, loader)
 	case "pki":
 		err = cmdPKI(rest, stdout, stderr, loader)
 	case "rules":
@@ -82,9 +91,9 @@ func runCLI(args []string, stdout, stderr io.Writer, loader config.Loader) int {
 	case "import":
 		err = cmdImport(rest, stdout, stderr)
 	case "demo":
-		err = cmdDemo(stdout, stderr)
+		err = cmdDemo(rest, stdout, stderr)
 	case "version", "-version", "--version":
-		cmdVersion(stdout)
+		err = cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -97,6 +106,10 @@ func runCLI(args []string, stdout, stderr io.Writer, loader config.Loader) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		var line usageLine
+		if errors.As(err, &line) {
+			fmt.Fprintf(stderr, "passtunnel %s: %s\n", args[0], line)
+		}
 		return 2
 	case isLocated(err):
 		// The message starts with file:line:col (or "flag --x"): printed as
@@ -118,22 +131,37 @@ func isLocated(err error) bool {
 	return errors.As(err, &l) || errors.As(err, &es) || errors.As(err, &e)
 }
 
-// configPath resolves -config: the flag, then $PASSTUNNEL_CONFIG, then ./passtunnel.hcl.
-func configPath(flagValue string) string {
-	if flagValue != "" {
-		return flagValue
+// configPath is the config file a command reads: the -config flag or the
+// FILE argument (both only when they agree), then $PASSTUNNEL_CONFIG, then
+// ./passtunnel.hcl. A file that was named is never replaced by another.
+func configPath(flagValue, arg string) (string, error) {
+	switch {
+	case flagValue != "" && arg != "" && flagValue != arg:
+		return "", usageLine("-config " + flagValue + " and the argument " + arg +
+			" name two different config files: give one")
+	case flagValue != "":
+		return flagValue, nil
+	case arg != "":
+		return arg, nil
 	}
 	if env := os.Getenv("PASSTUNNEL_CONFIG"); env != "" {
-		return env
+		return env, nil
 	}
-	return "passtunnel.hcl"
+	return "passtunnel.hcl", nil
 }
 
-// configFlag registers -config and returns what loads the config it names,
-// to call once fs is parsed, so that run and check find a config the same way.
+// configFlag registers -config and returns what loads the config it or the
+// FILE argument names, to call once fs is parsed (with at most one
+// argument), so that run, check and rules find a config the same way.
 func configFlag(fs *flag.FlagSet, loader config.Loader) func() (*config.Config, error) {
-	path := fs.String("config", "", "config file (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)")
-	return func() (*config.Config, error) { return loader.Load(configPath(*path)) }
+	path := fs.String("config", "", "config `FILE`, also given as the argument (default $PASSTUNNEL_CONFIG or ./passtunnel.hcl)")
+	return func() (*config.Config, error) {
+		p, err := configPath(*path, fs.Arg(0))
+		if err != nil {
+			return nil, err
+		}
+		return loader.Load(p)
+	}
 }
 
 // stateDirFlag registers --state-dir, where what passtunnel makes and must

@@ -70,7 +70,7 @@ func TestPKIPassphrase(t *testing.T) {
 	}
 
 	help := startProc(t, binPath, []string{"pki", "passphrase", "-h"}, procOpts{})
-	if code := help.mustExit(t, pkiTimeout); code != 0 || !strings.Contains(help.stderr.String(), "usage: passtunnel pki passphrase") {
-		t.Errorf("pki passphrase -h: exit code %d, stderr:\n%s", code, help.stderr.String())
+	if code := help.mustExit(t, pkiTimeout); code != 0 || !strings.Contains(help.stdout.String(), "usage: passtunnel pki passphrase") {
+		t.Errorf("pki passphrase -h: exit code %d, stdout:\n%s", code, help.stdout.String())
 	}
 }
