@@ -84,7 +84,43 @@ func (d *decoder) tunnel(idx int, b *hcl.Block) Tunnel {
 // decodeFields decodes every field of b's table found in s into dst.
 func decodeFields[B any](s *scope, b *block[B], dst *B) {
 	for _, f := range b.fields {
-		s.decodeValue(f.name, f.at(dst))
+		p := f.at(dst)
+		s.decodeValue(f.name, p)
+		if _, given := s.fields[s.prefix+f.name]; given {
+			resolvePaths(s.d.files.dir, p, f.path)
+		}
+	}
+}
+
+// resolvePaths makes the relative paths in what p points at relative to
+// dir, the config file's directory, so that a config means the same files
+// whatever the working directory of the process that reads it: file paths
+// when isPath, and the path of every unix socket address.
+func resolvePaths(dir string, p any, isPath bool) {
+	unix := func(a *Address) {
+		if a != nil && a.Network == NetUnix {
+			a.Addr = resolvePath(dir, a.Addr)
+		}
+	}
+	switch p := p.(type) {
+	case *string:
+		if isPath && *p != "" {
+			*p = resolvePath(dir, *p)
+		}
+	case *[]string:
+		for i := range *p {
+			if isPath && (*p)[i] != "" {
+				(*p)[i] = resolvePath(dir, (*p)[i])
+			}
+		}
+	case *Address:
+		unix(p)
+	case **Address:
+		unix(*p)
+	case *[]Address:
+		for i := range *p {
+			unix(&(*p)[i])
+		}
 	}
 }
 

@@ -64,9 +64,9 @@ var acmeFields = block[ACME]{
 			doc: row{text: "account contact; the CA writes to it about expiring certificates"}},
 		{name: "ca", at: func(a *ACME) any { return &a.CA },
 			doc: row{def: "Let's Encrypt production", text: "ACME directory URL, `https://`"}},
-		{name: "storage", at: func(a *ACME) any { return &a.Storage },
+		{name: "storage", at: func(a *ACME) any { return &a.Storage }, path: true,
 			doc: row{def: "`<state dir>/acme`", text: "account, keys and certificates on disk; keep it on a volume"}},
-		{name: "trusted_roots", at: func(a *ACME) any { return &a.TrustedRoots },
+		{name: "trusted_roots", at: func(a *ACME) any { return &a.TrustedRoots }, path: true,
 			doc: row{def: "system roots", text: "PEM of the CA that signs a private ACME server's HTTPS certificate; " +
 				"a [trust file](docs/behaviour.md#files-and-permissions)"}},
 	},

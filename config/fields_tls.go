@@ -54,14 +54,14 @@ var tlsFields = block[TLS]{
 	ptr:  func(t *Tunnel) **TLS { return &t.TLS },
 	pos:  func(t *TLS) *Pos { return &t.Pos },
 	fields: append([]field[TLS]{
-		{name: "cert", at: func(t *TLS) any { return &t.Cert },
+		{name: "cert", at: func(t *TLS) any { return &t.Cert }, path: true,
 			flag: "--cert FILE", usage: "certificate `FILE` (PEM); the key may sit in the same file",
 			doc: row{name: "`tls.cert`, `tls.key`", text: "identity from PEM or DER files; key may be in the cert file, or encrypted " +
 				"([formats](docs/behaviour.md#key-and-certificate-formats))"}},
-		{name: "key", at: func(t *TLS) any { return &t.Key },
+		{name: "key", at: func(t *TLS) any { return &t.Key }, path: true,
 			flag: "--key FILE", usage: "private key `FILE` (PEM)",
 			doc: inRowAbove},
-		{name: "ca", at: func(t *TLS) any { return &t.CA },
+		{name: "ca", at: func(t *TLS) any { return &t.CA }, path: true,
 			flag: "--ca FILE", usage: "`FILE` of CA certificates (PEM) that the peer's certificate must chain to",
 			doc: row{text: "trust anchors for the peer; a [trust file](docs/behaviour.md#files-and-permissions)"}},
 		{name: "client_auth", at: func(t *TLS) any { return &t.ClientAuth }, def: byMode{ModeServer: "require"},
@@ -111,7 +111,7 @@ var tlsFields = block[TLS]{
 			flag: "--self-signed", usage: "server: make and keep a self-signed certificate in the state directory; its fingerprint is logged",
 			doc: row{text: "server: make an ECDSA P-256 certificate once and keep it in the state directory; " +
 				"instead of `cert`/`acme`/`passphrase`"}},
-		{name: "pkcs12", at: func(t *TLS) any { return &t.PKCS12 },
+		{name: "pkcs12", at: func(t *TLS) any { return &t.PKCS12 }, path: true,
 			flag: "--pkcs12 FILE", usage: "PKCS#12 `FILE` with the certificate, its chain and key, instead of --cert/--key",
 			doc: row{text: "identity from a PKCS#12 (.p12/.pfx) file, instead of `cert`/`key`; its CAs are the chain sent, " +
 				"not trust ([formats](docs/behaviour.md#key-and-certificate-formats))"}},

@@ -37,7 +37,7 @@ var verifyFields = []field[TLS]{
 	{name: "legacy_common_name", at: func(t *TLS) any { return &t.LegacyCommonName },
 		flag: "--legacy-common-name", usage: "client: match a server certificate without any SAN on its CN (logs a warning)",
 		doc: row{text: "client: a server certificate with no SAN is matched on its CN, with a warning once per certificate"}},
-	{name: "crl", at: func(t *TLS) any { return &t.CRL },
+	{name: "crl", at: func(t *TLS) any { return &t.CRL }, path: true,
 		flag: "--crl FILE", usage: "PEM or DER certificate revocation list `FILE` of a tls.ca CA (repeatable); hot-reloaded",
 		doc: row{text: "PEM or DER CRLs signed by a `ca` certificate, hot-reloaded; a listed peer is refused " +
 			"([revocation](docs/behaviour.md#revocation))"}},

@@ -32,7 +32,8 @@ func TestLoadFullConfig(t *testing.T) {
 		PreviousPassphrases: []Secret{},
 		Cluster:             "passtunnel",
 		TLS: &TLS{
-			Cert: "tls.crt", Key: "tls.key", CA: "ca.crt", ClientAuth: "request",
+			// relative to the config file: testdata/
+			Cert: "testdata/tls.crt", Key: "testdata/tls.key", CA: "testdata/ca.crt", ClientAuth: "request",
 			Pin: []string{}, MinVersion: "1.3", MaxVersion: "1.3", CipherSuites: []string{}, SessionLifetime: DefaultSessionLifetime, Verify: VerifyChain,
 			Curves: []string{"X25519MLKEM768", "secp256r1"}, ALPN: []string{"h2", "http/1.1"},
 		},

@@ -28,6 +28,11 @@ type field[B any] struct {
 	flag  string
 	usage string // the flag's help; a `WORD` in it names the value in -h
 	comma bool   // a list flag whose value may hold several entries, comma-separated
+	// path marks a file path (*string or *[]string): given in a config
+	// file, a relative one resolves against the file's directory, as
+	// file() does; given as a flag, it stays relative to the working
+	// directory. Unix socket addresses resolve the same way without it.
+	path bool
 	// check returns what is wrong with the value p points at, or "". It
 	// runs on every tunnel's value, given or defaulted.
 	check func(p any) string
