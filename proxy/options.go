@@ -94,7 +94,7 @@ type Options struct {
 	// does not apply. Listen (or ListenGroupOn) takes it over: the tunnel's
 	// Close closes it, and so does a failed Listen.
 	Listener net.Listener
-	Target     Address
+	Target   Address
 	// Targets, when set, are the addresses to dial instead of Target, in
 	// the order Balance says (see targets.go); "" balances as failover.
 	Targets []Address
