@@ -89,6 +89,12 @@ func notifyHas(m string, want ...string) bool {
 // STOPPING=1 when SIGTERM starts the drain.
 func TestSystemdNotify(t *testing.T) {
 	t.Parallel()
+	unit := string(mustRead(t, filepath.Join("..", "examples", "systemd", "passtunnel.service")))
+	for key, want := range map[string]string{"Type": "notify", "NotifyAccess": "main", "WatchdogSec": "30s"} {
+		if got := unitValue(t, unit, key); got != want {
+			t.Errorf("passtunnel.service: %s=%s, want %s: what this test shows", key, got, want)
+		}
+	}
 	f := newFixture(t)
 	be := startEcho(t)
 	path, msgs := fakeNotifySocket(t)
