@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -34,6 +35,25 @@ func ParseAddress(s string) (Address, error) {
 		return Address{}, fmt.Errorf("invalid address %q: %w", s, err)
 	}
 	return Address{Network: NetTCP, Addr: net.JoinHostPort(host, strconv.Itoa(n))}, nil
+}
+
+// fdName is a name systemd can give a passed socket: a socket unit's
+// FileDescriptorName= (at most 255 characters, no colon) or, by default,
+// the socket unit's own name.
+var fdName = regexp.MustCompile(`^[A-Za-z0-9._@\-]{1,255}$`)
+
+// ParseListenAddress parses a listen address: what ParseAddress takes, or
+// `systemd:NAME`, a socket systemd passes the process (socket activation).
+func ParseListenAddress(s string) (Address, error) {
+	name, ok := strings.CutPrefix(s, "systemd:")
+	if !ok {
+		return ParseAddress(s)
+	}
+	if !fdName.MatchString(name) {
+		return Address{}, fmt.Errorf("invalid address %q: want systemd:NAME, NAME the socket unit's FileDescriptorName= "+
+			"(letters, digits, '.', '_', '-', '@')", s)
+	}
+	return Address{Network: NetSystemd, Addr: name}, nil
 }
 
 // looksIPv6 spots an IPv6 address written without brackets, with or
@@ -90,8 +110,11 @@ func overlaps(a, b Address) bool {
 	if a.Network != b.Network || a.Network == "" {
 		return false
 	}
-	if a.Network == NetUnix {
+	switch a.Network {
+	case NetUnix:
 		return filepath.Clean(a.Addr) == filepath.Clean(b.Addr)
+	case NetSystemd:
+		return a.Addr == b.Addr
 	}
 	ha, pa := portOf(a)
 	hb, pb := portOf(b)

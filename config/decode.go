@@ -165,8 +165,8 @@ func (s *scope) decodeValue(name string, p any) {
 		s.duration(name, p)
 	case *fs.FileMode:
 		parsed(s, name, p, ParseListenMode)
-	case *Address:
-		s.address(name, p)
+	case *Address: // a tunnel's listen, the only field of this type
+		parsed(s, name, p, ParseListenAddress)
 	case *[]Address:
 		s.addresses(name, p)
 	case **Address:

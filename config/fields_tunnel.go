@@ -27,8 +27,8 @@ var tunnelFields = block[Tunnel]{
 		{name: "mode", at: func(t *Tunnel) any { return &t.Mode },
 			doc: row{def: "required", text: "`server` or `client`"}},
 		{name: "listen", at: func(t *Tunnel) any { return &t.Listen },
-			flag: "--listen ADDR", usage: "`ADDR` to accept on: host:port, [ipv6]:port or unix:/path (required)",
-			doc: row{def: "required", text: "`host:port`, `[v6]:port`, `unix:/path`; not shared by two tunnels " +
+			flag: "--listen ADDR", usage: "`ADDR` to accept on: host:port, [ipv6]:port, unix:/path or systemd:NAME (required)",
+			doc: row{def: "required", text: "`host:port`, `[v6]:port`, `unix:/path`, `systemd:NAME` ([socket activation](docs/behaviour.md#systemd)); not shared by two tunnels " +
 				"(`0.0.0.0:P` overlaps every IPv4 `:P`) unless routed by SNI. A client tunnel's: loopback or unix unless `unsafe_listen`"}},
 		{name: "target", at: func(t *Tunnel) any { return &t.Targets }, comma: true,
 			flag: "--target ADDR", usage: "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required); " +

@@ -108,8 +108,8 @@ func (b *flagBuilder) parse(flag string, p any) {
 		parsedFlag(b, flag, p, parseDuration)
 	case *fs.FileMode:
 		parsedFlag(b, flag, p, ParseListenMode)
-	case *Address:
-		parsedFlag(b, flag, p, ParseAddress)
+	case *Address: // --listen, the only flag of this type
+		parsedFlag(b, flag, p, ParseListenAddress)
 	case *[]Address:
 		b.addressesFlag(flag, p)
 	case **Address:

@@ -23,25 +23,33 @@ const (
 	ModeClient Mode = "client"
 )
 
-// Network of an Address: "tcp" for host:port (IPv4 or IPv6), "unix" for a socket path.
+// Network of an Address: "tcp" for host:port (IPv4 or IPv6), "unix" for a
+// socket path, "systemd" for a listen socket systemd passes by name.
 type Network string
 
 const (
 	NetTCP  Network = "tcp"
 	NetUnix Network = "unix"
+	// NetSystemd is a listen address only: Addr is the name systemd gives
+	// the socket (the socket unit's FileDescriptorName=).
+	NetSystemd Network = "systemd"
 )
 
 // Address is a parsed listen or target address.
 type Address struct {
 	Network Network
-	// Addr is "host:port" for tcp and the socket path for unix.
+	// Addr is "host:port" for tcp, the socket path for unix and the
+	// socket's name for systemd.
 	Addr string
 }
 
 // String gives the address back in the form the user writes it.
 func (a Address) String() string {
-	if a.Network == NetUnix {
+	switch a.Network {
+	case NetUnix:
 		return "unix:" + a.Addr
+	case NetSystemd:
+		return "systemd:" + a.Addr
 	}
 	return a.Addr
 }

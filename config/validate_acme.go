@@ -31,7 +31,7 @@ func (v *validator) acme(i int) {
 		v.fail(i, "acme", "only meaningful in server mode: it gets the certificate a server presents")
 		return
 	}
-	if t.Listen.Network == NetUnix && v.ok(i, "listen") {
+	if t.Listen.Network != NetTCP && v.ok(i, "listen") {
 		v.fail(i, "acme", "needs a host:port listen address: the CA validates the domain by connecting to it (TLS-ALPN-01)")
 	}
 	if len(a.Domains) == 0 && v.ok(i, "acme.domains") {

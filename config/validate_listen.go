@@ -48,8 +48,14 @@ func isLoopbackHost(host string) bool {
 // means something for a unix socket.
 func (v *validator) listenExposure(i int) {
 	t := &v.c.Tunnels[i]
-	if v.given(i, "listen_mode") && v.ok(i, "listen_mode") && t.Listen.Network == NetTCP {
-		v.fail(i, "listen_mode", "only for a unix:/path listen address; %q is host:port (use a firewall)", t.Listen)
+	if v.given(i, "listen_mode") && v.ok(i, "listen_mode") {
+		switch t.Listen.Network {
+		case NetTCP:
+			v.fail(i, "listen_mode", "only for a unix:/path listen address; %q is host:port (use a firewall)", t.Listen)
+		case NetSystemd:
+			v.fail(i, "listen_mode", "only for a unix:/path listen address; systemd creates %q: set SocketMode= in its socket unit",
+				t.Listen)
+		}
 	}
 	switch t.Mode {
 	case ModeServer:

@@ -25,6 +25,9 @@ type Fleet struct {
 	// address (see listeners.go).
 	groups map[string]*proxy.Group
 	sigs   chan os.Signal
+	notify notifier // systemd's Type=notify; no-ops without it
+	// sockets are the listeners systemd passed, by name (activation.go).
+	sockets inheritedSockets
 
 	// Reload state. cfg is the config last applied (nil when the caller
 	// starts tunnels by hand, as demo does); format is the log format in
@@ -59,7 +62,8 @@ func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*Fleet, 
 	if err != nil {
 		return nil, err
 	}
-	f := &Fleet{log: log, level: level, pki: m, sigs: make(chan os.Signal, 2), groups: map[string]*proxy.Group{}}
+	f := &Fleet{log: log, level: level, pki: m, sigs: make(chan os.Signal, 2), groups: map[string]*proxy.Group{},
+		notify: newNotifier(log)}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	// Subscribed before any tunnel listens, so a signal that arrives while
 	// tunnels start is not lost (or fatal by default).
@@ -119,12 +123,15 @@ func (f *Fleet) wait() {
 		select {
 		case <-f.watch.changes():
 			f.reload("file change")
+		case <-f.notify.Watchdog():
+			f.notify.Alive()
 		case sig := <-f.sigs:
 			if sig == syscall.SIGHUP {
 				f.reload("SIGHUP")
 				continue
 			}
 			f.log.Info("signal received: draining", "signal", sig.String())
+			f.notify.Stopping()
 			f.draining.Store(true) // /readyz turns 503 while connections finish
 			f.drain()
 			f.log.Info("drained, exiting")
@@ -158,6 +165,8 @@ func (f *Fleet) drain() {
 		select {
 		case <-finished:
 			return
+		case <-f.notify.Watchdog():
+			f.notify.Alive() // systemd stops watching once STOPPING=1; older ones may not
 		case sig := <-f.sigs:
 			if sig == syscall.SIGHUP {
 				f.log.Info("SIGHUP ignored: draining")

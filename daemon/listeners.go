@@ -21,14 +21,17 @@ import (
 // group of its listen address, which it starts when it is the first.
 func (f *Fleet) listenTunnel(t *config.Tunnel, opts proxy.Options) (*proxy.Tunnel, error) {
 	if !t.SNIRouted() {
+		if err := f.inherit(t, &opts); err != nil {
+			return nil, err
+		}
 		return proxy.Listen(opts)
 	}
 	key := t.Listen.String()
 	g := f.groups[key]
 	if g == nil {
 		var err error
-		if g, err = proxy.ListenGroup(opts.Listen, opts.ListenMode, f.log); err != nil {
-			return nil, fmt.Errorf("tunnel %q: %w", t.Name, err)
+		if g, err = f.listenGroup(t, opts); err != nil {
+			return nil, err
 		}
 		f.groups[key] = g
 		go func() {
@@ -43,6 +46,22 @@ func (f *Fleet) listenTunnel(t *config.Tunnel, opts proxy.Options) (*proxy.Tunne
 		return nil, err
 	}
 	return tun, nil
+}
+
+// listenGroup binds the shared listener of t's listen address, or takes
+// the socket systemd passed for it.
+func (f *Fleet) listenGroup(t *config.Tunnel, opts proxy.Options) (*proxy.Group, error) {
+	if err := f.inherit(t, &opts); err != nil {
+		return nil, err
+	}
+	if opts.Listener != nil {
+		return proxy.ListenGroupOn(opts.Listener, opts.Listen, f.log), nil
+	}
+	g, err := proxy.ListenGroup(opts.Listen, opts.ListenMode, f.log)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel %q: %w", t.Name, err)
+	}
+	return g, nil
 }
 
 // closeEmptyGroups closes the listeners no tunnel routes to any more: the

@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/passtunnel/passtunnel/config"
@@ -27,6 +29,8 @@ func (f *Fleet) reload(trigger string) {
 		return
 	}
 	f.log.Info("reloading config", "trigger", trigger, "file", f.cfg.File)
+	f.notify.Reloading()
+	defer f.notify.Ready("") // refuse or reported sent the status line
 	cfg, err := f.load(f.cfg.File)
 	if err != nil {
 		f.refuse(trigger, err)
@@ -61,9 +65,11 @@ func (f *Fleet) reported(trigger string, plan reloadPlan, failed int) {
 	if failed > 0 {
 		f.reloads.partial.Add(1)
 		f.log.Warn("config reloaded", append(args, "failed", failed)...)
+		f.notify.Status(fmt.Sprintf("%d tunnels; config reloaded (%s), %d failed: see the log", len(f.tunnels), trigger, failed))
 		return
 	}
 	f.reloads.succeeded.Add(1)
+	f.notify.Status(fmt.Sprintf("%d tunnels; config reloaded (%s)", len(f.tunnels), trigger))
 	f.log.Info("config reloaded", args...)
 }
 
@@ -86,6 +92,9 @@ func (f *Fleet) load(path string) (*config.Config, error) {
 func (f *Fleet) refuse(trigger string, err error) {
 	f.reloads.refused.Add(1)
 	f.log.Error("config reload refused", "trigger", trigger, "error", err.Error())
+	// One line: a newline would end the status and start another field.
+	f.notify.Status(fmt.Sprintf("%d tunnels; config reload (%s) refused: %s", len(f.tunnels), trigger,
+		strings.ReplaceAll(err.Error(), "\n", "; ")))
 }
 
 func (f *Fleet) runningConfigs() []*config.Tunnel {

@@ -29,6 +29,10 @@ func Serve(cfg *config.Config, p Process) error {
 		return err
 	}
 	defer f.pki.Close() // stops file watchers and ACME renewals
+	defer f.notify.Close()
+	if err := f.inheritSockets(); err != nil {
+		return err
+	}
 	f.cfg, f.format, f.loader, f.version = cfg, cfg.LogFormat, p.Loader, p.Version
 	if err := f.startAdmin(cfg.Admin); err != nil {
 		return err
@@ -41,6 +45,7 @@ func Serve(cfg *config.Config, p Process) error {
 	if err := f.start(cfg); err != nil {
 		return err
 	}
+	f.notify.Ready(fmt.Sprintf("%d tunnels listening", len(f.tunnels)))
 	f.wait()
 	return nil
 }

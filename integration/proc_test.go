@@ -110,6 +110,7 @@ type procOpts struct {
 	// passphrase), so a failed test does not log it.
 	secretStdout bool
 	user         *syscall.Credential // run as this user (the test must be root)
+	files        []*os.File          // inherited as fd 3, 4, ... (exec.Cmd.ExtraFiles)
 }
 
 // startProc starts name with args. The process group is killed and reaped in
@@ -129,6 +130,7 @@ func startProc(t testing.TB, name string, args []string, opts procOpts) *proc {
 	cmd.Stdout = p.stdout
 	cmd.Stderr = p.stderr
 	cmd.Dir = opts.dir
+	cmd.ExtraFiles = opts.files
 	cmd.WaitDelay = 2 * time.Second
 	if len(opts.env) > 0 {
 		cmd.Env = append(os.Environ(), opts.env...)

@@ -2,8 +2,10 @@ package integration
 
 import (
 	"bufio"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,5 +83,44 @@ func TestSystemdUnit(t *testing.T) {
 	p.signal(t, syscall.SIGTERM)
 	if code := p.mustExit(t, stop); code != 0 {
 		t.Fatalf("exit code %d after KillSignal, want 0", code)
+	}
+}
+
+// maxExposure is the highest overall exposure systemd-analyze security may
+// give the example service ("OK" ends at 3.9; 2.0 leaves no broad hole).
+const maxExposure = 2.0
+
+// TestSystemdUnitSecurity scores examples/systemd/passtunnel.service with
+// `systemd-analyze security --offline=yes`, which reads the unit file and
+// needs no running systemd (the systemd package, which .ci/run installs).
+// The socket unit is not scored: it runs no process, so the sandboxing
+// the score measures has nothing to apply to; it is verified instead.
+func TestSystemdUnitSecurity(t *testing.T) {
+	t.Parallel()
+	analyze := needProgram(t, "systemd-analyze")
+	dir := filepath.Join("..", "examples", "systemd")
+	out, err := exec.Command(analyze, "security", "--offline=yes", "--no-pager",
+		filepath.Join(dir, "passtunnel.service")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`Overall exposure level for passtunnel\.service: ([0-9.]+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no overall exposure in:\n%s", out)
+	}
+	score, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil || score > maxExposure {
+		t.Fatalf("exposure %s, want at most %.1f:\n%s", m[1], maxExposure, out)
+	}
+	t.Logf("passtunnel.service: exposure %.1f", score)
+	socket := filepath.Join(dir, "passtunnel-redis.socket")
+	if out, err := exec.Command(analyze, "verify", "--no-pager", socket).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("systemd-analyze verify %s: %v\n%s", socket, err, out)
+	}
+	unit := string(mustRead(t, socket))
+	for key, want := range map[string]string{"FileDescriptorName": "redis", "Service": "passtunnel.service"} {
+		if got := unitValue(t, unit, key); got != want {
+			t.Errorf("%s: %s=%s, want %s (listen = \"systemd:redis\" of passtunnel.hcl)", socket, key, got, want)
+		}
 	}
 }

@@ -19,6 +19,9 @@ const staleProbeTimeout = time.Second
 // closed, and its socket file has exactly mode (0: DefaultListenMode)
 // whatever the umask: who may connect is who may write to it.
 func listen(a Address, mode fs.FileMode) (net.Listener, error) {
+	if a.Network != NetTCP && a.Network != NetUnix {
+		return nil, fmt.Errorf("address %q: unknown network %q", a.Addr, a.Network)
+	}
 	if a.Network != NetUnix {
 		return net.Listen("tcp", a.Addr)
 	}

@@ -49,6 +49,16 @@ func ListenGroup(addr Address, mode fs.FileMode, logger *slog.Logger) (*Group, e
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	return ListenGroupOn(ln, addr, logger), nil
+}
+
+// ListenGroupOn makes a group of a socket already bound (see
+// Options.Listener), which addr names; Close closes it. Tunnels join with
+// Listen set to addr.
+func ListenGroupOn(ln net.Listener, addr Address, logger *slog.Logger) *Group {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	log := logger.With("listen", addrString(ln.Addr()))
 	g := &Group{
 		acceptor: acceptor{ln: ln, log: log, warn: newThrottledLogger(log, warnRate, warnBurst),
@@ -59,7 +69,7 @@ func ListenGroup(addr Address, mode fs.FileMode, logger *slog.Logger) (*Group, e
 	}
 	g.errs = &g.stats.acceptErrors
 	g.cur.Store(buildRoutes(nil))
-	return g, nil
+	return g
 }
 
 // Addr is the bound address.

@@ -41,10 +41,11 @@ type Address struct {
 
 // String gives the address back in the form the user writes it.
 func (a Address) String() string {
-	if a.Network == NetUnix {
-		return "unix:" + a.Addr
+	switch a.Network {
+	case NetTCP, "":
+		return a.Addr
 	}
-	return a.Addr
+	return string(a.Network) + ":" + a.Addr // "unix:/path", or the caller's label of a Listener
 }
 
 // DefaultListenMode is the mode of a unix listen socket whose ListenMode
@@ -87,7 +88,13 @@ type Options struct {
 	// ListenMode is the mode of a unix Listen socket, exactly, whatever the
 	// umask; 0 means DefaultListenMode.
 	ListenMode fs.FileMode
-	Target     Address
+	// Listener, if set, is a socket already bound (one a service manager
+	// passed the process, say) that the tunnel serves instead of binding
+	// Listen, which then only names it: any Network goes, and ListenMode
+	// does not apply. Listen (or ListenGroupOn) takes it over: the tunnel's
+	// Close closes it, and so does a failed Listen.
+	Listener net.Listener
+	Target   Address
 	// Targets, when set, are the addresses to dial instead of Target, in
 	// the order Balance says (see targets.go); "" balances as failover.
 	Targets []Address
@@ -162,9 +169,6 @@ func validate(o *Options) error {
 	}
 	if err := validateTargets(o); err != nil {
 		return err
-	}
-	if a := o.Listen; a.Network != NetTCP && a.Network != NetUnix {
-		return fmt.Errorf("address %q: unknown network %q", a.Addr, a.Network)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -54,6 +54,9 @@ func (tr *Transparent) on() bool { return tr.Mode == "redirect" || tr.Mode == "t
 // listenFor binds the tunnel's listen address: IP_TRANSPARENT for a
 // tproxy tunnel, which receives connections addressed to other hosts.
 func listenFor(o *Options) (net.Listener, error) {
+	if o.Listener != nil {
+		return o.Listener, nil
+	}
 	if o.Transparent.Mode == "tproxy" {
 		return sock.ListenTransparent(o.Listen.Addr)
 	}

@@ -49,6 +49,9 @@ type Tunnel struct {
 // Listen validates opts and binds the listen address.
 func Listen(opts Options) (*Tunnel, error) {
 	if err := validate(&opts); err != nil {
+		if opts.Listener != nil {
+			_ = opts.Listener.Close()
+		}
 		return nil, fmt.Errorf("tunnel %q: %w", opts.Name, err)
 	}
 	ln, err := listenFor(&opts)
