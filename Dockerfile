@@ -1,11 +1,18 @@
-# Build: a static binary (no cgo), reproducible paths.
-FROM golang:1.26-bookworm AS build
+# Multi-arch: docker buildx build --platform linux/amd64,linux/arm64 .
+# The build stage runs on the builder's own platform and cross-compiles for
+# each target (no emulation); the later stages are the target's.
+#
+# Build: a static binary (no cgo), the release script's flags: reproducible.
+FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/passtunnel .
+ARG TARGETOS TARGETARCH
+# No .git in the context: the version and commit come as build args
+# (--build-arg VERSION=$(git describe --tags --always) --build-arg COMMIT=$(git rev-parse HEAD)).
+ARG VERSION=dev COMMIT=
+RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -buildvcs=false -ldflags "-s -w -buildid= -X main.version=${VERSION} -X main.commit=${COMMIT}" -o /out/passtunnel .
 
 # Rules: passtunnel with nft, iptables and ip, for the init container that
 # applies a transparent pod's rules (docker build --target rules). Not the

@@ -28,8 +28,8 @@ var tunnelFields = block[Tunnel]{
 			doc: row{def: "required", text: "`server` or `client`"}},
 		{name: "listen", at: func(t *Tunnel) any { return &t.Listen },
 			flag: "--listen ADDR", usage: "`ADDR` to accept on: host:port, [ipv6]:port, unix:/path or systemd:NAME (required)",
-			doc: row{def: "required", text: "`host:port`, `[v6]:port`, `unix:/path`, `systemd:NAME` ([socket activation](docs/behaviour.md#systemd)); not shared by two tunnels " +
-				"(`0.0.0.0:P` overlaps every IPv4 `:P`) unless routed by SNI. A client tunnel's: loopback or unix unless `unsafe_listen`"}},
+			doc: row{def: "required", text: "`host:port`, `[v6]:port`, `unix:/path`, `systemd:NAME` ([socket activation](docs/behaviour.md#systemd)); " +
+				"one tunnel each unless routed by SNI; a client's: loopback or unix unless `unsafe_listen`"}},
 		{name: "target", at: func(t *Tunnel) any { return &t.Targets }, comma: true,
 			flag: "--target ADDR", usage: "`ADDR` to connect to: host:port, [ipv6]:port or unix:/path (required); " +
 				"repeat it or separate with commas for several (see --balance)",
@@ -58,7 +58,7 @@ var tunnelFields = block[Tunnel]{
 			doc:  row{text: "passphrases whose CAs are still trusted (rotation)"}},
 		{name: "cluster", at: func(t *Tunnel) any { return &t.Cluster }, def: defaultCluster,
 			flag: "--cluster NAME", usage: "cluster `NAME`, the salt of the passphrase derivation",
-			doc: row{text: "salt of the derivation, a DNS label; another cluster is another CA. Set one unique to the deployment " +
+			doc: row{text: "salt of the derivation, a DNS label: set one unique to the deployment " +
 				"(`pki passphrase` prints one); the default logs a warning"}},
 		{name: "allow_weak_passphrase", at: func(t *Tunnel) any { return &t.AllowWeakPassphrase },
 			flag: "--allow-weak-passphrase", usage: "accept a passphrase below the policy, with a warning",
