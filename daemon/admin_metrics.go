@@ -32,8 +32,8 @@ type collector struct {
 	configReloads func() map[string]uint64 // by result
 	groups        func() []groupSample     // nil: none (see listeners.go)
 
-	buildInfo, accepted, refused, active, handshakes, hsFailures,
-	bytes, acceptErrors, certExpiry, certReloadsD, configReloadsD, targetDials, targetUp *prometheus.Desc
+	buildInfo, accepted, refused, active, closed, durations, handshakes, hsFailures, bytes, acceptErrors,
+	certExpiry, certReloadsD, configReloadsD, targetDials, dialFailures, targetUp *prometheus.Desc
 }
 
 func newCollector(f *Fleet) *collector {
@@ -55,6 +55,10 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 		refused: d("connections_refused_total",
 			"Connections closed right after accept, by reason (max_connections, shutdown, ...).", "tunnel", "reason"),
 		active: d("connections_active", "Admitted connections not closed yet, handshakes included.", "tunnel"),
+		closed: d("connections_closed_total",
+			"Admitted connections that ended, by the reason of their closing line (eof, reset, idle_timeout, handshake_failed, ...).",
+			"tunnel", "reason"),
+		durations: d("connection_duration_seconds", "How long admitted connections lasted, from accept to close.", "tunnel"),
 		handshakes: d("handshake_duration_seconds",
 			"Duration of TLS handshakes that succeeded or failed (ones passtunnel cut short are left out).", "tunnel"),
 		hsFailures: d("handshake_failures_total", "Failed TLS handshakes, by reason.", "tunnel", "reason"),
@@ -69,6 +73,9 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 		targetDials: d("target_dials_total",
 			"Dials of each target, by result (ok, failed); with several targets a connection may try more than one.",
 			"tunnel", "target", "result"),
+		dialFailures: d("target_dial_failures_total",
+			"Failed dials of each target, by reason (refused, timeout, unreachable, dns, proxy_refused, proxy_timeout, error).",
+			"tunnel", "target", "reason"),
 		targetUp: d("target_up", "1 unless the target is in backoff after a failed dial (tried after the others).",
 			"tunnel", "target"),
 		configReloadsD: d("config_reloads_total",
@@ -77,10 +84,16 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.buildInfo, c.accepted, c.refused, c.active, c.handshakes,
-		c.hsFailures, c.bytes, c.acceptErrors, c.certExpiry, c.certReloadsD, c.configReloadsD, c.targetDials, c.targetUp, sniRefusedDesc} {
+	for _, d := range c.descs() {
 		ch <- d
 	}
+}
+
+// descs is every metric the collector sends.
+func (c *collector) descs() []*prometheus.Desc {
+	return []*prometheus.Desc{c.buildInfo, c.accepted, c.refused, c.active, c.closed, c.durations, c.handshakes,
+		c.hsFailures, c.bytes, c.acceptErrors, c.certExpiry, c.certReloadsD, c.configReloadsD, c.targetDials,
+		c.dialFailures, c.targetUp, sniRefusedDesc}
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -93,22 +106,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.active, gauge, float64(s.Active), t.name)
 		// Reasons are read as they come: proxy adds new ones (rate
 		// limits, PROXY headers) without this file knowing.
-		for _, reason := range slices.Sorted(maps.Keys(s.Refused)) {
-			ch <- prometheus.MustNewConstMetric(c.refused, counter, float64(s.Refused[reason]), t.name, reason)
-		}
-		for _, reason := range slices.Sorted(maps.Keys(s.HandshakeFailures)) {
-			ch <- prometheus.MustNewConstMetric(c.hsFailures, counter, float64(s.HandshakeFailures[reason]), t.name, reason)
-		}
+		sendByKey(ch, c.refused, s.Refused, t.name)
+		sendByKey(ch, c.hsFailures, s.HandshakeFailures, t.name)
+		sendByKey(ch, c.closed, s.Closed, t.name)
 		ch <- prometheus.MustNewConstMetric(c.bytes, counter, float64(s.BytesIn), t.name, "in")
 		ch <- prometheus.MustNewConstMetric(c.bytes, counter, float64(s.BytesOut), t.name, "out")
 		ch <- prometheus.MustNewConstMetric(c.acceptErrors, counter, float64(s.AcceptErrors), t.name)
 		c.collectTargets(ch, t.name, s.Targets)
-		h := s.Handshakes
-		buckets := make(map[float64]uint64, len(h.Bounds))
-		for i, b := range h.Bounds {
-			buckets[b] = h.Cumulative[i]
-		}
-		ch <- prometheus.MustNewConstHistogram(c.handshakes, h.Count, h.Sum, buckets, t.name)
+		ch <- constHistogram(c.handshakes, s.Handshakes, t.name)
+		ch <- constHistogram(c.durations, s.Durations, t.name)
 		if !t.certExpiry.IsZero() {
 			ch <- prometheus.MustNewConstMetric(c.certExpiry, gauge, float64(t.certExpiry.Unix()), t.name)
 		}
@@ -127,11 +133,30 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// sendByKey sends one counter per key of counts (a reason, read as it
+// comes: proxy adds new ones without this file knowing), keys sorted, the
+// key the last label after labels.
+func sendByKey(ch chan<- prometheus.Metric, d *prometheus.Desc, counts map[string]uint64, labels ...string) {
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(counts[k]), append(labels, k)...)
+	}
+}
+
+// constHistogram is h in Prometheus' form.
+func constHistogram(d *prometheus.Desc, h proxy.Histogram, labels ...string) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(h.Bounds))
+	for i, b := range h.Bounds {
+		buckets[b] = h.Cumulative[i]
+	}
+	return prometheus.MustNewConstHistogram(d, h.Count, h.Sum, buckets, labels...)
+}
+
 // collectTargets sends the counts and state of a tunnel's targets.
 func (c *collector) collectTargets(ch chan<- prometheus.Metric, tunnel string, targets []proxy.TargetStats) {
 	for _, ts := range targets {
 		ch <- prometheus.MustNewConstMetric(c.targetDials, prometheus.CounterValue, float64(ts.OK), tunnel, ts.Target, "ok")
 		ch <- prometheus.MustNewConstMetric(c.targetDials, prometheus.CounterValue, float64(ts.Failed), tunnel, ts.Target, "failed")
+		sendByKey(ch, c.dialFailures, ts.Failures, tunnel, ts.Target)
 		up := 0.0
 		if ts.Up {
 			up = 1

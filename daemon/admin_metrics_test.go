@@ -23,7 +23,11 @@ func TestCollectorExposesStats(t *testing.T) {
 		HandshakeFailures: map[string]uint64{"no_client_cert": 1, "not_tls": 2},
 		Handshakes: proxy.Histogram{Bounds: []float64{0.01, 0.1, 1}, Cumulative: []uint64{1, 4, 6},
 			Count: 7, Sum: 3.5},
-		Targets: []proxy.TargetStats{{Target: "10.0.0.1:6379", OK: 5, Failed: 2}, {Target: "unix:/run/r.sock", OK: 1, Up: true}},
+		Closed: map[string]uint64{"eof": 4, "handshake_failed": 1},
+		Durations: proxy.Histogram{Bounds: []float64{1, 3600}, Cumulative: []uint64{3, 5},
+			Count: 5, Sum: 1800.5},
+		Targets: []proxy.TargetStats{{Target: "10.0.0.1:6379", OK: 5, Failed: 2,
+			Failures: map[string]uint64{"refused": 1, "timeout": 1}}, {Target: "unix:/run/r.sock", OK: 1, Up: true}},
 	}}
 	// A client tunnel without a certificate: no expiry series.
 	plain := tunnelSample{name: "plain", stats: proxy.Stats{Refused: map[string]uint64{},
@@ -68,6 +72,16 @@ passtunnel_cert_reloads_total{result="ok",tunnel="redis"} 4
 passtunnel_config_reloads_total{result="ok"} 2
 passtunnel_config_reloads_total{result="partial"} 0
 passtunnel_config_reloads_total{result="refused"} 1
+# HELP passtunnel_connection_duration_seconds How long admitted connections lasted, from accept to close.
+# TYPE passtunnel_connection_duration_seconds histogram
+passtunnel_connection_duration_seconds_bucket{tunnel="plain",le="+Inf"} 0
+passtunnel_connection_duration_seconds_sum{tunnel="plain"} 0
+passtunnel_connection_duration_seconds_count{tunnel="plain"} 0
+passtunnel_connection_duration_seconds_bucket{tunnel="redis",le="1"} 3
+passtunnel_connection_duration_seconds_bucket{tunnel="redis",le="3600"} 5
+passtunnel_connection_duration_seconds_bucket{tunnel="redis",le="+Inf"} 5
+passtunnel_connection_duration_seconds_sum{tunnel="redis"} 1800.5
+passtunnel_connection_duration_seconds_count{tunnel="redis"} 5
 # HELP passtunnel_connections_accepted_total Connections admitted for handling (refused ones are counted apart).
 # TYPE passtunnel_connections_accepted_total counter
 passtunnel_connections_accepted_total{tunnel="plain"} 0
@@ -76,6 +90,10 @@ passtunnel_connections_accepted_total{tunnel="redis"} 7
 # TYPE passtunnel_connections_active gauge
 passtunnel_connections_active{tunnel="plain"} 0
 passtunnel_connections_active{tunnel="redis"} 2
+# HELP passtunnel_connections_closed_total Admitted connections that ended, by the reason of their closing line (eof, reset, idle_timeout, handshake_failed, ...).
+# TYPE passtunnel_connections_closed_total counter
+passtunnel_connections_closed_total{reason="eof",tunnel="redis"} 4
+passtunnel_connections_closed_total{reason="handshake_failed",tunnel="redis"} 1
 # HELP passtunnel_connections_refused_total Connections closed right after accept, by reason (max_connections, shutdown, ...).
 # TYPE passtunnel_connections_refused_total counter
 passtunnel_connections_refused_total{reason="max_connections",tunnel="redis"} 3
@@ -95,6 +113,10 @@ passtunnel_handshake_duration_seconds_count{tunnel="redis"} 7
 # TYPE passtunnel_handshake_failures_total counter
 passtunnel_handshake_failures_total{reason="no_client_cert",tunnel="redis"} 1
 passtunnel_handshake_failures_total{reason="not_tls",tunnel="redis"} 2
+# HELP passtunnel_target_dial_failures_total Failed dials of each target, by reason (refused, timeout, unreachable, dns, proxy_refused, proxy_timeout, error).
+# TYPE passtunnel_target_dial_failures_total counter
+passtunnel_target_dial_failures_total{reason="refused",target="10.0.0.1:6379",tunnel="redis"} 1
+passtunnel_target_dial_failures_total{reason="timeout",target="10.0.0.1:6379",tunnel="redis"} 1
 # HELP passtunnel_target_dials_total Dials of each target, by result (ok, failed); with several targets a connection may try more than one.
 # TYPE passtunnel_target_dials_total counter
 passtunnel_target_dials_total{result="failed",target="10.0.0.1:6379",tunnel="redis"} 2

@@ -17,7 +17,8 @@ import (
 // TestAdminMetrics: after a known mix of traffic, /metrics shows exactly
 // the expected counts: 3 connections carried with known bytes, 2 failed
 // handshakes (no client certificate, not TLS at all), 1 connection over
-// max_connections.
+// max_connections; the 5 admitted are closed (by reason) and timed, the
+// refused one is not.
 func TestAdminMetrics(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -75,6 +76,9 @@ func TestAdminMetrics(t *testing.T) {
 		`passtunnel_handshake_failures_total{reason="no_client_cert",tunnel="metered"}`:   1,
 		`passtunnel_handshake_failures_total{reason="not_tls",tunnel="metered"}`:          1,
 		`passtunnel_handshake_duration_seconds_count{tunnel="metered"}`:                   5,
+		`passtunnel_connections_closed_total{reason="eof",tunnel="metered"}`:              3,
+		`passtunnel_connections_closed_total{reason="handshake_failed",tunnel="metered"}`: 2,
+		`passtunnel_connection_duration_seconds_count{tunnel="metered"}`:                  5,
 		`passtunnel_bytes_total{direction="in",tunnel="metered"}`:                         float64(carried),
 		`passtunnel_bytes_total{direction="out",tunnel="metered"}`:                        float64(carried),
 		`passtunnel_accept_errors_total{tunnel="metered"}`:                                0,

@@ -85,8 +85,8 @@ func TestPassphraseHandshake(t *testing.T) {
 			before := len(srv.logs(serverFailed))
 			ce := refuse(t, cli, tunnel)
 			ses := srv.waitLogs(t, ioTimeout, before+1, "handshake failed (tunnel s)", serverFailed)
-			if ce.str("peer") != saddr {
-				t.Errorf("client tunnel: handshake failed peer %q, want the target %s", ce.str("peer"), saddr)
+			if ce.str("target") != saddr {
+				t.Errorf("client tunnel: handshake failed target %q, want the target %s", ce.str("target"), saddr)
 			}
 			refusedPair(t, ce, ses[before])
 		})

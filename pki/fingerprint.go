@@ -2,7 +2,9 @@ package pki
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
 	"strings"
+	"time"
 )
 
 // Fingerprint is the SHA-256 of a DER certificate written as
@@ -29,4 +31,16 @@ func FingerprintFile(path string) (string, error) {
 		return "", err
 	}
 	return Fingerprint(certs[0].Raw), nil
+}
+
+// certLogArgs name a certificate in the lines that say which one is in
+// use ("certificate loaded", "certificate reloaded"): what an operator
+// compares with the file on disk and with the CA's records.
+func certLogArgs(leaf *x509.Certificate) []any {
+	return []any{
+		"subject", leaf.Subject.String(),
+		"issuer", leaf.Issuer.String(),
+		"fingerprint", Fingerprint(leaf.Raw),
+		"not_after", leaf.NotAfter.UTC().Format(time.RFC3339),
+	}
 }

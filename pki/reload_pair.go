@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // contentID is the SHA-256 of what one read of a source's files gave:
@@ -134,8 +133,8 @@ func (s *pairSource) check() bool {
 		if s.loaded != nil {
 			s.loaded()
 		}
-		s.log.Info("certificate reloaded", "tunnel", s.tunnel, "file", s.pf.main(),
-			"fingerprint", Fingerprint(cert.Leaf.Raw), "not_after", cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+		s.log.Info("certificate reloaded", append([]any{"tunnel", s.tunnel, "file", s.pf.main()},
+			certLogArgs(cert.Leaf)...)...)
 	case report:
 		s.count.failed.Add(1)
 		s.log.Warn("certificate reload failed", "tunnel", s.tunnel, "file", failedFile(err, s.pf.main()),

@@ -31,9 +31,30 @@ func TestReloadKubernetesSecretSwap(t *testing.T) {
 	if s := m.ReloadStats()["redis"]; s.OK != 1 || s.Failed != 0 {
 		t.Errorf("ReloadStats = %+v, want one ok", s)
 	}
-	if l := logs.String(); !strings.Contains(l, "certificate reloaded") || !strings.Contains(l, b.fp) {
-		t.Errorf("no reload line with the new fingerprint in:\n%s", l)
+	// The pair in use is named at start and at each reload: subject,
+	// issuer, fingerprint, expiry.
+	for _, want := range []struct {
+		msg  string
+		pair pemPair
+	}{{"certificate loaded", a}, {"certificate reloaded", b}} {
+		line := lineWith(logs.String(), want.msg)
+		for _, field := range []string{"subject=", "issuer=", "fingerprint=" + want.pair.fp,
+			"not_after=" + want.pair.notAfter.UTC().Format(time.RFC3339), "file=" + dir.Path("tls.crt")} {
+			if !strings.Contains(line, field) {
+				t.Errorf("%s line %q lacks %s", want.msg, line, field)
+			}
+		}
 	}
+}
+
+// lineWith is the first line of logs that contains s, "" for none.
+func lineWith(logs, s string) string {
+	for l := range strings.Lines(logs) {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
 }
 
 func TestReloadEditorRenameOver(t *testing.T) {

@@ -138,21 +138,32 @@ func staticCertificate(cfg *tls.Config) func() (*tls.Certificate, error) {
 // expiryOf is the NotAfter of own's certificate now: the zero time for no
 // certificate (own nil, or none yet by design), own's error if it has one.
 func expiryOf(own func() (*tls.Certificate, error)) (time.Time, error) {
+	leaf, err := presentedLeaf(own)
+	if leaf == nil {
+		return time.Time{}, err
+	}
+	return leaf.NotAfter, nil
+}
+
+// presentedLeaf is the leaf of own's certificate now: nil for no certificate (own
+// nil, or none yet by design), own's error if it has one.
+func presentedLeaf(own func() (*tls.Certificate, error)) (*x509.Certificate, error) {
 	if own == nil {
-		return time.Time{}, nil
+		return nil, nil
 	}
 	cert, err := own()
 	if err != nil {
-		return time.Time{}, err
+		return nil, err
 	}
 	if cert == nil || len(cert.Certificate) == 0 {
-		return time.Time{}, nil
+		return nil, nil
 	}
-	leaf := cert.Leaf
-	if leaf == nil {
-		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return time.Time{}, fmt.Errorf("parse the certificate presented: %w", err)
-		}
+	if cert.Leaf != nil {
+		return cert.Leaf, nil
 	}
-	return leaf.NotAfter, nil
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return nil, fmt.Errorf("parse the certificate presented: %w", err)
+	}
+	return leaf, nil
 }

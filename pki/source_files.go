@@ -44,6 +44,7 @@ func (s *filesSource) followServer(t *config.Tunnel, e *Endpoint, err error) (*E
 		g.sameOwn = true
 		guardEachHandshake(e.Config, g, tk)
 	}
+	s.logLoaded(t)
 	return e, nil
 }
 
@@ -54,11 +55,13 @@ func (s *filesSource) client(t *config.Tunnel, targetHost string) (*Endpoint, er
 	}
 	s.own = staticCertificate(e.Config)
 	if s.m.reload.off() {
+		s.logLoaded(t)
 		return e, nil
 	}
 	if err := s.follow(t, e, clientSide); err != nil {
 		return nil, err
 	}
+	s.logLoaded(t)
 	if cfg := e.Config; clientSide.presents(cfg) && resumes(t) {
 		cfg.ClientSessionCache = newSessionCache(s.own)
 	}
@@ -73,6 +76,20 @@ func (s *filesSource) follow(t *config.Tunnel, e *Endpoint, sd side) error {
 		s.own = own
 	}
 	return err
+}
+
+// logLoaded names the certificate of tls.cert (or tls.pkcs12) the tunnel
+// starts with, as "certificate reloaded" names each later one.
+func (s *filesSource) logLoaded(t *config.Tunnel) {
+	f := filesOf(t.TLS)
+	if !f.set() {
+		return // self-signed, or a client without a certificate
+	}
+	leaf, err := presentedLeaf(s.own)
+	if leaf == nil || err != nil {
+		return // read and checked already: nothing to name
+	}
+	s.m.log.Info("certificate loaded", append([]any{"tunnel", t.Name, "file", f.main()}, certLogArgs(leaf)...)...)
 }
 
 func (s *filesSource) expiry() (time.Time, error) { return expiryOf(s.own) }

@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"crypto/x509"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -31,6 +33,10 @@ type conn struct {
 	hs handshakeHold
 	// dialled is the target dial connected to.
 	dialled Address
+	// tls is the TLS side once its handshake started, for the closing
+	// line's TLS fields (read at close only: no copy of its state per
+	// connection).
+	tls *tls.Conn
 
 	// lastActive is when a byte last moved, as an offset from start, so the
 	// pump marks activity with one atomic store instead of resetting timers.
@@ -64,8 +70,9 @@ type outcome struct {
 	subject string
 	in, out int64
 	// logged is set when a throttled line already covered this connection
-	// (a failed inbound handshake): peers can trigger those at will, so they
-	// get no unthrottled "connection closed" line.
+	// (a failed inbound handshake, a PROXY header refused): peers can
+	// trigger those at will, so they get no unthrottled "connection
+	// closed" line; reason still counts it.
 	logged bool
 	// pumping: the pump carries on and ends the connection (see pump).
 	pumping bool
@@ -100,7 +107,12 @@ func (c *conn) serve() {
 func (c *conn) end(peer string, res outcome) {
 	c.hs.release() // still held when the connection ended before its handshake did
 	c.finish()
-	c.report(peer, res)
+	if r := c.abortReason(); r != "" { // timers, drain: their reason wins over the errors they caused
+		res.reason, res.err = r, nil
+	}
+	took := time.Since(c.start)
+	c.t.stats.closed(res.reason, took)
+	c.report(peer, res, took)
 	c.t.release(c)
 }
 
@@ -118,7 +130,7 @@ func (c *conn) runServer(peer string) outcome {
 			return outcome{reason: r}
 		}
 		c.handshakeFailed(explainServerHandshake(tc, err), c.peerArgs()...)
-		return outcome{logged: true}
+		return outcome{reason: reasonHandshakeFailed, logged: true}
 	}
 	subject := peerSubject(verified)
 	raw, _, err := c.dial(Address{}, o.Limits.ConnectTimeout, tc, verified)
@@ -153,36 +165,77 @@ func (c *conn) runClient(peer string) outcome {
 		}
 		// The TLS peer here is the target: its address is the one an
 		// operator needs to find the certificate that was refused.
-		c.handshakeFailed(err, "peer", c.dialled.String(), "client", peer)
+		c.handshakeFailed(err, "peer", peer, "target", c.dialled.String())
 		return outcome{reason: reasonTargetTLS, err: err}
 	}
 	return c.pump(c.peer, tc, peerSubject(verified))
 }
 
-// report writes the one line every handled connection ends with. A reason
-// given by abort (timers, drain) wins over the errors it caused.
-func (c *conn) report(peer string, res outcome) {
+// report writes the one line every handled connection ends with, its
+// reason already final (see end). peer is who connected to the listener in
+// either mode, target where the connection was dialled; the TLS fields are
+// the TLS side's: the peer's in server mode, the target's in client mode.
+func (c *conn) report(peer string, res outcome, took time.Duration) {
 	if res.logged {
 		return
 	}
-	if r := c.abortReason(); r != "" {
-		res.reason, res.err = r, nil
-	}
-	args := []any{"peer", peer}
+	args := make([]any, 0, 32)
+	args = append(args, "peer", peer)
 	if c.via != nil {
 		args = append(args, "via", addrString(c.via))
 	}
+	if c.dialled.Addr != "" {
+		args = append(args, "target", c.dialled.String())
+	}
+	args = append(args, "peer_subject", res.subject)
+	args = c.tlsArgs(args)
 	args = append(args,
-		"peer_subject", res.subject,
 		"bytes_in", res.in,
 		"bytes_out", res.out,
-		"duration", time.Since(c.start).Round(time.Microsecond),
+		// Seconds as a float, to the microsecond: what a log query divides
+		// and compares without knowing Go's duration units.
+		"duration_s", math.Round(took.Seconds()*1e6)/1e6,
 		"reason", res.reason,
 	)
 	if res.err != nil {
 		args = append(args, "error", res.err)
 	}
 	c.t.log.Info("connection closed", args...)
+}
+
+// tlsArgs appends the closing line's TLS fields, when the TLS side
+// completed its handshake.
+func (c *conn) tlsArgs(args []any) []any {
+	if c.tls == nil {
+		return args
+	}
+	st := c.tls.ConnectionState()
+	if !st.HandshakeComplete {
+		return args
+	}
+	return append(args,
+		"tls_version", tlsVersion(st.Version),
+		"cipher", tls.CipherSuiteName(st.CipherSuite),
+		"resumed", st.DidResume,
+		"sni", st.ServerName,
+		"alpn", st.NegotiatedProtocol,
+	)
+}
+
+// tlsVersion names a TLS version the way OpenSSL and web servers log it
+// ("TLSv1.3"), one word to grep.
+func tlsVersion(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "TLSv1.0"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	}
+	return tls.VersionName(v)
 }
 
 // peerSubject is the subject of the verified peer certificate, "" for none.

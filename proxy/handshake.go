@@ -67,6 +67,7 @@ func answered(err error) string {
 func (c *conn) handshake(raw net.Conn, early []byte, timeout time.Duration) (*tls.Conn, *x509.Certificate, error) {
 	start := time.Now()
 	tc := c.tlsOn(raw, early)
+	c.tls = tc
 	var peer *x509.Certificate
 	var err error
 	if timeout > 0 {
@@ -80,7 +81,7 @@ func (c *conn) handshake(raw net.Conn, early []byte, timeout time.Duration) (*tl
 		}
 	}
 	if err == nil || answered(err) != "" || c.abortReason() == "" {
-		c.t.stats.handshakes.observe(time.Since(start))
+		c.t.stats.handshakes.observe(handshakeBounds[:], time.Since(start))
 	}
 	return tc, peer, err
 }

@@ -146,7 +146,7 @@ func TestTargetHandshakeFailure(t *testing.T) {
 	tun, logs := startTunnel(t, Options{Mode: ModeClient, Target: be.addr(),
 		Limits: testLimits(), TLS: conf})
 	expectClosed(t, dialPlain(t, tun.Addr()))
-	logs.waitLine(t, "level=WARN", "handshake failed", "peer="+be.addr().Addr, "reason=bad_certificate")
+	logs.waitLine(t, "level=WARN", "handshake failed", "target="+be.addr().Addr, "reason=bad_certificate")
 	logs.waitLine(t, "connection closed", "reason=target_handshake_failed", "error=")
 	if got := tun.Stats().HandshakeFailures["bad_certificate"]; got != 1 {
 		t.Errorf("HandshakeFailures = %v", tun.Stats().HandshakeFailures)

@@ -43,16 +43,16 @@ func (c *conn) acceptHeader() (res outcome, ok bool) {
 			return outcome{reason: r}, false
 		}
 		c.refuse(reasonProxyHeader, err)
-		return outcome{logged: true}, false
+		return outcome{reason: reasonProxyHeader, logged: true}, false
 	}
 	if !c.t.lim.Load().allowSource(c.remote) {
 		c.refuse(reasonPerSourceRate, nil)
-		return outcome{logged: true}, false
+		return outcome{reason: reasonPerSourceRate, logged: true}, false
 	}
 	hold, reason := c.t.holdHandshake(c.opts, c.remote)
 	if reason != "" {
 		c.refuse(reason, nil)
-		return outcome{logged: true}, false
+		return outcome{reason: reason, logged: true}, false
 	}
 	c.hs = hold
 	return outcome{}, true

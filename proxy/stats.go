@@ -30,6 +30,14 @@ type Stats struct {
 	// Handshakes holds the durations of TLS handshakes that succeeded or
 	// failed (see conn.handshake).
 	Handshakes Histogram
+	// Closed counts admitted connections that ended, by the reason of
+	// their closing line ("handshake_failed" for a failed inbound
+	// handshake, whose line is "handshake failed"); reasons never used are
+	// absent. Accepted is the sum of Closed and Active.
+	Closed map[string]uint64
+	// Durations holds how long admitted connections lasted, accept to
+	// close.
+	Durations Histogram
 	// AcceptErrors counts failed accept calls on the listener, each one
 	// retried after a pause (see Tunnel.Serve).
 	AcceptErrors uint64
@@ -48,10 +56,12 @@ type counters struct {
 	acceptErrors atomic.Uint64
 	// handshakes is read without mu: it is atomics only.
 	handshakes histogram
+	closedCounters
 
-	mu        sync.Mutex
-	refused   map[string]uint64
-	handshake map[string]uint64
+	mu          sync.Mutex
+	refused     map[string]uint64
+	handshake   map[string]uint64
+	closedOther map[string]uint64 // reasons outside closeReasons
 }
 
 func (c *counters) refuse(reason string) { c.bump(&c.refused, reason) }
@@ -77,7 +87,9 @@ func (c *counters) snapshot() Stats {
 		HandshakeFailures: cloneOrEmpty(c.handshake),
 		BytesIn:           c.bytesIn.Load(),
 		BytesOut:          c.bytesOut.Load(),
-		Handshakes:        c.handshakes.snapshot(),
+		Handshakes:        c.handshakes.snapshot(handshakeBounds[:]),
+		Closed:            c.closedSnapshot(),
+		Durations:         c.durations.snapshot(durationBounds[:]),
 		AcceptErrors:      c.acceptErrors.Load(),
 	}
 }

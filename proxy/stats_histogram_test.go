@@ -11,9 +11,9 @@ import (
 func TestHistogramBuckets(t *testing.T) {
 	var h histogram
 	for _, d := range []time.Duration{0, time.Millisecond, 3 * time.Millisecond, 2 * time.Second, time.Minute} {
-		h.observe(d)
+		h.observe(handshakeBounds[:], d)
 	}
-	s := h.snapshot()
+	s := h.snapshot(handshakeBounds[:])
 	if s.Count != 5 {
 		t.Errorf("count = %d, want 5", s.Count)
 	}
@@ -32,7 +32,7 @@ func TestHistogramBuckets(t *testing.T) {
 		t.Errorf("bounds %v, %d cumulative counts", s.Bounds, len(s.Cumulative))
 	}
 	s.Bounds[0] = 99 // a snapshot is the caller's
-	if h.snapshot().Bounds[0] != 0.001 {
+	if h.snapshot(handshakeBounds[:]).Bounds[0] != 0.001 {
 		t.Error("changing a snapshot's bounds changed the histogram's")
 	}
 }

@@ -40,6 +40,7 @@ const (
 type targetState struct {
 	addr       Address
 	ok, failed atomic.Uint64
+	failures   [len(dialFailureReasons)]atomic.Uint64 // failed, by reason
 
 	mu    sync.Mutex
 	fails int       // dials failed in a row
@@ -65,9 +66,11 @@ func (s *targetState) succeeded() (recovered bool) {
 
 // dialFailed starts or lengthens the target's backoff and returns it, 0
 // when the target was in backoff already: connections that tried it
-// meanwhile (every target being down) do not lengthen it.
-func (s *targetState) dialFailed(now time.Time) time.Duration {
+// meanwhile (every target being down) do not lengthen it. reason indexes
+// dialFailureReasons.
+func (s *targetState) dialFailed(now time.Time, reason int) time.Duration {
 	s.failed.Add(1)
+	s.failures[reason].Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now.Before(s.until) {
@@ -208,9 +211,10 @@ func (c *conn) dialTargets(ctx context.Context, d *net.Dialer) (net.Conn, []byte
 		if ctx.Err() != nil || errors.As(err, &pe) && pe.proxyFault {
 			return nil, nil, Address{}, err // aborted, or the proxy's fault: not the target's
 		}
-		backoff := s.dialFailed(time.Now())
+		reason := dialFailureReason(err)
+		backoff := s.dialFailed(time.Now(), reason)
 		if len(order) > 1 { // with one target, targetFailed's line is the whole story
-			args := []any{"target", s.addr.String(), "error", err}
+			args := []any{"target", s.addr.String(), "reason", dialFailureReasons[reason], "error", err}
 			if backoff > 0 {
 				args = append(args, "backoff", backoff)
 			}
@@ -256,6 +260,9 @@ type TargetStats struct {
 	// failed; a connection tries one target after another, so one
 	// connection can count several failures.
 	OK, Failed uint64
+	// Failures splits Failed by reason: "refused", "timeout",
+	// "unreachable", "dns", "proxy_refused", "proxy_timeout", "error".
+	Failures map[string]uint64
 	// Up is false while the target is in backoff after a failed dial.
 	Up bool
 }
@@ -264,7 +271,8 @@ type TargetStats struct {
 func (l *targetList) stats(now time.Time) []TargetStats {
 	out := make([]TargetStats, len(l.states))
 	for i, s := range l.states {
-		out[i] = TargetStats{Target: s.addr.String(), OK: s.ok.Load(), Failed: s.failed.Load(), Up: s.up(now)}
+		out[i] = TargetStats{Target: s.addr.String(), OK: s.ok.Load(), Failed: s.failed.Load(),
+			Failures: s.failureCounts(), Up: s.up(now)}
 	}
 	return out
 }

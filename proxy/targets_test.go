@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"strconv"
@@ -74,7 +75,7 @@ func TestTargetOrder(t *testing.T) {
 			t.Errorf("failover: %s, want abc", got)
 		}
 	}
-	fo.states[0].dialFailed(now) // a in backoff: after the others, still tried
+	fo.states[0].dialFailed(now, dialRefused) // a in backoff: after the others, still tried
 	if got := names(fo.order(now)); got != "bca" {
 		t.Errorf("failover, a down: %s, want bca", got)
 	}
@@ -89,7 +90,7 @@ func TestTargetOrder(t *testing.T) {
 	if strings.Join(got, " ") != "abc bca cab abc" {
 		t.Errorf("round_robin: %v", got)
 	}
-	rr.states[1].dialFailed(now)
+	rr.states[1].dialFailed(now, dialRefused)
 	if got := names(rr.order(now)); got != "cab" { // b's turn would be next
 		t.Errorf("round_robin, b down: %s, want cab", got)
 	}
@@ -107,9 +108,9 @@ func TestTargetBackoff(t *testing.T) {
 	now := time.Now()
 	var got []time.Duration
 	for range 7 {
-		d := s.dialFailed(now)
+		d := s.dialFailed(now, dialRefused)
 		got = append(got, d)
-		if again := s.dialFailed(now.Add(d / 2)); again != 0 { // another connection, meanwhile
+		if again := s.dialFailed(now.Add(d/2), dialRefused); again != 0 { // another connection, meanwhile
 			t.Errorf("a failure during the backoff lengthened it by %v", again)
 		}
 		if s.up(now.Add(d - time.Millisecond)) {
@@ -126,7 +127,7 @@ func TestTargetBackoff(t *testing.T) {
 			t.Fatalf("backoffs %v, want %v seconds", got, want)
 		}
 	}
-	if !s.succeeded() || s.dialFailed(now) != targetBackoffMin {
+	if !s.succeeded() || s.dialFailed(now, dialRefused) != targetBackoffMin {
 		t.Error("a success did not reset the backoff")
 	}
 	if s.ok.Load() != 1 || s.failed.Load() != 15 {
@@ -147,9 +148,11 @@ func TestFailoverSkipsDeadTarget(t *testing.T) {
 			t.Fatalf("connection %d: answered by %q", i, got)
 		}
 	}
-	logs.waitLine(t, "level=WARN", "target dial failed", "target="+dead.Addr, "backoff=1s", "connection refused")
-	if d, l := targetStats(tun, dead), targetStats(tun, live.addr()); d != (TargetStats{dead.Addr, 0, 1, false}) ||
-		l != (TargetStats{live.addr().Addr, 3, 0, true}) {
+	logs.waitLine(t, "level=WARN", "target dial failed", "target="+dead.Addr, "reason=refused", "backoff=1s",
+		"connection refused")
+	d, l := targetStats(tun, dead), targetStats(tun, live.addr())
+	if d.OK != 0 || d.Failed != 1 || d.Up || !maps.Equal(d.Failures, map[string]uint64{"refused": 1}) ||
+		l.OK != 3 || l.Failed != 0 || !l.Up || len(l.Failures) != 0 {
 		t.Errorf("stats: dead %+v, live %+v", d, l)
 	}
 }

@@ -27,7 +27,9 @@ func TestServerModeEcho(t *testing.T) {
 	expectEcho(t, c, "hello through server mode")
 	c.Close()
 	line := logs.waitLine(t, "connection closed")
-	for _, want := range []string{"peer=127.0.0.1:", `peer_subject="CN=client"`, "bytes_in=25", "bytes_out=25", "duration="} {
+	for _, want := range []string{"peer=127.0.0.1:", "target=" + be.addr().Addr, `peer_subject="CN=client"`,
+		"tls_version=TLSv1.3", "cipher=TLS_", "resumed=false", "sni=", "alpn=", "bytes_in=25", "bytes_out=25",
+		"duration_s=0.", "reason=eof"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("close line %q lacks %q", line, want)
 		}

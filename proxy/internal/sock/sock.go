@@ -35,3 +35,8 @@ func Reset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
 
 // BrokenPipe reports a write to a connection the peer had closed.
 func BrokenPipe(err error) bool { return errors.Is(err, syscall.EPIPE) }
+
+// Unreachable reports a host or network the kernel has no route to.
+func Unreachable(err error) bool {
+	return errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+}
