@@ -24,13 +24,14 @@ func cmdCheck(args []string, stdout, stderr io.Writer, loader config.Loader) err
 	if err != nil {
 		return err
 	}
+	facts := make([]daemon.FileFacts, len(cfg.Tunnels))
 	if !*skipFiles {
-		if err := daemon.CheckFiles(cfg, *stateDir); err != nil {
+		if facts, err = daemon.CheckFiles(cfg, *stateDir); err != nil {
 			return err
 		}
 	}
 	for i := range cfg.Tunnels {
-		fmt.Fprint(stdout, daemon.Plan(&cfg.Tunnels[i]))
+		fmt.Fprint(stdout, daemon.PlanChecked(&cfg.Tunnels[i], facts[i]))
 	}
 	if cfg.Admin != nil {
 		fmt.Fprintf(stdout, "admin %s: /metrics, /healthz, /readyz\n", cfg.Admin)

@@ -10,7 +10,11 @@ import (
 
 // Plan renders one tunnel's resolved settings, defaults included, so an
 // operator sees what will run rather than what was written.
-func Plan(t *config.Tunnel) string {
+func Plan(t *config.Tunnel) string { return PlanChecked(t, FileFacts{}) }
+
+// PlanChecked is Plan with what CheckFiles found (FileFacts): the cluster
+// CAs' fingerprints and the warnings.
+func PlanChecked(t *config.Tunnel, f FileFacts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tunnel %q (%s)\n", t.Name, t.Pos)
 	in, out := "TLS", "cleartext"
@@ -31,6 +35,7 @@ func Plan(t *config.Tunnel) string {
 		}
 		fmt.Fprintf(&b, "  %-9s acme %s from %s, storage %s\n", "identity", strings.Join(a.Domains, ", "), ca, storage)
 	}
+	writePassphrasePlan(&b, t, f)
 	if t.TLS != nil {
 		writeTLSPlan(&b, t)
 	}
@@ -48,6 +53,9 @@ func Plan(t *config.Tunnel) string {
 		orNone(l.IdleTimeout), orNone(l.MaxLifetime), l.DrainTimeout)
 	writeAdmissionPlan(&b, t)
 	writeTransparentPlan(&b, t)
+	for _, w := range f.Warnings {
+		fmt.Fprintf(&b, "  warning: %s\n", w)
+	}
 	return b.String()
 }
 
