@@ -31,6 +31,10 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int, stdout, stderr io.
 	fs.SetOutput(stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
+		if probe, ok := stdout.(*flagProbe); ok {
+			probe.fs = fs // asked for the flags, not the text (cli_commands.go)
+			return flag.ErrHelp
+		}
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return flag.ErrHelp

@@ -37,6 +37,8 @@ Usage:
   passtunnel import stunnel FILE       stunnel.conf -> HCL on stdout, what was not carried on stderr
   passtunnel import ghostunnel -- ARGS a ghostunnel command line -> HCL
   passtunnel demo                      an encrypted loop on localhost, nothing to prepare
+  passtunnel completion bash|zsh|fish  a shell completion script
+  passtunnel man                       this manual as a man page (roff)
   passtunnel version
 
 Every command takes -h. "passtunnel server -h" lists the tunnel flags.
@@ -92,6 +94,10 @@ func runCLI(args []string, stdout, stderr io.Writer, loader config.Loader) int {
 		err = cmdImport(rest, stdout, stderr)
 	case "demo":
 		err = cmdDemo(rest, stdout, stderr)
+	case "completion":
+		err = cmdCompletion(rest, stdout, stderr)
+	case "man":
+		err = cmdMan(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		err = cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
