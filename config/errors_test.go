@@ -82,6 +82,8 @@ loglevel = "info"`, []string{
 		`bad.hcl:7:5: tunnel "redis": limits.connect_timeout: must be more than 0: every wait needs a bound`,
 		`bad.hcl:8:5: tunnel "redis": limits.drain_timeout: invalid duration "30"`,
 	}},
+	{"negative target_check", strings.Replace(okServer, "  tls {", "  target_check = \"-1s\"\n  tls {", 1),
+		[]string{`bad.hcl:5:3: tunnel "redis": target_check: must not be negative`}},
 	{"bad limits", strings.Replace(okServer, "  tls {", `  limits {
     max_connections = 0
     accept_rate     = -1

@@ -68,5 +68,9 @@ var tunnelFields = block[Tunnel]{
 			doc: row{text: "`env(\"...\")`, `file(\"...\")` or a literal: both ends passtunnel prove the same secret, bound to the TLS " +
 				"session, before any byte ([more](docs/behaviour.md#pinning-allow-lists-self-signed-shared-secret))"}},
 		connectProxyField,
+		{name: "target_check", at: func(t *Tunnel) any { return &t.TargetCheck }, check: notNegative,
+			flag: "--target-check D", usage: "dial each target every `DURATION` for /readyz and passtunnel_target_up, 0 = off",
+			doc: row{def: "0 (off)", text: "dial each target this often: /readyz fails while all are down " +
+				"([more](docs/behaviour.md#target-health-check))"}},
 	}, transparentFields...),
 }

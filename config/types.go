@@ -11,6 +11,7 @@ package config
 import (
 	"io/fs"
 	"strconv"
+	"time"
 )
 
 // Mode says which side of the tunnel carries TLS.
@@ -107,6 +108,9 @@ type Tunnel struct {
 	// Target is the first of Targets, for code that needs one address.
 	Target  Address
 	Balance string // failover | round_robin | random
+	// TargetCheck is how often each target is dialled to tell whether it
+	// is up (target_check); 0 = never.
+	TargetCheck time.Duration
 	// ListenMode is the permission of a unix listen socket (default
 	// DefaultListenMode); unused with a host:port listen.
 	ListenMode fs.FileMode

@@ -28,6 +28,9 @@ func (v *validator) transparent(i int) {
 	if t.Mode != ModeClient && v.ok(i, "mode") {
 		v.fail(i, "transparent", "only in client mode: it dials each redirected connection's original destination with TLS")
 	}
+	if v.given(i, "target_check") {
+		v.fail(i, "target_check", "not with transparent = %q: it has no fixed target to check", tr.Mode)
+	}
 	if v.given(i, "target") {
 		v.fail(i, "target", "not with transparent = %q: each connection goes to its original destination, on the port port_map names", tr.Mode)
 	}

@@ -68,6 +68,7 @@ func TestParseDestination(t *testing.T) {
 func TestTransparentRefuses(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{transparentTunnel(`  target = "10.0.0.1:1"`), `bad.hcl:11:3: tunnel "t": target: not with transparent = "redirect"`},
+		{transparentTunnel(`  target_check = "10s"`), `bad.hcl:11:3: tunnel "t": target_check: not with transparent = "redirect": it has no fixed target`},
 		{strings.Replace(transparentTunnel(""), `"redirect"`, `"nat"`, 1), `transparent: invalid value "nat"; want none, redirect, tproxy`},
 		{strings.Replace(transparentTunnel(""), `{ "2552" = 12552 }`, `{}`, 1), `port_map: required with transparent`},
 		{strings.Replace(transparentTunnel(""), `{ "2552" = 12552 }`, `{ "2552" = 70000 }`, 1), `port_map: "2552" = 70000: want a port`},

@@ -76,7 +76,7 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 		dialFailures: d("target_dial_failures_total",
 			"Failed dials of each target, by reason (refused, timeout, unreachable, dns, proxy_refused, proxy_timeout, error).",
 			"tunnel", "target", "reason"),
-		targetUp: d("target_up", "1 unless the target is in backoff after a failed dial (tried after the others).",
+		targetUp: d("target_up", "1 unless the target is in backoff after a failed dial or, with target_check, failed its last check.",
 			"tunnel", "target"),
 		configReloadsD: d("config_reloads_total",
 			"Config reloads by result: ok, partial (a tunnel could not start or admin could not move), refused (nothing changed).", "result"),

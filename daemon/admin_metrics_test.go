@@ -123,7 +123,7 @@ passtunnel_target_dials_total{result="failed",target="10.0.0.1:6379",tunnel="red
 passtunnel_target_dials_total{result="failed",target="unix:/run/r.sock",tunnel="redis"} 0
 passtunnel_target_dials_total{result="ok",target="10.0.0.1:6379",tunnel="redis"} 5
 passtunnel_target_dials_total{result="ok",target="unix:/run/r.sock",tunnel="redis"} 1
-# HELP passtunnel_target_up 1 unless the target is in backoff after a failed dial (tried after the others).
+# HELP passtunnel_target_up 1 unless the target is in backoff after a failed dial or, with target_check, failed its last check.
 # TYPE passtunnel_target_up gauge
 passtunnel_target_up{target="10.0.0.1:6379",tunnel="redis"} 0
 passtunnel_target_up{target="unix:/run/r.sock",tunnel="redis"} 1

@@ -41,7 +41,7 @@ func (f *Fleet) publish() {
 // notReady lists why the process should not get new connections now; an
 // empty list means ready: every configured tunnel listens, its listener
 // accepts, it has a certificate it can present and that has not expired,
-// and no drain runs.
+// with target_check at least one of its targets is up, and no drain runs.
 func (f *Fleet) notReady(now time.Time) []string {
 	if f.draining.Load() {
 		return []string{"draining: no new connections are accepted"}
@@ -58,6 +58,9 @@ func (f *Fleet) notReady(now time.Time) []string {
 		if err := t.tunnel.AcceptFailing(); err != nil {
 			out = append(out, fmt.Sprintf("tunnel %q: listener failing: %v", t.cfg.Name, err))
 		}
+		if line := targetsDown(t); line != "" {
+			out = append(out, line)
+		}
 		exp, err := t.id.Expiry()
 		switch {
 		case err != nil:
@@ -71,4 +74,30 @@ func (f *Fleet) notReady(now time.Time) []string {
 
 func problemsText(problems []string) string {
 	return "not ready:\n" + strings.Join(problems, "\n") + "\n"
+}
+
+// targetsDown is the line of a tunnel with target_check whose every
+// target is down, naming each and why; "" otherwise. Without checks a
+// target is down only for a backoff after a failed connection, too brief
+// and too chancy to take the process out of service for.
+func targetsDown(t runningTunnel) string {
+	if t.cfg.TargetCheck <= 0 {
+		return ""
+	}
+	targets := t.tunnel.Stats().Targets
+	why := make([]string, 0, len(targets))
+	for _, ts := range targets {
+		if ts.Up {
+			return ""
+		}
+		reason := "in backoff after a failed dial"
+		if ts.CheckErr != nil {
+			reason = ts.CheckErr.Error()
+		}
+		why = append(why, fmt.Sprintf("%s (%s)", ts.Target, reason))
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("tunnel %q: every target is down: %s", t.cfg.Name, strings.Join(why, "; "))
 }

@@ -99,6 +99,9 @@ type Options struct {
 	// the order Balance says (see targets.go); "" balances as failover.
 	Targets []Address
 	Balance Balance
+	// TargetCheck, when more than 0, dials every target this often to tell
+	// whether it is up, with nobody waiting on it (targets_check.go).
+	TargetCheck time.Duration
 	// ConnectProxy, in client mode, is the HTTP proxy every target is
 	// reached through (connect_proxy.go); the zero value dials directly.
 	ConnectProxy ConnectProxy

@@ -45,22 +45,27 @@ type targetState struct {
 	mu    sync.Mutex
 	fails int       // dials failed in a row
 	until time.Time // in backoff until then
+	// checkErr is why the last target check failed (see checked); nil
+	// when it passed, or checks are off.
+	checkErr error
 }
 
-// up reports whether the target is out of backoff at now.
+// up reports whether the target is out of backoff at now and passed its
+// last check.
 func (s *targetState) up(now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !now.Before(s.until)
+	return !now.Before(s.until) && s.checkErr == nil
 }
 
-// succeeded ends the target's backoff; it reports whether there was one.
+// succeeded ends the target's backoff and a failed check's verdict; it
+// reports whether the target was down.
 func (s *targetState) succeeded() (recovered bool) {
 	s.ok.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	recovered = s.fails > 0
-	s.fails, s.until = 0, time.Time{}
+	recovered = s.fails > 0 || s.checkErr != nil
+	s.fails, s.until, s.checkErr = 0, time.Time{}, nil
 	return recovered
 }
 
@@ -263,8 +268,12 @@ type TargetStats struct {
 	// Failures splits Failed by reason: "refused", "timeout",
 	// "unreachable", "dns", "proxy_refused", "proxy_timeout", "error".
 	Failures map[string]uint64
-	// Up is false while the target is in backoff after a failed dial.
+	// Up is false while the target is in backoff after a failed dial, or
+	// its last target check failed.
 	Up bool
+	// CheckErr is why the last target check failed; nil when it passed,
+	// or checks are off.
+	CheckErr error
 }
 
 // stats reads the counts of the targets new connections use.
@@ -272,7 +281,7 @@ func (l *targetList) stats(now time.Time) []TargetStats {
 	out := make([]TargetStats, len(l.states))
 	for i, s := range l.states {
 		out[i] = TargetStats{Target: s.addr.String(), OK: s.ok.Load(), Failed: s.failed.Load(),
-			Failures: s.failureCounts(), Up: s.up(now)}
+			Failures: s.failureCounts(), Up: s.up(now), CheckErr: s.lastCheck()}
 	}
 	return out
 }

@@ -36,6 +36,9 @@ type Tunnel struct {
 	targets *targetTable
 	// markDenied is set once the kernel refused Transparent.Mark.
 	markDenied atomic.Bool
+	// checkWake tells the target check loop, once started (checking,
+	// under mu), that the options changed (see targets_check.go).
+	checkWake chan struct{}
 
 	stopOnce sync.Once
 	stopErr  error
@@ -43,6 +46,7 @@ type Tunnel struct {
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	stopping bool // set before wg.Wait may run: no wg.Add after it
+	checking bool // the target check loop runs
 	wg       sync.WaitGroup
 }
 
@@ -73,11 +77,13 @@ func newTunnel(opts Options, ln net.Listener) *Tunnel {
 		handshakes: newHandshakeTable(maxSources),
 		targets:    newTargetTable(),
 		conns:      make(map[*conn]struct{}),
+		checkWake:  make(chan struct{}, 1),
 	}
 	t.errs = &t.stats.acceptErrors
 	opts.targets = t.targets.use(&opts)
 	t.opts.Store(&opts)
 	t.lim.Store(newLimiters(nil, opts.Limits))
+	t.startTargetChecks(&opts)
 	return t
 }
 

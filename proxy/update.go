@@ -40,6 +40,7 @@ func (t *Tunnel) Update(opts Options) error {
 	t.opts.Store(&opts)
 	t.lim.Store(newLimiters(t.lim.Load(), opts.Limits))
 	t.memberUpdated()
+	t.startTargetChecks(&opts)
 	t.log.Info("tunnel updated", append([]any{"mode", opts.Mode, "listen", addrString(t.ln.Addr())},
 		opts.targetLogArgs()...)...)
 	return nil
