@@ -11,8 +11,8 @@ import (
 // connectProxyField is connect_proxy's entry in tunnelFields.
 var connectProxyField = field[Tunnel]{name: "connect_proxy", at: func(t *Tunnel) any { return &t.ConnectProxy },
 	flag: "--connect-proxy-env VAR",
-	doc: row{def: "none", text: "client: `http://[user:pass@]host:port` of an HTTP CONNECT proxy to reach the targets through; " +
-		"`env(\"...\")`, `file(\"...\")` or a literal ([more](docs/behaviour.md#through-an-http-connect-proxy))"}}
+	doc: row{def: "none", text: "client: the HTTP CONNECT proxy `http://[user:pass@]host:port`, a secret field " +
+		"([more](docs/behaviour.md#through-an-http-connect-proxy))"}}
 
 // ConnectProxy is connect_proxy taken apart: where the proxy is and the
 // credentials to give it. Password is secret: never log or print it.

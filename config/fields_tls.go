@@ -105,8 +105,8 @@ var tlsFields = block[TLS]{
 				"([more](docs/behaviour.md#tls-settings))"}},
 		{name: "pin", at: func(t *TLS) any { return &t.Pin },
 			flag: "--pin FINGERPRINT", usage: "accept only the peer leaf certificate with this SHA256:AB:CD:... `FINGERPRINT` (repeatable)",
-			doc: row{text: "`\"SHA256:AB:CD:...\"` (any case): accept a peer whose leaf certificate has one of these fingerprints; " +
-				"alone, the whole verification; with `ca`/`system_roots`, both must pass ([more](docs/behaviour.md#tls-settings))"}},
+			doc: row{text: "`\"SHA256:AB:CD:...\"`: accept a peer whose leaf has one of these fingerprints " +
+				"([more](docs/behaviour.md#tls-settings))"}},
 		{name: "self_signed", at: func(t *TLS) any { return &t.SelfSigned },
 			flag: "--self-signed", usage: "server: make and keep a self-signed certificate in the state directory; its fingerprint is logged",
 			doc: row{text: "server: make an ECDSA P-256 certificate once and keep it in the state directory; " +

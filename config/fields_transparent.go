@@ -56,8 +56,8 @@ var transparentFields = []field[Tunnel]{
 		check: func(p any) string {
 			return oneOfMsg(*p.(*string), TransparentNone, TransparentRedirect, TransparentTproxy)
 		},
-		doc: row{text: "client: `none`, `redirect` or `tproxy`: accept connections the rules of `passtunnel rules` redirect, dial each " +
-			"one's original destination; no `target` (see [Transparent mode](docs/behaviour.md#transparent-mode))"}},
+		doc: row{text: "client, no `target`: `redirect` or `tproxy`: dial each redirected connection's original destination " +
+			"([more](docs/behaviour.md#transparent-mode))"}},
 	{name: "port_map", at: func(t *Tunnel) any { return &t.Transparent.PortMap }, doc: row{def: "`{}`",
 		text: "transparent: original port -> the peer's tunnel port, `{ \"2552\" = 12552 }`; other ports are refused (`port_not_mapped`)"}},
 	{name: "destinations", at: func(t *Tunnel) any { return &t.Transparent.Destinations }, check: destinationsCheck,
