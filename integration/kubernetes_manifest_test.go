@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -90,12 +92,7 @@ func (m *k8sManifest) add(doc []byte) error {
 	if err := yaml.Unmarshal(doc, &tm); err != nil {
 		return err
 	}
-	strict := func(obj any) error {
-		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
-			return fmt.Errorf("%s %s: %w", tm.APIVersion, tm.Kind, err)
-		}
-		return nil
-	}
+	strict := func(obj any) error { return decodeStrict(doc, obj, tm) }
 	switch tm.APIVersion + " " + tm.Kind {
 	case "v1 ConfigMap":
 		return decodeInto(strict, &m.configMaps)
@@ -121,6 +118,26 @@ func (m *k8sManifest) add(doc []byte) error {
 		m.pods = append(m.pods, podTemplate{"StatefulSet " + s.Name, &s.Spec.Template})
 	default:
 		return fmt.Errorf("apiVersion %q kind %q: not a kind the examples use", tm.APIVersion, tm.Kind)
+	}
+	return nil
+}
+
+// decodeStrict decodes a YAML document as the API server's strict field
+// validation does: yaml.UnmarshalStrict refuses duplicate keys and unknown
+// fields, and sigs.k8s.io/json, the decoder of k8s.io/apimachinery, adds
+// what encoding/json lets through: a field spelt in another case
+// ("restartpolicy"), which the API server does not take for restartPolicy.
+func decodeStrict(doc []byte, obj any, tm metav1.TypeMeta) error {
+	if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+		return fmt.Errorf("%s %s: %w", tm.APIVersion, tm.Kind, err)
+	}
+	js, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", tm.APIVersion, tm.Kind, err)
+	}
+	strictErrs, err := kjson.UnmarshalStrict(js, obj, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+	if err = errors.Join(append(strictErrs, err)...); err != nil {
+		return fmt.Errorf("%s %s: %w", tm.APIVersion, tm.Kind, err)
 	}
 	return nil
 }
@@ -199,7 +216,8 @@ func checkConfig(t *testing.T, hcl string) {
 
 // TestKubernetesStrictDecodingRefusesUnknownFields shows that the decoding
 // above is strict: a misspelt field (restartPolicy put a level too high)
-// fails, where a lax decoder would drop it and leave a plain sidecar.
+// fails, where a lax decoder would drop it and leave a plain sidecar, and
+// so does a field in the wrong case, which encoding/json would accept.
 func TestKubernetesStrictDecodingRefusesUnknownFields(t *testing.T) {
 	t.Parallel()
 	doc := []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  template:\n    spec:\n" +
@@ -208,6 +226,10 @@ func TestKubernetesStrictDecodingRefusesUnknownFields(t *testing.T) {
 	err := m.add(doc)
 	if err == nil || !strings.Contains(err.Error(), "restartPolicyy") {
 		t.Fatalf("decoding a misspelt field: %v, want an error naming it", err)
+	}
+	err = m.add([]byte("apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: x}\nspec: {secretname: x}\n"))
+	if err == nil || !strings.Contains(err.Error(), "secretname") {
+		t.Fatalf("decoding a field in the wrong case: %v, want an error naming it", err)
 	}
 	if err := m.add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n")); err == nil {
 		t.Fatal("a kind the examples do not use decoded")
