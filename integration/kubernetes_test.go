@@ -2,42 +2,11 @@ package integration
 
 import (
 	"bufio"
-	"path/filepath"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 )
-
-// embeddedHCL returns the `passtunnel.hcl: |` block of a Kubernetes
-// manifest, de-indented: the config the sidecar would read.
-func embeddedHCL(t *testing.T, manifest string) string {
-	t.Helper()
-	var out []string
-	indent := -1
-	in := false
-	for _, line := range strings.Split(manifest, "\n") {
-		if !in {
-			in = strings.TrimSpace(line) == "passtunnel.hcl: |"
-			continue
-		}
-		trimmed := strings.TrimLeft(line, " ")
-		if trimmed == "" {
-			out = append(out, "")
-			continue
-		}
-		if indent < 0 {
-			indent = len(line) - len(trimmed)
-		}
-		if len(line)-len(trimmed) < indent {
-			break
-		}
-		out = append(out, line[indent:])
-	}
-	if len(out) == 0 {
-		t.Fatal("manifest has no `passtunnel.hcl: |` block")
-	}
-	return strings.Join(out, "\n")
-}
 
 // setAttr replaces the value of `name = "..."` in an HCL text, so a
 // manifest's config can run on loopback ports here.
@@ -50,43 +19,61 @@ func setAttr(t *testing.T, hcl, name, value string) string {
 	return re.ReplaceAllString(hcl, `${1}"`+value+`"`)
 }
 
-// TestKubernetesExample runs the configs embedded in examples/kubernetes as
-// the sidecars would (passphrase from the environment variable the manifest
-// maps from the Secret), on loopback: a line crosses client and server
-// sidecars. It also holds the manifests to what the README promises: the
-// NetworkPolicy admits exactly the server tunnel's port, and the
-// passphrase never appears as an argument.
+// onLoopback moves a manifest's config to loopback: its tunnel listens on
+// a free port, dials target, and its admin endpoint is on a free port too.
+func onLoopback(t *testing.T, hcl, target string) string {
+	t.Helper()
+	hcl = setAttr(t, setAttr(t, hcl, "listen", "127.0.0.1:0"), "target", target)
+	return setAttr(t, hcl, "admin", "127.0.0.1:0")
+}
+
+// runSidecar runs a manifest's config as its sidecar would and waits until
+// the endpoints its probes ask answer 200: /readyz (startup, readiness) and
+// /healthz (liveness).
+func runSidecar(t *testing.T, hcl string) *proc {
+	t.Helper()
+	p := runConfigText(t, hcl, nil)
+	admin := newAdminClient(t, p.adminAddr(t, 0))
+	admin.waitStatus(t, "/readyz", http.StatusOK, startTimeout)
+	admin.expect(t, "/healthz", http.StatusOK, "ok")
+	return p
+}
+
+// TestKubernetesExample runs the configs of redis-server.yaml and
+// redis-client.yaml as the sidecars would, on loopback, with the
+// passphrase where the Secret volume puts it: both probes' endpoints
+// answer 200, and a line crosses client and server sidecars.
 func TestKubernetesExample(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join("..", "examples", "kubernetes")
-	serverYAML := string(mustRead(t, filepath.Join(dir, "redis-server.yaml")))
-	clientYAML := string(mustRead(t, filepath.Join(dir, "redis-client.yaml")))
-	serverHCL, clientHCL := embeddedHCL(t, serverYAML), embeddedHCL(t, clientYAML)
+	passphrase := newPassphrase(t)
+	serverHCL := materializeSecrets(t, loadManifest(t, "redis-server.yaml").config(t), passphrase, nil)
+	clientHCL := materializeSecrets(t, loadManifest(t, "redis-client.yaml").config(t), passphrase, nil)
 
-	listenPort := regexp.MustCompile(`listen\s*=\s*"[^"]*:(\d+)"`).FindStringSubmatch(serverHCL)
-	policyPort := regexp.MustCompile(`(?s)kind: NetworkPolicy.*port: (\d+)`).FindStringSubmatch(serverYAML)
-	if listenPort == nil || policyPort == nil || listenPort[1] != policyPort[1] {
-		t.Fatalf("NetworkPolicy port %v does not match the server tunnel's listen port %v", policyPort, listenPort)
-	}
-	for _, m := range []string{serverYAML, clientYAML} {
-		if !strings.Contains(m, "secretKeyRef: {name: passtunnel-passphrase, key: passphrase}") ||
-			!strings.Contains(m, "name: PASSTUNNEL_PASSPHRASE") {
-			t.Fatal("a manifest does not map the Secret to PASSTUNNEL_PASSPHRASE")
-		}
-		if strings.Contains(m, "--passphrase") {
-			t.Fatal("a manifest passes a passphrase flag")
-		}
-	}
-
-	env := []string{"PASSTUNNEL_PASSPHRASE=" + newPassphrase(t)}
 	be := startEcho(t)
-	serverHCL = setAttr(t, setAttr(t, serverHCL, "listen", "127.0.0.1:0"), "target", be.addr)
-	srv := runConfigText(t, serverHCL, env)
-	srvAddr := srv.listenAddr(t, "redis")
-	clientHCL = setAttr(t, setAttr(t, clientHCL, "listen", "127.0.0.1:0"), "target", srvAddr)
-	cli := runConfigText(t, clientHCL, env)
+	srv := runSidecar(t, onLoopback(t, serverHCL, be.addr))
+	cli := runSidecar(t, onLoopback(t, clientHCL, srv.listenAddr(t, "redis")))
 	c := dial(t, cli.listenAddr(t, "redis"))
 	roundTrip(t, c, bufio.NewReader(c), "PING from the app pod", "PING from the app pod")
+}
+
+// TestKubernetesCertManagerExample runs the config of
+// redis-server-certmanager.yaml with a certificate, key and CA where
+// cert-manager's Secret puts them: a client of that CA gets through, one
+// of another CA does not.
+func TestKubernetesCertManagerExample(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	hcl := materializeSecrets(t, loadManifest(t, "redis-server-certmanager.yaml").config(t), "", f)
+	be := startEcho(t)
+	srv := runSidecar(t, onLoopback(t, hcl, be.addr))
+	addr := srv.listenAddr(t, "redis")
+
+	c := dialTLS(t, addr, f.clientTLS(f.client))
+	roundTrip(t, c, bufio.NewReader(c), "PING over cert-manager's certificate", "PING over cert-manager's certificate")
+	intruder := dialTLS(t, addr, f.clientTLS(f.clientB))
+	if _, err := bufio.NewReader(intruder).ReadString('\n'); err == nil {
+		t.Fatal("a client of another CA got an answer")
+	}
 }
 
 // runConfigText runs `passtunnel run` on a config text with extra
@@ -97,33 +84,37 @@ func runConfigText(t *testing.T, hcl string, env []string) *proc {
 }
 
 // TestKubernetesTransparentExample holds the transparent cluster manifest
-// to its promise: only the init container has a capability (NET_ADMIN) and
-// it applies the rules of the very config the sidecar runs; the sidecar
-// drops every capability; the config passes `check` and `rules` makes
-// rules of it. The mechanism itself is TestTransparentCluster's.
+// to its promise: only the rules init container has a capability
+// (NET_ADMIN) and it applies the rules of the very config the sidecar
+// runs; the config makes rules. The mechanism itself is
+// TestTransparentCluster's; the sidecar's own checklist,
+// TestKubernetesManifestsDecodeStrictly's.
 func TestKubernetesTransparentExample(t *testing.T) {
 	t.Parallel()
-	manifest := string(mustRead(t, filepath.Join("..", "examples", "kubernetes", "transparent-cluster.yaml")))
-	if got := strings.Count(manifest, "add: [\"NET_ADMIN\"]"); got != 1 ||
-		!regexp.MustCompile(`(?s)initContainers:.*add: \["NET_ADMIN"\].*\n      containers:`).MatchString(manifest) {
-		t.Fatalf("NET_ADMIN is added %d time(s); want once, in the init container", got)
+	m := loadManifest(t, "transparent-cluster.yaml")
+	if len(m.pods) != 1 {
+		t.Fatalf("%d workloads, want one StatefulSet", len(m.pods))
 	}
-	if !strings.Contains(manifest, `args: ["rules", "-config", "/etc/passtunnel/passtunnel.hcl", "-apply"]`) ||
-		!strings.Contains(manifest, `args: ["run", "-config", "/etc/passtunnel/passtunnel.hcl"]`) {
-		t.Fatal("the init container and the sidecar do not use the same config file")
+	spec := m.pods[0].spec.Spec
+	var added []string
+	for _, c := range append(spec.InitContainers, spec.Containers...) {
+		if sc := c.SecurityContext; sc != nil && sc.Capabilities != nil {
+			for _, capability := range sc.Capabilities.Add {
+				added = append(added, c.Name+":"+string(capability))
+			}
+		}
 	}
-	if strings.Count(manifest, `capabilities: {drop: ["ALL"]}`) != 1 {
-		t.Fatal("the sidecar does not drop every capability")
+	rules := spec.InitContainers[0]
+	if len(added) != 1 || added[0] != rules.Name+":NET_ADMIN" ||
+		strings.Join(rules.Args, " ") != "rules -config "+sidecarConfig+" -apply" {
+		t.Fatalf("capabilities added %q; want NET_ADMIN only, for the first init container, which applies the rules of %s", added, sidecarConfig)
 	}
-	dir := t.TempDir()
-	path := writeFile(t, dir, "passtunnel.hcl", []byte(embeddedHCL(t, manifest)))
-	env := []string{"PASSTUNNEL_PASSPHRASE=" + newPassphrase(t)}
-	check := startProc(t, binPath, []string{"check", "-config", path}, procOpts{env: env})
-	if code := check.mustExit(t, ioTimeout); code != 0 {
-		t.Fatalf("check: exit %d\n%s", code, check.stderr)
+	if rules.RestartPolicy != nil {
+		t.Fatal("the rules init container must run to completion before the sidecar starts")
 	}
-	rules := startProc(t, binPath, []string{"rules", "-config", path, "-backend", "nftables"}, procOpts{env: env})
-	if code := rules.mustExit(t, ioTimeout); code != 0 || !strings.Contains(rules.stdout.String(), "15001") {
-		t.Fatalf("rules: exit %d, no redirect to the tunnel's port 15001:\n%s%s", code, rules.stdout, rules.stderr)
+	path := writeFile(t, t.TempDir(), "passtunnel.hcl", []byte(materializeSecrets(t, m.config(t), newPassphrase(t), nil)))
+	p := startProc(t, binPath, []string{"rules", "-config", path, "-backend", "nftables"}, procOpts{})
+	if code := p.mustExit(t, ioTimeout); code != 0 || !strings.Contains(p.stdout.String(), "15001") {
+		t.Fatalf("rules: exit %d, no redirect to the tunnel's port 15001:\n%s%s", code, p.stdout, p.stderr)
 	}
 }
