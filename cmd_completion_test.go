@@ -63,7 +63,7 @@ func TestBashCompletion(t *testing.T) {
 	}{
 		{[]string{"ser"}, "server"},
 		{[]string{"server", "--lis"}, "--listen --listen-mode"},
-		{[]string{"client", "-targ"}, "-target"},
+		{[]string{"client", "-targ"}, "-target -target-check"},
 		{[]string{"pki", "i"}, "issue"},
 		{[]string{"pki", "issue", "--o"}, "--out"},
 		{[]string{"import", ""}, "stunnel ghostunnel"},
