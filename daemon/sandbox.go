@@ -43,11 +43,9 @@ func pathsOf(cfg *config.Config, stateDir string) sandboxPaths {
 		}
 	}
 	p.write = append(p.write, stateDirs(stateDir)...)
-	p.read = append(p.read, readDirs(cfg)...)
+	p.write = append(p.write, unixDirs(cfg)...)
+	p.read = append(p.read, dirsOf(namedFiles(cfg))...)
 	for _, t := range cfg.Tunnels {
-		if t.Listen.Network == config.NetUnix {
-			p.write = append(p.write, filepath.Dir(t.Listen.Addr))
-		}
 		if t.ACME != nil && t.ACME.Storage != "" {
 			p.write = append(p.write, t.ACME.Storage)
 		}
@@ -56,9 +54,23 @@ func pathsOf(cfg *config.Config, stateDir string) sandboxPaths {
 	return p
 }
 
-// readDirs are the directories of the config file and of every file it
-// names, and of where those files' symlinks lead.
-func readDirs(cfg *config.Config) []string {
+// unixDirs are the directories of the unix sockets cfg listens on (the
+// tunnels' and the admin endpoint's), where a socket is made and removed.
+func unixDirs(cfg *config.Config) []string {
+	var dirs []string
+	for _, t := range cfg.Tunnels {
+		if t.Listen.Network == config.NetUnix {
+			dirs = append(dirs, filepath.Dir(t.Listen.Addr))
+		}
+	}
+	if cfg.Admin != nil && cfg.Admin.Network == config.NetUnix {
+		dirs = append(dirs, filepath.Dir(cfg.Admin.Addr))
+	}
+	return dirs
+}
+
+// namedFiles are the config file and every file it names.
+func namedFiles(cfg *config.Config) []string {
 	var files []string
 	if cfg.File != "" {
 		files = append(files, cfg.File)
@@ -78,11 +90,13 @@ func readDirs(cfg *config.Config) []string {
 			files = append(files, t.ACME.TrustedRoots)
 		}
 	}
+	return slices.DeleteFunc(files, func(f string) bool { return f == "" })
+}
+
+// dirsOf are the directories of files, and of where their symlinks lead.
+func dirsOf(files []string) []string {
 	var dirs []string
 	for _, f := range files {
-		if f == "" {
-			continue
-		}
 		abs, err := filepath.Abs(f)
 		if err != nil {
 			continue
@@ -150,15 +164,19 @@ func (s *sandbox) admit(cfg *config.Config) error {
 	if s == nil {
 		return nil
 	}
-	next := pathsOf(cfg, "")
-	for _, d := range next.read {
-		if !s.allows(d, false) {
-			return fmt.Errorf("sandbox: directory %s is %w", d, errSandbox)
+	for _, f := range namedFiles(cfg) {
+		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+			continue // the load names a missing file better, with its position
+		}
+		for _, d := range dirsOf([]string{f}) {
+			if !s.allows(d, false) {
+				return fmt.Errorf("sandbox: %s is in %s, %w", f, d, errSandbox)
+			}
 		}
 	}
-	for _, t := range cfg.Tunnels {
-		if t.Listen.Network == config.NetUnix && !s.allows(filepath.Dir(t.Listen.Addr), true) {
-			return fmt.Errorf("sandbox: tunnel %q: unix socket %s is %w", t.Name, t.Listen.Addr, errSandbox)
+	for _, d := range unixDirs(cfg) {
+		if !s.allows(d, true) {
+			return fmt.Errorf("sandbox: unix socket directory %s is %w", d, errSandbox)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
 
 	"github.com/passtunnel/passtunnel/config"
 )
@@ -30,6 +31,7 @@ func enterSandbox(log *slog.Logger, cfg *config.Config, stateDir string) (*sandb
 	// now, while their directories can still be read.
 	_, _ = x509.SystemCertPool()
 	p := pathsOf(cfg, stateDir)
+	p.read, p.files, p.write = openable(p.read), openable(p.files), openable(p.write)
 	err = sandboxABI.BestEffort().RestrictPaths(
 		landlock.RODirs(p.read...).IgnoreIfMissing(),
 		landlock.ROFiles(p.files...).IgnoreIfMissing(),
@@ -40,4 +42,19 @@ func enterSandbox(log *slog.Logger, cfg *config.Config, stateDir string) (*sandb
 	}
 	log.Info(fmt.Sprintf("sandbox: landlock ABI %d", min(abi, 8)), "read", p.read, "write", p.write)
 	return &sandbox{paths: p}, nil
+}
+
+// openable keeps the paths this process can open: a rule needs an open
+// file, and a path it cannot reach (missing, or another user's home as a
+// state directory candidate) it could not use anyway.
+func openable(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err == nil {
+			_ = unix.Close(fd)
+			out = append(out, p)
+		}
+	}
+	return out
 }

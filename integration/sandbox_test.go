@@ -24,13 +24,6 @@ func needLandlock(t *testing.T) {
 	}
 }
 
-// sandboxRun runs `passtunnel run` on the config at path with extra flags.
-func sandboxRun(t *testing.T, path string, flags ...string) *reloadable {
-	t.Helper()
-	args := append([]string{"run", "-config", path}, flags...)
-	return &reloadable{startProc(t, binPath, args, procOpts{}), path}
-}
-
 // TestSandboxConfinesReload: with the sandbox on, a reload that reads a
 // file in a directory the config did not use at start is refused with an
 // error naming the sandbox and --no-sandbox (a file() secret, refused by
@@ -61,7 +54,7 @@ func TestSandboxConfinesReload(t *testing.T) {
 		if !sandboxed {
 			flags = []string{"--no-sandbox"}
 		}
-		p := sandboxRun(t, path, flags...)
+		p := runReloadable(t, path, flags...)
 		addr := p.listenAddr(t, "edge")
 		if sandboxed {
 			p.mustLog(t, startTimeout, "the sandbox applied", func(e logEntry) bool {
