@@ -11,7 +11,7 @@ import (
 func cmdRun(args []string, stdout, stderr io.Writer, loader config.Loader) error {
 	fs := newFlagSet("run", "[flags] [FILE]")
 	load := configFlag(fs, loader)
-	stateDir := stateDirFlag(fs)
+	stateDir, noSandbox := stateDirFlag(fs), noSandboxFlag(fs)
 	if err := parseFlags(fs, args, 1, stdout, stderr); err != nil {
 		return err
 	}
@@ -19,5 +19,5 @@ func cmdRun(args []string, stdout, stderr io.Writer, loader config.Loader) error
 	if err != nil {
 		return err
 	}
-	return daemon.Serve(cfg, daemon.Process{Loader: loader, StateDir: *stateDir, Stderr: stderr, Version: version})
+	return daemon.Serve(cfg, daemon.Process{Loader: loader, StateDir: *stateDir, NoSandbox: *noSandbox, Stderr: stderr, Version: version})
 }

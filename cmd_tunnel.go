@@ -12,7 +12,7 @@ import (
 // this file.
 func cmdSingle(mode string, args []string, stdout, stderr io.Writer, loader config.Loader) error {
 	fs := newFlagSet(mode, "--listen ADDR --target ADDR [flags]")
-	stateDir := stateDirFlag(fs)
+	stateDir, noSandbox := stateDirFlag(fs), noSandboxFlag(fs)
 	build := loader.BindFlags(fs, config.Mode(mode))
 	if err := parseFlags(fs, args, 0, stdout, stderr); err != nil {
 		return err
@@ -21,5 +21,5 @@ func cmdSingle(mode string, args []string, stdout, stderr io.Writer, loader conf
 	if err != nil {
 		return err
 	}
-	return daemon.Serve(cfg, daemon.Process{Loader: loader, StateDir: *stateDir, Stderr: stderr, Version: version})
+	return daemon.Serve(cfg, daemon.Process{Loader: loader, StateDir: *stateDir, NoSandbox: *noSandbox, Stderr: stderr, Version: version})
 }

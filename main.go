@@ -170,6 +170,13 @@ func configFlag(fs *flag.FlagSet, loader config.Loader) func() (*config.Config, 
 	}
 }
 
+// noSandboxFlag registers --no-sandbox: the process stays unrestricted
+// instead of confining itself to its config's files after start.
+func noSandboxFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("no-sandbox", false, "do not restrict the process to its config's files after start "+
+		"(Linux Landlock; see docs/behaviour.md#sandbox)")
+}
+
 // stateDirFlag registers --state-dir, where what passtunnel makes and must
 // find again after a restart is kept (self-signed certificates).
 func stateDirFlag(fs *flag.FlagSet) *string {

@@ -17,7 +17,8 @@ import (
 var otherFlagRows = map[string][]row{
 	"self-signed": {{name: "`--state-dir DIR`", def: "`/var/lib/passtunnel`", text: "where self-signed certificates are kept; " +
 		"falls back to `$XDG_STATE_HOME/passtunnel` or `~/.local/state/passtunnel` when not writable " +
-		"(also a flag of `run` and `check`)"}},
+		"(also a flag of `run` and `check`)"},
+		{name: "`--no-sandbox`", text: "no [sandbox](docs/behaviour.md#sandbox) (`run` too)"}},
 }
 
 // flagReference is the README's table of the flags of `passtunnel

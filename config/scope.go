@@ -72,9 +72,17 @@ func (s *scope) fail(name string, a *hcl.Attribute, format string, args ...any) 
 // element of a list).
 func (s *scope) failAt(name string, at hcl.Pos, format string, args ...any) {
 	s.d.failed[fieldKey{s.tunnel, s.prefix + name}] = true
+	// An error among args is the cause: errors.Is still sees it (a file()
+	// that could not be read for want of permission, say).
+	var cause error
+	for _, a := range args {
+		if err, ok := a.(error); ok {
+			cause = err
+		}
+	}
 	s.d.errs = append(s.d.errs, Error{
 		Pos: hclPos(s.d.file, at), Tunnel: s.name,
-		Field: s.prefix + name, Msg: fmt.Sprintf(format, args...),
+		Field: s.prefix + name, Msg: fmt.Sprintf(format, args...), err: cause,
 	})
 }
 

@@ -37,6 +37,7 @@ type Fleet struct {
 	loader  config.Loader // what loaded cfg, and loads it again
 	version string        // the build's, for passtunnel_build_info
 	watch   *fileWatcher  // nil: no config file, or it cannot be watched
+	sandbox *sandbox      // nil: not restricted (--no-sandbox, no Landlock)
 	reloads reloadStats
 
 	// The admin endpoint (nil in demo) reads view and draining.

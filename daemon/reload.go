@@ -32,8 +32,11 @@ func (f *Fleet) reload(trigger string) {
 	f.notify.Reloading()
 	defer f.notify.Ready("") // refuse or reported sent the status line
 	cfg, err := f.load(f.cfg.File)
+	if err == nil {
+		err = f.sandbox.admit(cfg)
+	}
 	if err != nil {
-		f.refuse(trigger, err)
+		f.refuse(trigger, f.sandbox.explain(err))
 		return
 	}
 	plan := planReload(f.runningConfigs(), cfg.Tunnels)
@@ -42,7 +45,7 @@ func (f *Fleet) reload(trigger string) {
 		for _, b := range built {
 			b.id.Release()
 		}
-		f.refuse(trigger, err)
+		f.refuse(trigger, f.sandbox.explain(err))
 		return
 	}
 	failed := f.apply(cfg, plan, built)

@@ -17,6 +17,9 @@ type Process struct {
 	StateDir string        // --state-dir: what must survive a restart (self-signed certificates)
 	Stderr   io.Writer     // the log
 	Version  string        // the build's version, for passtunnel_build_info
+	// NoSandbox (--no-sandbox) leaves the process unrestricted instead of
+	// confining it to its config's files after start (sandbox.go).
+	NoSandbox bool
 }
 
 // Serve starts every tunnel of cfg, then reloads on SIGHUP and when the
@@ -44,6 +47,13 @@ func Serve(cfg *config.Config, p Process) error {
 	defer f.watch.close()
 	if err := f.start(cfg); err != nil {
 		return err
+	}
+	// After every tunnel is built and bound: certificates are read, and
+	// the sandbox allows reading them again, not what was read only once.
+	if !p.NoSandbox {
+		if f.sandbox, err = enterSandbox(log, cfg, p.StateDir); err != nil {
+			return err
+		}
 	}
 	f.notify.Ready(fmt.Sprintf("%d tunnels listening", len(f.tunnels)))
 	f.wait()

@@ -36,10 +36,10 @@ func startReloadable(t *testing.T, text string) *reloadable {
 }
 
 // runReloadable runs passtunnel on the config file at path, which the test
-// then rewrites.
-func runReloadable(t *testing.T, path string) *reloadable {
+// then rewrites, with flags added.
+func runReloadable(t *testing.T, path string, flags ...string) *reloadable {
 	t.Helper()
-	return &reloadable{startProc(t, binPath, []string{"run", "-config", path}, procOpts{}), path}
+	return &reloadable{startProc(t, binPath, append([]string{"run", "-config", path}, flags...), procOpts{}), path}
 }
 
 // replaceFile writes text beside path and renames it over path, as editors
