@@ -30,9 +30,15 @@ func newPassphrase(t testing.TB) string {
 // `echo` and editors add, to a fresh 0600 file; it returns the path.
 func writePassphrase(t testing.TB, p string) string {
 	t.Helper()
+	return writePassphraseIn(t, t.TempDir(), "passphrase", p)
+}
+
+// writePassphraseIn writes passphrase p to dir/name, recorded for the
+// secret scan.
+func writePassphraseIn(t testing.TB, dir, name, p string) string {
+	t.Helper()
 	recordSecret(t, p, false)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "passphrase")
+	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, []byte(p+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -47,8 +47,12 @@ func (n ringNode) config(pass string, previous ...string) string {
 // certificate of the new cluster CA only.
 func TestPassphraseRotationByReload(t *testing.T) {
 	passphraseTest(t)
-	_, oldPass := passFile(t)
-	_, newPass := passFile(t)
+	// Both files in one directory from the start, as in /run/secrets: a
+	// sandboxed passtunnel reads files that a reload names only in the
+	// directories it read at start (see docs/behaviour.md#sandbox).
+	secrets := t.TempDir()
+	oldPass := writePassphraseIn(t, secrets, "old", newPassphrase(t))
+	newPass := writePassphraseIn(t, secrets, "new", newPassphrase(t))
 	dir := shortTempDir(t)
 	nodes := make([]ringNode, rotationNodes)
 	for i := range nodes {
