@@ -181,3 +181,38 @@ func TestProxyProtocolFlags(t *testing.T) {
 		t.Errorf("daemon got v%d from %v, want v1 from %v", h.Version, h.SourceAddr, c.LocalAddr())
 	}
 }
+
+// TestProxyV2TLVOverrun: a PROXY v2 header whose TLV claims more bytes than
+// the header holds is refused (proxy_malformed), never believed: the client
+// address it claims reaches neither the target nor the logs as a peer.
+func TestProxyV2TLVOverrun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	be, got := headerBackend(t)
+	pt := runText(t, configBlocks(withBlocks(f.serverTun("pp", "127.0.0.1:0", be.addr), "",
+		"  proxy_protocol {\n    accept = \"v2\"\n    trusted = [\"127.0.0.1/32\"]\n    send = \"v2\"\n  }\n")), nil)
+	addr := pt.listenAddr(t, "pp")
+
+	// A v2 PROXY TCP4 header: signature, version/command, family, length;
+	// 12 bytes of addresses, then one TLV of type 0x04 (NOOP) that claims
+	// 100 bytes while 1 follows: length 12 + 3 + 1 = 16.
+	h := []byte("\r\n\r\n\x00\r\nQUIT\n")
+	h = append(h, 0x21, 0x11, 0x00, 16)
+	h = append(h, 203, 0, 113, 7, 198, 51, 100, 1, 0x30, 0x39, 0x01, 0xbb)
+	h = append(h, 0x04, 0x00, 100, 'x')
+	c := dial(t, addr)
+	if _, err := c.Write(h); err != nil {
+		t.Fatal(err)
+	}
+	expectClosed(t, c, ioTimeout)
+	pt.mustLog(t, ioTimeout, "refusal proxy_malformed",
+		logMatch("connection refused", "tunnel", "pp", "reason", "proxy_malformed"))
+	select {
+	case hd := <-got:
+		t.Fatalf("the target got a connection claiming %v", hd.SourceAddr)
+	default:
+	}
+	if pt.logs(logMatch("connection closed", "peer", "203.0.113.7:12345")) != nil {
+		t.Error("the claimed client became a peer in the logs")
+	}
+}

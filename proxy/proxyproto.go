@@ -17,7 +17,17 @@ import (
 const (
 	reasonProxyUntrusted = "proxy_untrusted"
 	reasonProxyHeader    = "proxy_header"
+	reasonProxyMalformed = "proxy_malformed"
 )
+
+// malformedHeader is a PROXY header that parsed but does not hold
+// together (a TLV longer than the header): its addresses are not believed.
+type malformedHeader struct{ err error }
+
+func (m malformedHeader) Error() string {
+	return "malformed PROXY v2 header, refused whatever it claims: " + m.err.Error()
+}
+func (m malformedHeader) Unwrap() error { return m.err }
 
 // headerBufSize is the buffer a PROXY header is read through. go-proxyproto
 // wants a whole v1 header (107 bytes at most) from a single read, its guard
@@ -42,8 +52,12 @@ func (c *conn) acceptHeader() (res outcome, ok bool) {
 		if r := c.abortReason(); r != "" {
 			return outcome{reason: r}, false
 		}
-		c.refuse(reasonProxyHeader, err)
-		return outcome{reason: reasonProxyHeader, logged: true}, false
+		reason := reasonProxyHeader
+		if errors.As(err, new(malformedHeader)) {
+			reason = reasonProxyMalformed
+		}
+		c.refuse(reason, err)
+		return outcome{reason: reason, logged: true}, false
 	}
 	if !c.t.lim.Load().allowSource(c.remote) {
 		c.refuse(reasonPerSourceRate, nil)
@@ -96,6 +110,11 @@ func (c *conn) useHeader(h *proxyproto.Header) error {
 	want := c.opts.ProxyProtocol.Accept
 	if (want == "v1" && h.Version != 1) || (want == "v2" && h.Version != 2) {
 		return fmt.Errorf("got a v%d PROXY header, proxy_protocol.accept is %q", h.Version, want)
+	}
+	// go-proxyproto takes the TLV bytes as they come; one that overruns
+	// the header's length would be read past what the sender vouched for.
+	if _, err := h.TLVs(); err != nil {
+		return malformedHeader{err}
 	}
 	if h.Command.IsLocal() {
 		return nil

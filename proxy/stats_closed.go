@@ -19,7 +19,7 @@ var closeReasons = [...]string{
 	reasonIdle, reasonLifetime, reasonDrain, reasonShutdown,
 	reasonDialFailed, reasonTargetTLS, reasonHandshakeFailed,
 	reasonProxyDialFailed, reasonProxyRefused, reasonProxyTimeout,
-	reasonProxyHeader, reasonPerSourceRate, reasonPerSourceHandshakes,
+	reasonProxyHeader, reasonProxyMalformed, reasonPerSourceRate, reasonPerSourceHandshakes,
 	reasonNotRedirected, reasonDestNotAllowed, reasonPortNotMapped,
 }
 
