@@ -2,8 +2,10 @@ package filewatch
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
+	"syscall"
 )
 
 // Digest identifies what one read of a file gave: the SHA-256 of its
@@ -16,6 +18,15 @@ type Digest [sha256.Size]byte
 
 // Sum reads path through its symlinks, as a caller opening it does.
 func Sum(path string) Digest {
+	d, _ := sum(path)
+	return d
+}
+
+// sum is Sum, and whether the read failed for a reason that says nothing
+// about the file: the process is out of descriptors or memory, or was
+// interrupted. Such a read is no news, neither a change nor the absence
+// of one.
+func sum(path string) (Digest, bool) {
 	data, err := os.ReadFile(path)
 	h := sha256.New()
 	// A tag byte first, so that no content hashes like an error.
@@ -31,7 +42,16 @@ func Sum(path string) Digest {
 	}
 	var d Digest
 	h.Sum(d[:0])
-	return d
+	return d, transient(err)
+}
+
+func transient(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EINTR, syscall.EAGAIN} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // SumAll is the Digest of each of paths.

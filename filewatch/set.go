@@ -135,7 +135,14 @@ func (w *Watcher) run(s *Set) {
 func (s *Set) check(again bool) {
 	s.checking.Lock()
 	defer s.checking.Unlock()
-	sums := SumAll(s.paths)
+	sums := make(map[string]Digest, len(s.paths))
+	for _, p := range s.paths {
+		d, unknown := sum(p)
+		if unknown { // out of descriptors, say: not a change
+			d = s.sums[p]
+		}
+		sums[p] = d
+	}
 	changed := !maps.Equal(sums, s.sums)
 	s.sums = sums
 	// A swapped symlink may now lead to another directory.
