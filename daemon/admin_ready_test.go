@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/internal/pkitest"
+	"github.com/passtunnel/passtunnel/internal/testfs"
 	"github.com/passtunnel/passtunnel/pki"
 )
 
@@ -39,7 +40,7 @@ func TestNotReady(t *testing.T) {
 	acme := fmt.Sprintf("tunnel \"edge\" {\n  mode = \"server\"\n  listen = \"127.0.0.1:0\"\n  target = \"127.0.0.1:1\"\n"+
 		"  tls { client_auth = \"none\" }\n"+
 		"  acme {\n    domains = [\"edge.example.test\"]\n    ca = \"https://127.0.0.1:1/directory\"\n    storage = %q\n  }\n}\n",
-		filepath.Join(t.TempDir(), "acme"))
+		filepath.Join(testfs.SettlingDir(t), "acme"))
 	f := startTestFleet(t, files+clientTunnel("plain", "127.0.0.1:0")+acme)
 	t.Cleanup(f.pki.Close) // ends certmagic's retries against the CA that is not there
 	now := time.Now()

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/internal/testfs"
 	"github.com/passtunnel/passtunnel/internal/testlog"
 )
 
@@ -20,7 +21,7 @@ func acmeTunnel(t *testing.T, ca testCA) *config.Tunnel {
 	tun.ACME = &config.ACME{
 		Domains: []string{"edge.example.test"},
 		CA:      "https://127.0.0.1:1/directory",
-		Storage: t.TempDir(),
+		Storage: testfs.SettlingDir(t),
 	}
 	tun.Fields["acme"] = config.Pos{File: "bad.hcl", Line: 12, Column: 3}
 	tun.Fields["acme.trusted_roots"] = config.Pos{File: "bad.hcl", Line: 14, Column: 5}

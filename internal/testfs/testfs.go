@@ -117,3 +117,31 @@ func Main(m *testing.M) {
 	StrictUmask()
 	os.Exit(m.Run())
 }
+
+// SettlingDir is a temporary directory for a background writer that may
+// still be finishing when the test ends (certmagic's ACME storage: its
+// obtain goroutine writes a lock file a moment after it was cancelled).
+// Its removal is retried for a few seconds instead of failing the test at
+// the first "directory not empty".
+func SettlingDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "passtunnel-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			err := os.RemoveAll(dir)
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("remove %s: %v", dir, err)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	return dir
+}
