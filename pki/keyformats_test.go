@@ -26,7 +26,7 @@ func secret(v string) config.Secret { return config.NewSecret(v, "test") }
 
 // p12Of encodes c (leaf, key, chain) as go-pkcs12's Modern encoder does:
 // PBES2 with AES-256-CBC, as current openssl writes.
-func p12Of(t *testing.T, c tls.Certificate, password string) []byte {
+func p12Of(t testing.TB, c tls.Certificate, password string) []byte {
 	t.Helper()
 	var cas []*x509.Certificate
 	for _, der := range c.Certificate[1:] {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -82,8 +83,7 @@ func (c *conn) readHeader() (*proxyproto.Header, error) {
 			return nil, fmt.Errorf("set header deadline: %w", err)
 		}
 	}
-	br := bufio.NewReaderSize(c.peer, headerBufSize)
-	h, err := proxyproto.Read(br)
+	h, early, err := parseHeader(c.peer)
 	if cerr := c.peer.SetReadDeadline(time.Time{}); err == nil && cerr != nil {
 		return nil, fmt.Errorf("clear header deadline: %w", cerr)
 	}
@@ -96,18 +96,43 @@ func (c *conn) readHeader() (*proxyproto.Header, error) {
 	case err != nil:
 		return nil, fmt.Errorf("invalid PROXY header: %w", err)
 	}
+	c.early = early
+	return h, nil
+}
+
+// parseHeader reads one PROXY header from r and returns it with the bytes
+// read past it (nil if none), which belong to the connection.
+func parseHeader(r io.Reader) (*proxyproto.Header, []byte, error) {
+	br := bufio.NewReaderSize(r, headerBufSize)
+	h, err := proxyproto.Read(br)
+	if err != nil {
+		return nil, nil, err
+	}
+	var early []byte
 	if n := br.Buffered(); n > 0 {
 		rest, _ := br.Peek(n) // cannot fail: n bytes are buffered
-		c.early = bytes.Clone(rest)
+		early = bytes.Clone(rest)
 	}
-	return h, nil
+	return h, early, nil
 }
 
 // useHeader checks h against proxy_protocol.accept and takes the addresses
 // it carries. A LOCAL header (v2 LOCAL, v1 UNKNOWN) is the balancer's own
 // connection, a health check: the spec says to keep the real addresses.
 func (c *conn) useHeader(h *proxyproto.Header) error {
-	want := c.opts.ProxyProtocol.Accept
+	if err := checkHeader(h, c.opts.ProxyProtocol.Accept); err != nil {
+		return err
+	}
+	if h.Command.IsLocal() {
+		return nil
+	}
+	c.via, c.remote, c.claimedDst = c.peer.RemoteAddr(), h.SourceAddr, h.DestinationAddr
+	return nil
+}
+
+// checkHeader is what useHeader asks of a header before believing it,
+// apart from the connection: want is proxy_protocol.accept.
+func checkHeader(h *proxyproto.Header, want string) error {
 	if (want == "v1" && h.Version != 1) || (want == "v2" && h.Version != 2) {
 		return fmt.Errorf("got a v%d PROXY header, proxy_protocol.accept is %q", h.Version, want)
 	}
@@ -123,7 +148,6 @@ func (c *conn) useHeader(h *proxyproto.Header) error {
 		return fmt.Errorf("PROXY header for a connection that is not a stream (family/protocol 0x%02x)",
 			byte(h.TransportProtocol))
 	}
-	c.via, c.remote, c.claimedDst = c.peer.RemoteAddr(), h.SourceAddr, h.DestinationAddr
 	return nil
 }
 
