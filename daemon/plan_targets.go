@@ -7,8 +7,12 @@ import (
 	"github.com/passtunnel/passtunnel/config"
 )
 
-// targetNames is how check shows where a tunnel connects: "a:80, b:80".
+// targetNames is how check shows where a tunnel connects: "a:80, b:80",
+// or, for a transparent tunnel, each connection's original destination.
 func targetNames(t *config.Tunnel) string {
+	if t.IsTransparent() {
+		return "original destination"
+	}
 	list := t.TargetList()
 	names := make([]string, len(list))
 	for i, a := range list {

@@ -169,3 +169,23 @@ tunnel "two" {
 		t.Errorf("two targets:\n%s", two)
 	}
 }
+
+// TestPlanShowsOriginalDestination: a transparent tunnel has no target
+// list; check says where it connects instead of showing nothing.
+func TestPlanShowsOriginalDestination(t *testing.T) {
+	src := `tunnel "out" {
+  mode         = "client"
+  listen       = "127.0.0.1:15001"
+  transparent  = "redirect"
+  port_map     = { "2552" = 12552 }
+  destinations = ["10.0.0.0/8"]
+  passphrase   = "alpha bravo charlie delta echo"
+}`
+	c, err := config.Parse([]byte(src), "p.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := Plan(&c.Tunnels[0]); !strings.Contains(p, "cleartext -> original destination TLS") {
+		t.Errorf("plan of a transparent tunnel:\n%s", p)
+	}
+}

@@ -30,14 +30,6 @@ func transparentOptions(t *config.Tunnel) proxy.Transparent {
 	return out
 }
 
-// targetPlan is what check shows as a tunnel's target.
-func targetPlan(t *config.Tunnel) string {
-	if t.IsTransparent() {
-		return "original destination"
-	}
-	return t.Target.String()
-}
-
 // writeTransparentPlan shows where a transparent tunnel may dial, and the
 // socket options of its dials.
 func writeTransparentPlan(b *strings.Builder, t *config.Tunnel) {

@@ -22,12 +22,10 @@ type tlsRelay struct {
 }
 
 type relayed struct {
-	target       string
-	mu           sync.Mutex
-	fromClient   []byte // the first bytes only: enough for the hellos
-	fromServer   []byte
-	clientClosed bool
-	serverClosed bool
+	target     string
+	mu         sync.Mutex
+	fromClient []byte // the first bytes only: enough for the hellos
+	fromServer []byte
 }
 
 const relayKeep = 64 << 10

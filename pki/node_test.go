@@ -57,14 +57,6 @@ func TestNodeCertRenewal(t *testing.T) {
 	}
 }
 
-func certPool(cas ...*ClusterCA) *x509.CertPool {
-	p := x509.NewCertPool()
-	for _, ca := range cas {
-		p.AddCert(ca.Cert)
-	}
-	return p
-}
-
 // A ticket stays good for the next key window (another node, a day later,
 // with a session_lifetime that long) and is dropped, not fatal, after that.
 func TestTicketKeyWindows(t *testing.T) {

@@ -29,11 +29,10 @@ func spiffeTunnel(mode config.Mode, addr string, allowURI ...string) *config.Tun
 // spiffeMesh is a trust domain with an agent for a server and one for a
 // client workload, each serving its SVID.
 type spiffeMesh struct {
-	ca           *pkitest.Authority
-	server, cli  *spiffetest.Server
-	serverID     spiffetest.SVID
-	clientID     spiffetest.SVID
-	serverTunnel *config.Tunnel
+	ca          *pkitest.Authority
+	server, cli *spiffetest.Server
+	serverID    spiffetest.SVID
+	clientID    spiffetest.SVID
 }
 
 func newSPIFFEMesh(t *testing.T) spiffeMesh {
