@@ -14,6 +14,9 @@ import (
 // The CA certificates inside are the chain presented to peers, never trust
 // anchors: whom a tunnel trusts is tls.ca alone.
 func parsePKCS12(data []byte, file string, pass []byte) (tls.Certificate, error) {
+	if err := pkcs12Work(data); err != nil {
+		return tls.Certificate{}, newFileError(rolePKCS12, file, err)
+	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, string(pass))
 	if err != nil {
 		return tls.Certificate{}, newFileError(rolePKCS12, file, pkcs12Error(err, pass))
@@ -71,6 +74,9 @@ func issuerIndex(c *x509.Certificate, cands []*x509.Certificate) int {
 // looksLikePKCS12 reports whether data decodes as PKCS#12 (with a
 // password or without), to point a .p12 given as tls.cert to tls.pkcs12.
 func looksLikePKCS12(data []byte) bool {
+	if pkcs12Work(data) != nil {
+		return false // too costly to find out; this only picks a hint
+	}
 	_, _, _, err := pkcs12.DecodeChain(data, "")
 	return err == nil || errors.Is(err, pkcs12.ErrIncorrectPassword)
 }
