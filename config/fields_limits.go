@@ -18,6 +18,10 @@ type Limits struct {
 	IdleTimeout         time.Duration // 0 = none
 	MaxLifetime         time.Duration // 0 = none
 	DrainTimeout        time.Duration
+	// CloseTimeout bounds the direction still open once the other ended
+	// (half-close); WriteTimeout a write that makes no progress. 0 = none.
+	CloseTimeout time.Duration
+	WriteTimeout time.Duration
 }
 
 // limitsFields is the table of the limits block.
@@ -56,6 +60,12 @@ var limitsFields = block[Limits]{
 		{name: "drain_timeout", at: func(l *Limits) any { return &l.DrainTimeout }, def: 30 * time.Second, check: notNegative,
 			flag: "--drain-timeout D", usage: "on shutdown, wait this long for open connections (`DURATION`)",
 			doc: row{text: "on SIGTERM/SIGINT (or when a reload removes the tunnel), how long open connections may finish"}},
+		{name: "close_timeout", at: func(l *Limits) any { return &l.CloseTimeout }, def: 60 * time.Second, check: notNegative,
+			flag: "--close-timeout D", usage: "once one side closed, how long the other may go on, 0 = no limit (`DURATION`)",
+			doc: row{text: "after one side closed, the other's time to finish; 0 = none ([more](docs/behaviour.md#stalled-and-half-closed-connections))"}},
+		{name: "write_timeout", at: func(l *Limits) any { return &l.WriteTimeout }, def: 5 * time.Minute, check: notNegative,
+			flag: "--write-timeout D", usage: "end a connection whose write makes no progress this long, 0 = never (`DURATION`)",
+			doc: row{text: "a write without progress this long ends the connection; 0 = none"}},
 	},
 }
 

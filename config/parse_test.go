@@ -39,7 +39,7 @@ func TestLoadFullConfig(t *testing.T) {
 		},
 		Allow: Allow{CN: []string{}, DNS: []string{}, URI: []string{}, OU: []string{}},
 		Limits: Limits{MaxConnections: 7, PerSourceHandshakes: 3, HandshakeTimeout: 3 * time.Second, ConnectTimeout: 4 * time.Second,
-			IdleTimeout: 5 * time.Minute, MaxLifetime: time.Hour},
+			IdleTimeout: 5 * time.Minute, MaxLifetime: time.Hour, CloseTimeout: time.Minute, WriteTimeout: 5 * time.Minute},
 		ProxyProtocol: ProxyProtocol{Accept: "none", Trusted: []string{}, Send: "none"},
 		Transparent:   Transparent{Mode: TransparentNone, Mark: DefaultMark},
 	}

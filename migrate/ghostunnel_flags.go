@@ -37,6 +37,16 @@ func setLimit(key string) func(*ghost, ghostFlag) {
 	}
 }
 
+// closeTimeout carries --close-timeout, except 0: ghostunnel's 0 closes
+// both sides at once, passtunnel's means no limit.
+func closeTimeout(g *ghost, f ghostFlag) {
+	if d, err := time.ParseDuration(f.Value); err == nil && d == 0 {
+		g.note(f, false, "not carried: 0 closes at once here but means no limit in passtunnel; limits.close_timeout keeps its default (60s)")
+		return
+	}
+	setLimit("close_timeout")(g, f)
+}
+
 func addAllow(key string) func(*ghost, ghostFlag) {
 	return func(g *ghost, f ghostFlag) { g.tun.child("allow").appendList(key, f.Value) }
 }
@@ -80,7 +90,7 @@ func init() { // a table whose handlers refer to the table: set at init
 		"connect-timeout":        {apply: setLimit("connect_timeout")},
 		"max-conn-lifetime":      {apply: setLimit("max_lifetime")},
 		"shutdown-timeout":       {apply: setLimit("drain_timeout")},
-		"close-timeout":          {text: "passtunnel carries half-close and ends the connection when both sides closed; bound a lingering side with limits.idle_timeout"},
+		"close-timeout":          {apply: closeTimeout},
 		"max-concurrent-conns":   {apply: maxConns},
 		"status":                 {apply: status},
 		"metrics-graphite":       {text: "no Graphite: scrape Prometheus /metrics on admin"},

@@ -7,8 +7,13 @@ import (
 
 // limits maps stunnel's TIMEOUT* options (seconds).
 func (s *svc) limits() {
-	for _, k := range []struct{ opt, field string }{{"timeoutidle", "idle_timeout"}, {"timeoutconnect", "connect_timeout"}} {
+	for _, k := range []struct{ opt, field string }{{"timeoutidle", "idle_timeout"}, {"timeoutconnect", "connect_timeout"}, {"timeoutclose", "close_timeout"}} {
 		if o, ok := s.one(k.opt); ok {
+			if k.opt == "timeoutclose" && o.Value == "0" {
+				s.note(o, false, "not carried: 0 closes at once here but means no limit in passtunnel; "+
+					"limits.close_timeout keeps its default (60s)")
+				continue
+			}
 			if n, err := strconv.Atoi(o.Value); err == nil && n >= 0 {
 				s.tun.child("limits").set(k.field, quote(strconv.Itoa(n)+"s"))
 			} else {
@@ -19,10 +24,6 @@ func (s *svc) limits() {
 	if o, ok := s.one("timeoutbusy"); ok {
 		s.note(o, false, "not carried: the closest is limits.idle_timeout, which also ends a connection "+
 			"whose peer stops reading")
-	}
-	if o, ok := s.one("timeoutclose"); ok {
-		s.note(o, false, "not carried: passtunnel carries half-close and ends the connection when both sides "+
-			"closed; bound a lingering side with limits.idle_timeout")
 	}
 }
 

@@ -18,6 +18,11 @@ const (
 	reasonDialFailed = "target_dial_failed"
 	reasonTargetTLS  = "target_handshake_failed"
 	reasonMaxConns   = "max_connections"
+	// reasonCloseTimeout: one side closed and the other direction did not
+	// finish within close_timeout; reasonWriteStalled: a write made no
+	// progress within write_timeout (see pump.ErrWriteStalled).
+	reasonCloseTimeout = "close_timeout"
+	reasonWriteStalled = "write_stalled"
 )
 
 // abort closes both sides from outside the connection's goroutines. The
@@ -89,6 +94,20 @@ func (c *conn) startLifetime(d time.Duration) {
 	c.lifetime = time.AfterFunc(d, func() { c.abort(reasonLifetime) })
 }
 
+// startCloseWait arms close_timeout once one direction has ended: a peer
+// that closed is gone, and the other side, which may never read or write
+// again, must not hold the connection for ever.
+func (c *conn) startCloseWait(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.finished {
+		c.closeWait = time.AfterFunc(d, func() { c.abort(reasonCloseTimeout) })
+	}
+}
+
 // startIdle arms idle_timeout with one timer that, when it fires, re-arms
 // itself for the remaining quiet time if bytes moved meanwhile.
 func (c *conn) startIdle(d time.Duration) {
@@ -121,7 +140,7 @@ func (c *conn) finish() {
 	c.mu.Lock()
 	c.finished = true
 	c.aborted = true // a timer firing now must not rewrite the reason
-	for _, tm := range []*time.Timer{c.idle, c.lifetime} {
+	for _, tm := range []*time.Timer{c.idle, c.lifetime, c.closeWait} {
 		if tm != nil {
 			tm.Stop()
 		}

@@ -53,6 +53,7 @@ type conn struct {
 	finished  bool // timers must not re-arm
 	idle      *time.Timer
 	lifetime  *time.Timer
+	closeWait *time.Timer // close_timeout, once a direction ended
 }
 
 func newConn(t *Tunnel, opts *Options, peer net.Conn) *conn {

@@ -67,6 +67,10 @@ type Limits struct {
 	IdleTimeout         time.Duration // 0 = none
 	MaxLifetime         time.Duration // 0 = none
 	DrainTimeout        time.Duration
+	// CloseTimeout bounds the direction still open once the other ended
+	// (half-close); WriteTimeout a write that makes no progress. 0 = none.
+	CloseTimeout time.Duration
+	WriteTimeout time.Duration
 }
 
 // ProxyProtocol are the PROXY protocol settings, field for field those of

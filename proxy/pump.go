@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"net"
 
 	"github.com/passtunnel/passtunnel/proxy/internal/pump"
@@ -18,10 +19,13 @@ func (c *conn) pump(peer, target net.Conn, subject string) outcome {
 		touch = c.touch
 	}
 	p := pump.New(pump.Way{Src: peer, Dst: target, Total: &s.bytesIn},
-		pump.Way{Src: target, Dst: peer, Total: &s.bytesOut}, touch,
-		func() { c.abort("") },
-		func(err error, in, out int64) {
-			c.end(addrString(c.remote), outcome{reason: closeReason(err), err: err, subject: subject, in: in, out: out})
+		pump.Way{Src: target, Dst: peer, Total: &s.bytesOut}, c.opts.Limits.WriteTimeout, pump.Events{
+			Touch:      touch,
+			Abort:      func() { c.abort("") },
+			HalfClosed: func() { c.startCloseWait(c.opts.Limits.CloseTimeout) },
+			Done: func(err error, in, out int64) {
+				c.end(addrString(c.remote), outcome{reason: closeReason(err), err: err, subject: subject, in: in, out: out})
+			},
 		})
 	c.startIdle(idle)
 	// Cleartext that came with a PROXY header goes first, counted as usual.
@@ -39,6 +43,8 @@ func closeReason(err error) string {
 	switch {
 	case err == nil:
 		return "eof"
+	case errors.Is(err, pump.ErrWriteStalled):
+		return reasonWriteStalled
 	case sock.Reset(err):
 		return "reset"
 	case sock.BrokenPipe(err):

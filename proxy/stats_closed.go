@@ -16,7 +16,7 @@ const reasonHandshakeFailed = "handshake_failed"
 // a map under the counters' lock, the rare path.
 var closeReasons = [...]string{
 	"eof", "reset", "broken_pipe", "error",
-	reasonIdle, reasonLifetime, reasonDrain, reasonShutdown,
+	reasonIdle, reasonLifetime, reasonDrain, reasonShutdown, reasonCloseTimeout, reasonWriteStalled,
 	reasonDialFailed, reasonTargetTLS, reasonHandshakeFailed,
 	reasonProxyDialFailed, reasonProxyRefused, reasonProxyTimeout,
 	reasonProxyHeader, reasonProxyMalformed, reasonPerSourceRate, reasonPerSourceHandshakes,

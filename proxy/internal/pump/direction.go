@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
+	"time"
 )
 
 // maxTLSRecord is the largest plaintext a TLS record carries, and so the
@@ -17,6 +18,7 @@ type direction struct {
 	src, dst net.Conn
 	total    *atomic.Uint64 // tunnel-wide byte counter
 	touch    func()         // marks activity for idle_timeout; may be nil
+	stall    time.Duration  // bound on a write without progress, 0 = none
 	n        int64          // bytes written to dst
 	sock     *sockReader    // src as copySock reads it, once made
 	out      io.Writer      // dst as write writes it, once chosen
@@ -93,14 +95,22 @@ func (d *direction) write(p []byte) error {
 }
 
 // writer is what write hands bytes to: a cleartext socket's sockWriter
-// where there is one, else dst.
+// where there is one, else dst (bounded by stall unless its records go out
+// through a recordConn's sockWriter, which New bounded).
 func (d *direction) writer() io.Writer {
 	if d.out == nil {
 		d.out = d.dst
-		if _, isTLS := d.dst.(*tls.Conn); !isTLS {
-			if w := newSockWriter(d.dst); w != nil {
-				d.out = w
+		if tc, isTLS := d.dst.(*tls.Conn); isTLS {
+			if _, ok := tc.NetConn().(*recordConn); ok {
+				return d.out
 			}
+		} else if w := newSockWriter(d.dst); w != nil {
+			w.stall = d.stall
+			d.out = w
+			return d.out
+		}
+		if d.stall > 0 {
+			d.out = deadlineWriter{c: d.dst, stall: d.stall}
 		}
 	}
 	return d.out

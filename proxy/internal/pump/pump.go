@@ -15,6 +15,7 @@ import (
 	"errors"
 	"net"
 	"sync/atomic"
+	"time"
 )
 
 // Way is one direction of a connection: what is read from Src is written
@@ -24,13 +25,27 @@ type Way struct {
 	Total    *atomic.Uint64 // tunnel-wide byte counter
 }
 
+// Events are what a Pump tells the connection it runs.
+type Events struct {
+	// Touch, if not nil, marks activity (for an idle timeout) around every
+	// write.
+	Touch func()
+	// Abort must close both connections, so the other direction unblocks;
+	// a direction that fails calls it.
+	Abort func()
+	// HalfClosed, if not nil, is called when one direction ended with EOF
+	// and the other goes on (the connection's close_timeout starts).
+	HalfClosed func()
+	// Done gets the first real error, or nil when both directions ended
+	// with EOF, and the bytes each direction wrote.
+	Done func(err error, up, down int64)
+}
+
 // Pump runs both directions of a connection, each on a goroutine of its
-// own, until each has ended, then calls done on the goroutine that
+// own, until each has ended, then calls Done on the goroutine that
 // finished last. A direction that reaches EOF half-closes its destination
 // and leaves the other direction running; a direction that fails calls
-// abort, which must close both connections so the other direction
-// unblocks. done gets the first real error, or nil when both directions
-// ended with EOF, and the bytes each direction wrote.
+// Abort.
 //
 // The goroutine that made the connection is free to exit meanwhile, and
 // should: it grew its stack in the handshake and the dial, and the GC never
@@ -38,11 +53,10 @@ type Way struct {
 // idle gives up its goroutine too (see ParkAfter and parkIdle), so an idle
 // connection holds no buffer and, where it can, no goroutine.
 type Pump struct {
-	abort func()
-	done  func(err error, up, down int64)
-	dirs  [2]*direction
-	errs  [2]error // each written by its own direction, read by the last
-	left  atomic.Int32
+	ev   Events
+	dirs [2]*direction
+	errs [2]error // each written by its own direction, read by the last
+	left atomic.Int32
 	// parked[i] identifies dirs[i] in the idle set while it waits there;
 	// closing: no more parking (see Wake). Both under the idle set's lock.
 	parked  [2]uint64
@@ -50,13 +64,18 @@ type Pump struct {
 }
 
 // New prepares the pump of a connection: up from the accepted side to the
-// target, down back. touch, if not nil, marks activity (for an idle
-// timeout) around every write.
-func New(up, down Way, touch func(), abort func(), done func(err error, up, down int64)) *Pump {
-	p := &Pump{abort: abort, done: done, dirs: [2]*direction{
-		{src: up.Src, dst: up.Dst, total: up.Total, touch: touch},
-		{src: down.Src, dst: down.Dst, total: down.Total, touch: touch},
+// target, down back. A write to either side that makes no progress for
+// stall (write_timeout; 0 = no bound) fails with ErrWriteStalled.
+func New(up, down Way, stall time.Duration, ev Events) *Pump {
+	p := &Pump{ev: ev, dirs: [2]*direction{
+		{src: up.Src, dst: up.Dst, total: up.Total, touch: ev.Touch, stall: stall},
+		{src: down.Src, dst: down.Dst, total: down.Total, touch: ev.Touch, stall: stall},
 	}}
+	for _, d := range p.dirs {
+		if rc := d.batchTo(); rc != nil {
+			rc.setStall(stall)
+		}
+	}
 	p.left.Store(2)
 	return p
 }
@@ -81,10 +100,13 @@ func (p *Pump) run(i int) {
 		return
 	}
 	if p.errs[i] = err; err != nil {
-		p.abort()
+		p.ev.Abort()
 	}
-	if p.left.Add(-1) == 0 { // the atomic orders the other direction's write before this read
-		p.done(firstError(p.errs[0], p.errs[1]), p.dirs[0].n, p.dirs[1].n)
+	switch left := p.left.Add(-1); {
+	case left == 0: // the atomic orders the other direction's write before this read
+		p.ev.Done(firstError(p.errs[0], p.errs[1]), p.dirs[0].n, p.dirs[1].n)
+	case err == nil && p.ev.HalfClosed != nil:
+		p.ev.HalfClosed()
 	}
 }
 

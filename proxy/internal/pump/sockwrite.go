@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 )
 
 // sockWriter writes to a socket through its syscall.RawConn with rawWrite,
@@ -26,6 +27,11 @@ type sockWriter struct {
 	p    []byte                // what is left to write
 	n    int
 	err  error
+	// stall bounds a write that makes no progress, 0 = none; armed says a
+	// write deadline is set, when w.n was armedAt (see stall.go).
+	stall   time.Duration
+	armed   bool
+	armedAt int
 }
 
 // newSockWriter returns nil when c is not a socket it can write directly.
@@ -48,7 +54,7 @@ func sockWriterOn(c net.Conn, rc syscall.RawConn) *sockWriter {
 // serialize their writes (as net.Conn's lock would).
 func (w *sockWriter) Write(p []byte) (int, error) {
 	w.p, w.n, w.err = p, 0, nil
-	err := w.rc.Write(w.try)
+	err := w.disarm(w.rc.Write(w.try))
 	n := w.n
 	w.p = nil
 	if err == nil {
@@ -64,6 +70,7 @@ func (w *sockWriter) attempt(fd uintptr) bool {
 	for len(w.p) > 0 {
 		n, err := rawWrite(fd, w.p)
 		if errAgain(err) {
+			w.arm()
 			return false // park until writable; what is left stays in w.p
 		}
 		if err != nil {
