@@ -33,7 +33,7 @@ type collector struct {
 	groups        func() []groupSample     // nil: none (see listeners.go)
 
 	buildInfo, accepted, refused, active, closed, durations, handshakes, hsFailures, bytes, acceptErrors,
-	certExpiry, certReloadsD, configReloadsD, targetDials, dialFailures, targetUp *prometheus.Desc
+	certExpiry, certReloadsD, configReloadsD, targetDials, dialFailures, targetUp, peerResets *prometheus.Desc
 }
 
 func newCollector(f *Fleet) *collector {
@@ -76,6 +76,9 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 		dialFailures: d("target_dial_failures_total",
 			"Failed dials of each target, by reason (refused, timeout, unreachable, dns, proxy_refused, proxy_timeout, error).",
 			"tunnel", "target", "reason"),
+		peerResets: d("peer_resets_total",
+			"Accepted connections closed with a TCP reset because their target could not be reached or reset, by close reason.",
+			"tunnel", "reason"),
 		targetUp: d("target_up", "1 unless the target is in backoff after a failed dial or, with target_check, failed its last check.",
 			"tunnel", "target"),
 		configReloadsD: d("config_reloads_total",
@@ -93,7 +96,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) descs() []*prometheus.Desc {
 	return []*prometheus.Desc{c.buildInfo, c.accepted, c.refused, c.active, c.closed, c.durations, c.handshakes,
 		c.hsFailures, c.bytes, c.acceptErrors, c.certExpiry, c.certReloadsD, c.configReloadsD, c.targetDials,
-		c.dialFailures, c.targetUp, sniRefusedDesc}
+		c.dialFailures, c.targetUp, c.peerResets, sniRefusedDesc}
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -109,6 +112,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		sendByKey(ch, c.refused, s.Refused, t.name)
 		sendByKey(ch, c.hsFailures, s.HandshakeFailures, t.name)
 		sendByKey(ch, c.closed, s.Closed, t.name)
+		sendByKey(ch, c.peerResets, s.PeerResets, t.name)
 		ch <- prometheus.MustNewConstMetric(c.bytes, counter, float64(s.BytesIn), t.name, "in")
 		ch <- prometheus.MustNewConstMetric(c.bytes, counter, float64(s.BytesOut), t.name, "out")
 		ch <- prometheus.MustNewConstMetric(c.acceptErrors, counter, float64(s.AcceptErrors), t.name)

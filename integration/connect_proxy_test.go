@@ -63,13 +63,13 @@ func TestConnectProxy(t *testing.T) {
 	}
 	srv.mustLog(t, ioTimeout, "the client's connection through the proxy", logMatch("connection closed", "peer_subject", "CN=it-client"))
 
-	expectClosed(t, dial(t, wrongPW), ioTimeout)
+	expectRefusedDial(t, wrongPW, "", ioTimeout)
 	e := cli.mustLog(t, ioTimeout, "the 407 refusal", logMatch("connection closed", "tunnel", "wrongpw", "reason", "proxy_refused"))
 	if !strings.Contains(e.str("error"), "407 Proxy Authentication Required") {
 		t.Errorf("refusal without the proxy's status: %v", e)
 	}
 
-	took := expectClosed(t, dial(t, stall), ioTimeout)
+	took := expectRefusedDial(t, stall, "", ioTimeout)
 	cli.mustLog(t, ioTimeout, "the stalled proxy's timeout", logMatch("connection closed", "tunnel", "stalled", "reason", "proxy_timeout"))
 	if took > 5*time.Second {
 		t.Errorf("a stalled proxy held the connection %v; connect_timeout is 500ms", took)

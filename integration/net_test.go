@@ -212,6 +212,28 @@ func echoOnce(t testing.TB, addr, line string) {
 	c.Close()
 }
 
+// expectRefusedDial dials a client tunnel whose target fails, sends line
+// unless it is empty, and asserts the tunnel ends the connection within
+// limit, returning how long that took. The tunnel resets it (see
+// behaviour.md), and on loopback that reset can beat the dial itself.
+func expectRefusedDial(t testing.TB, addr, line string, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	if errors.Is(err, syscall.ECONNRESET) {
+		return time.Since(start)
+	}
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if line != "" {
+		_, _ = io.WriteString(c, line)
+	}
+	expectClosed(t, c, limit)
+	return time.Since(start)
+}
+
 // expectClosed asserts the peer closes c (EOF or reset) within limit, and
 // returns how long that took.
 func expectClosed(t testing.TB, c net.Conn, limit time.Duration) time.Duration {

@@ -98,9 +98,7 @@ func TestClientTunnelToOpenSSLServer(t *testing.T) {
 	})
 
 	t.Run("server name mismatch refused", func(t *testing.T) {
-		c := dial(t, bad)
-		_, _ = io.WriteString(c, "must not arrive\n")
-		expectClosed(t, c, ioTimeout)
+		expectRefusedDial(t, bad, "must not arrive\n", ioTimeout)
 		pt.mustLog(t, ioTimeout, "handshake failed reason bad_certificate",
 			logMatch("handshake failed", "tunnel", "wrongname", "reason", "bad_certificate"))
 	})

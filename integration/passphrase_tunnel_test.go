@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync"
@@ -50,9 +49,7 @@ func refusedPair(t *testing.T, client, server logEntry) {
 // returns the client's "handshake failed" line (the first of that tunnel).
 func refuse(t *testing.T, cli *proc, tunnel string) logEntry {
 	t.Helper()
-	c := dial(t, cli.listenAddr(t, tunnel))
-	_, _ = io.WriteString(c, "must not arrive through "+tunnel+"\n")
-	expectClosed(t, c, ioTimeout)
+	expectRefusedDial(t, cli.listenAddr(t, tunnel), "must not arrive through "+tunnel+"\n", ioTimeout)
 	return cli.mustLog(t, ioTimeout, "handshake failed (tunnel "+tunnel+")", logMatch("handshake failed", "tunnel", tunnel))
 }
 

@@ -55,7 +55,7 @@ func TestSPIFFEWorkloadAPI(t *testing.T) {
 	meshAddr, intruderAddr, probeAddr := cli.listenAddr(t, "mesh"), cli.listenAddr(t, "intruder"), cli.listenAddr(t, "probe")
 
 	echoOnce(t, meshAddr, "through SPIFFE")
-	expectClosed(t, dial(t, intruderAddr), ioTimeout)
+	expectRefusedDial(t, intruderAddr, "", ioTimeout)
 	e := srv.mustLog(t, ioTimeout, "handshake failed (intruder)", logMatch("handshake failed", "tunnel", "mesh"))
 	wantError(t, e, `URI=["spiffe://example.org/intruder"]`, "is not allowed by allow { }")
 

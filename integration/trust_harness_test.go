@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 )
@@ -18,9 +17,7 @@ func withLines(block, lines string) string {
 // failed" line.
 func refusedThrough(t *testing.T, cli *proc, name string) logEntry {
 	t.Helper()
-	c := dial(t, cli.listenAddr(t, name))
-	_, _ = io.WriteString(c, "must not arrive through "+name+"\n")
-	expectClosed(t, c, ioTimeout)
+	expectRefusedDial(t, cli.listenAddr(t, name), "must not arrive through "+name+"\n", ioTimeout)
 	return cli.mustLog(t, ioTimeout, fmt.Sprintf("handshake failed (tunnel %q)", name),
 		logMatch("handshake failed", "tunnel", name))
 }

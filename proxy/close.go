@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"time"
+
+	"github.com/passtunnel/passtunnel/proxy/internal/sock"
 )
 
 // errAborted is returned by steps that lost a race with abort.
@@ -28,24 +30,49 @@ const (
 // abort closes both sides from outside the connection's goroutines. The
 // first call decides the reason; an empty one (the pump unblocking itself
 // after an error) leaves the reason to that error.
-func (c *conn) abort(reason string) {
+func (c *conn) abort(reason string) { c.abortWith(reason, false) }
+
+// abortWith is abort that, with reset, also resets the accepted peer (see
+// resetPeer) when this call is the first.
+func (c *conn) abortWith(reason string, reset bool) {
 	c.mu.Lock()
 	if !c.aborted {
-		c.reason = reason
+		c.reason, c.resetPeer = reason, reset
 	}
 	c.aborted = true
-	target, interrupt := c.target, c.interrupt
+	target, interrupt, reset := c.target, c.interrupt, c.resetPeer
 	c.mu.Unlock()
-	c.closeRaw(target, interrupt)
+	c.closeRaw(target, interrupt, reset)
+}
+
+// markResetPeer asks that the accepted peer be reset when the connection
+// ends (a target that could not be reached). Nothing changes once abort
+// closed the connection: its reason stands.
+func (c *conn) markResetPeer() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.aborted {
+		c.resetPeer = true
+	}
+}
+
+// peerWasReset reports whether closing the peer sent it a reset.
+func (c *conn) peerWasReset() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resetPeer
 }
 
 // closeRaw calls interrupt, if any, and then closes the client side and
 // target, both as read under mu by the caller. Raw connections, never
 // *tls.Conn: tls.Conn.Close would try to send close_notify and could block
 // behind a stuck Write.
-func (c *conn) closeRaw(target net.Conn, interrupt func()) {
+func (c *conn) closeRaw(target net.Conn, interrupt func(), resetPeer bool) {
 	if interrupt != nil {
 		interrupt()
+	}
+	if resetPeer {
+		sock.ResetOnClose(c.peer)
 	}
 	c.peer.Close()
 	if target != nil {
@@ -145,7 +172,7 @@ func (c *conn) finish() {
 			tm.Stop()
 		}
 	}
-	target, interrupt := c.target, c.interrupt
+	target, interrupt, reset := c.target, c.interrupt, c.resetPeer
 	c.mu.Unlock()
-	c.closeRaw(target, interrupt)
+	c.closeRaw(target, interrupt, reset)
 }

@@ -50,6 +50,10 @@ type conn struct {
 	interrupt func()
 	reason    string // set by abort: the first reason wins
 	aborted   bool
+	// resetPeer: the target failed (dial refused, reset, broken pipe), so
+	// closing the accepted peer sends a reset, which a client can tell
+	// from an empty reply (HAProxy does the same).
+	resetPeer bool
 	finished  bool // timers must not re-arm
 	idle      *time.Timer
 	lifetime  *time.Timer
@@ -77,6 +81,9 @@ type outcome struct {
 	logged bool
 	// pumping: the pump carries on and ends the connection (see pump).
 	pumping bool
+	// resetPeer: closing the accepted peer sent it a reset (see
+	// conn.resetPeer), set by end.
+	resetPeer bool
 }
 
 // serve handles one admitted connection from accept until the pump takes
@@ -113,6 +120,9 @@ func (c *conn) end(peer string, res outcome) {
 	}
 	took := time.Since(c.start)
 	c.t.stats.closed(res.reason, took)
+	if res.resetPeer = c.peerWasReset(); res.resetPeer {
+		c.t.stats.peerReset(res.reason)
+	}
 	c.report(peer, res, took)
 	c.t.release(c)
 }
@@ -167,6 +177,7 @@ func (c *conn) runClient(peer string) outcome {
 		// The TLS peer here is the target: its address is the one an
 		// operator needs to find the certificate that was refused.
 		c.handshakeFailed(err, "peer", peer, "target", c.dialled.String())
+		c.markResetPeer() // to the application, a target it cannot use is a target that failed
 		return outcome{reason: reasonTargetTLS, err: err}
 	}
 	return c.pump(c.peer, tc, peerSubject(verified))
@@ -198,6 +209,9 @@ func (c *conn) report(peer string, res outcome, took time.Duration) {
 		"duration_s", math.Round(took.Seconds()*1e6)/1e6,
 		"reason", res.reason,
 	)
+	if res.resetPeer {
+		args = append(args, "reset_peer", true)
+	}
 	if res.err != nil {
 		args = append(args, "error", res.err)
 	}

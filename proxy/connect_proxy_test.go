@@ -157,7 +157,7 @@ func TestConnectProxyStallAndDown(t *testing.T) {
 	live := startBackend(t, "tcp", "127.0.0.1:0", p.ServerTLS(t), echo)
 	tun, logs := startTunnel(t, Options{Mode: ModeClient, Target: live.addr(),
 		ConnectProxy: ConnectProxy{Addr: cp.Addr()}, Limits: limits, TLS: p.ClientTLS(t)})
-	if took := expectClosed(t, dialPlain(t, tun.Addr())); took > 3*time.Second {
+	if took := expectReset(t, tun.Addr(), nil); took > 3*time.Second {
 		t.Errorf("closed after %v, connect_timeout is %v", took, limits.ConnectTimeout)
 	}
 	logs.waitLine(t, "connection closed", "reason=proxy_timeout")
@@ -165,7 +165,7 @@ func TestConnectProxyStallAndDown(t *testing.T) {
 	down := deadTarget(t)
 	tun2, logs2 := startTunnel(t, Options{Mode: ModeClient, Target: live.addr(),
 		ConnectProxy: ConnectProxy{Addr: down.Addr}, Limits: testLimits(), TLS: p.ClientTLS(t)})
-	expectClosed(t, dialPlain(t, tun2.Addr()))
+	expectReset(t, tun2.Addr(), nil)
 	logs2.waitLine(t, "connection closed", "reason=proxy_dial_failed", "connect_proxy "+down.Addr)
 }
 

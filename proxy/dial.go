@@ -57,5 +57,6 @@ func (c *conn) targetFailed(peer, reason string, err error, subject string) outc
 	}
 	c.t.warn.Warn("target connection failed", "peer", peer, "target", target,
 		"reason", reason, "error", err)
+	c.markResetPeer()
 	return outcome{reason: reason, err: err, subject: subject}
 }

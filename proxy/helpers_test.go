@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -252,6 +253,38 @@ func expectEcho(t testing.TB, c net.Conn, msg string) {
 
 // expectClosed waits until the tunnel closes c: a read ends in EOF or a
 // reset, not in our own deadline. It returns how long that took.
+// expectReset dials a tunnel whose target cannot be reached (conf nil:
+// in cleartext) and requires that the tunnel resets the connection: at
+// connect (on loopback the reset can beat the client's own connect to the
+// finish), in the TLS handshake, or at a read. It returns how long that
+// took.
+func expectReset(t testing.TB, a net.Addr, conf *tls.Config) time.Duration {
+	t.Helper()
+	start := time.Now()
+	err := func() error {
+		raw, err := net.DialTimeout(a.Network(), a.String(), waitLimit)
+		if err != nil {
+			return err
+		}
+		defer raw.Close()
+		c := raw
+		_ = c.SetDeadline(start.Add(waitLimit))
+		if conf != nil {
+			tc := tls.Client(raw, conf)
+			if err := tc.Handshake(); err != nil {
+				return err
+			}
+			c = tc
+		}
+		_, err = io.Copy(io.Discard, c)
+		return err
+	}()
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the tunnel ended the connection with %v, want a reset", err)
+	}
+	return time.Since(start)
+}
+
 func expectClosed(t testing.TB, c net.Conn) time.Duration {
 	t.Helper()
 	start := time.Now()

@@ -145,9 +145,9 @@ func TestTargetHandshakeFailure(t *testing.T) {
 	conf.ServerName = "wrong.example"
 	tun, logs := startTunnel(t, Options{Mode: ModeClient, Target: be.addr(),
 		Limits: testLimits(), TLS: conf})
-	expectClosed(t, dialPlain(t, tun.Addr()))
+	expectReset(t, tun.Addr(), nil) // to the application, an unusable target is a failed one
 	logs.waitLine(t, "level=WARN", "handshake failed", "target="+be.addr().Addr, "reason=bad_certificate")
-	logs.waitLine(t, "connection closed", "reason=target_handshake_failed", "error=")
+	logs.waitLine(t, "connection closed", "reason=target_handshake_failed", "error=", "reset_peer=true")
 	if got := tun.Stats().HandshakeFailures["bad_certificate"]; got != 1 {
 		t.Errorf("HandshakeFailures = %v", tun.Stats().HandshakeFailures)
 	}
@@ -164,16 +164,16 @@ func TestTargetDown(t *testing.T) {
 	for _, mode := range []Mode{ModeClient, ModeServer} {
 		t.Run(string(mode), func(t *testing.T) {
 			conf := p.ClientTLS(t)
+			var peerConf *tls.Config // the client of the tunnel: in cleartext in client mode
 			if mode == ModeServer {
-				conf = p.ServerTLS(t)
+				conf, peerConf = p.ServerTLS(t), p.ClientTLS(t)
 			}
 			tun, logs := startTunnel(t, Options{Mode: mode, Target: down, Limits: testLimits(), TLS: conf})
-			var c net.Conn = dialPlain(t, tun.Addr())
-			if mode == ModeServer {
-				c = dialTLS(t, tun.Addr(), p.ClientTLS(t))
+			expectReset(t, tun.Addr(), peerConf)
+			logs.waitLine(t, "connection closed", "reason=target_dial_failed", "connection refused", "reset_peer=true")
+			if n := tun.Stats().PeerResets["target_dial_failed"]; n != 1 {
+				t.Errorf("peer resets counted: %d, want 1", n)
 			}
-			expectClosed(t, c)
-			logs.waitLine(t, "connection closed", "reason=target_dial_failed", "connection refused")
 			logs.waitLine(t, "level=WARN", "target connection failed", "target="+down.Addr)
 		})
 	}

@@ -21,10 +21,10 @@ func (c *conn) pump(peer, target net.Conn, subject string) outcome {
 	p := pump.New(pump.Way{Src: peer, Dst: target, Total: &s.bytesIn},
 		pump.Way{Src: target, Dst: peer, Total: &s.bytesOut}, c.opts.Limits.WriteTimeout, pump.Events{
 			Touch:      touch,
-			Abort:      func() { c.abort("") },
+			Abort:      func(f pump.Failure) { c.abortWith("", targetBroke(f)) },
 			HalfClosed: func() { c.startCloseWait(c.opts.Limits.CloseTimeout) },
-			Done: func(err error, in, out int64) {
-				c.end(addrString(c.remote), outcome{reason: closeReason(err), err: err, subject: subject, in: in, out: out})
+			Done: func(f pump.Failure, in, out int64) {
+				c.end(addrString(c.remote), outcome{reason: closeReason(f.Err), err: f.Err, subject: subject, in: in, out: out})
 			},
 		})
 	c.startIdle(idle)
@@ -35,6 +35,12 @@ func (c *conn) pump(peer, target net.Conn, subject string) outcome {
 	c.setInterrupt(p.Wake) // before Start: a direction may park
 	p.Start()
 	return outcome{pumping: true}
+}
+
+// targetBroke reports a target that reset the connection or was gone when
+// written to: its peer is reset in turn.
+func targetBroke(f pump.Failure) bool {
+	return f.AtTarget && (sock.Reset(f.Err) || sock.BrokenPipe(f.Err))
 }
 
 // closeReason names how the pump ended when nothing outside (timers, drain)

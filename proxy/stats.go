@@ -38,6 +38,9 @@ type Stats struct {
 	// Durations holds how long admitted connections lasted, accept to
 	// close.
 	Durations Histogram
+	// PeerResets counts accepted connections closed with a TCP reset
+	// because their target could not be reached or reset, by close reason.
+	PeerResets map[string]uint64
 	// AcceptErrors counts failed accept calls on the listener, each one
 	// retried after a pause (see Tunnel.Serve).
 	AcceptErrors uint64
@@ -62,11 +65,14 @@ type counters struct {
 	refused     map[string]uint64
 	handshake   map[string]uint64
 	closedOther map[string]uint64 // reasons outside closeReasons
+	peerResets  map[string]uint64
 }
 
 func (c *counters) refuse(reason string) { c.bump(&c.refused, reason) }
 
 func (c *counters) handshakeFailed(reason string) { c.bump(&c.handshake, reason) }
+
+func (c *counters) peerReset(reason string) { c.bump(&c.peerResets, reason) }
 
 func (c *counters) bump(m *map[string]uint64, key string) {
 	c.mu.Lock()
@@ -91,6 +97,7 @@ func (c *counters) snapshot() Stats {
 		Closed:            c.closedSnapshot(),
 		Durations:         c.durations.snapshot(durationBounds[:]),
 		AcceptErrors:      c.acceptErrors.Load(),
+		PeerResets:        cloneOrEmpty(c.peerResets),
 	}
 }
 

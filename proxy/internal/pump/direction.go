@@ -20,8 +20,11 @@ type direction struct {
 	touch    func()         // marks activity for idle_timeout; may be nil
 	stall    time.Duration  // bound on a write without progress, 0 = none
 	n        int64          // bytes written to dst
-	sock     *sockReader    // src as copySock reads it, once made
-	out      io.Writer      // dst as write writes it, once chosen
+	// writeFailed: the error that ended the direction came from writing
+	// dst, not from reading src.
+	writeFailed bool
+	sock        *sockReader // src as copySock reads it, once made
+	out         io.Writer   // dst as write writes it, once chosen
 }
 
 // run copies until EOF, then passes the EOF on. A failed half-close is not
@@ -91,6 +94,7 @@ func (d *direction) write(p []byte) error {
 	if d.touch != nil {
 		d.touch()
 	}
+	d.writeFailed = err != nil
 	return err
 }
 

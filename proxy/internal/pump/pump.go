@@ -31,14 +31,24 @@ type Events struct {
 	// write.
 	Touch func()
 	// Abort must close both connections, so the other direction unblocks;
-	// a direction that fails calls it.
-	Abort func()
+	// a direction that fails calls it with its error and whether the error
+	// came from the target's side (see Failure).
+	Abort func(Failure)
 	// HalfClosed, if not nil, is called when one direction ended with EOF
 	// and the other goes on (the connection's close_timeout starts).
 	HalfClosed func()
-	// Done gets the first real error, or nil when both directions ended
-	// with EOF, and the bytes each direction wrote.
-	Done func(err error, up, down int64)
+	// Done gets the first real failure (Err nil when both directions ended
+	// with EOF) and the bytes each direction wrote.
+	Done func(f Failure, up, down int64)
+}
+
+// Failure is how a direction ended. AtTarget says the error came from the
+// target's side: up's destination, which is down's source (a read from
+// the target or a write to it failed). The tunnel answers a target that
+// reset with a reset of its own toward the accepted peer.
+type Failure struct {
+	Err      error
+	AtTarget bool
 }
 
 // Pump runs both directions of a connection, each on a goroutine of its
@@ -55,7 +65,7 @@ type Events struct {
 type Pump struct {
 	ev   Events
 	dirs [2]*direction
-	errs [2]error // each written by its own direction, read by the last
+	ends [2]Failure // each written by its own direction, read by the last
 	left atomic.Int32
 	// parked[i] identifies dirs[i] in the idle set while it waits there;
 	// closing: no more parking (see Wake). Both under the idle set's lock.
@@ -99,12 +109,14 @@ func (p *Pump) run(i int) {
 		}
 		return
 	}
-	if p.errs[i] = err; err != nil {
-		p.ev.Abort()
+	// Up reads the peer and writes the target, down the other way round.
+	p.ends[i] = Failure{Err: err, AtTarget: (i == 0) == d.writeFailed}
+	if err != nil {
+		p.ev.Abort(p.ends[i])
 	}
 	switch left := p.left.Add(-1); {
 	case left == 0: // the atomic orders the other direction's write before this read
-		p.ev.Done(firstError(p.errs[0], p.errs[1]), p.dirs[0].n, p.dirs[1].n)
+		p.ev.Done(firstFailure(p.ends[0], p.ends[1]), p.dirs[0].n, p.dirs[1].n)
 	case err == nil && p.ev.HalfClosed != nil:
 		p.ev.HalfClosed()
 	}
@@ -119,16 +131,16 @@ func (p *Pump) Wake() {
 	}
 }
 
-// firstError prefers an error that is not the consequence of abort closing
-// the connection under the other direction.
-func firstError(a, b error) error {
-	if a != nil && !errors.Is(a, net.ErrClosed) {
+// firstFailure prefers an error that is not the consequence of abort
+// closing the connection under the other direction.
+func firstFailure(a, b Failure) Failure {
+	if a.Err != nil && !errors.Is(a.Err, net.ErrClosed) {
 		return a
 	}
-	if b != nil && !errors.Is(b, net.ErrClosed) {
+	if b.Err != nil && !errors.Is(b.Err, net.ErrClosed) {
 		return b
 	}
-	if a != nil {
+	if a.Err != nil {
 		return a
 	}
 	return b

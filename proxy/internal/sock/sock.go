@@ -36,6 +36,15 @@ func Reset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
 // BrokenPipe reports a write to a connection the peer had closed.
 func BrokenPipe(err error) bool { return errors.Is(err, syscall.EPIPE) }
 
+// ResetOnClose makes closing c send a TCP reset instead of a FIN, so that
+// its peer reads an error rather than a clean end. Other kinds of
+// connection (unix sockets) have no reset and close as usual.
+func ResetOnClose(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // best effort: the close that follows happens either way
+	}
+}
+
 // Unreachable reports a host or network the kernel has no route to.
 func Unreachable(err error) bool {
 	return errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
