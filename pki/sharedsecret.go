@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"syscall"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // sharedSecretLabel is the RFC 5705 / RFC 8446 exporter label of the proof:
@@ -63,7 +61,7 @@ func StretchSharedSecret(secret, cluster string) (*SharedSecretKey, error) {
 	if cluster == "" {
 		cluster = DefaultCluster
 	}
-	key := argon2.IDKey([]byte(secret), []byte(sharedSecretSalt+cluster), argonTime, argonMemory, argonThreads, seedLen)
+	key := stretch(secret, sharedSecretSalt+cluster)
 	return &SharedSecretKey{key: key}, nil
 }
 
