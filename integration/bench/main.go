@@ -1,5 +1,5 @@
-// Command bench measures passtunnel, stunnel and haproxy side by side as the
-// same TLS termination (ECDSA P-256, mTLS required, TLS 1.3) in front of
+// Command bench measures passtunnel, stunnel, haproxy and go-plain (a
+// plain Go TLS proxy, the control) side by side as the same TLS termination (ECDSA P-256, mTLS required, TLS 1.3) in front of
 // in-harness backends, and prints one Markdown table of medians.
 //
 // -measure transparent (root, ip and nft; not in the default set) measures
@@ -7,7 +7,7 @@
 // namespaces, beside a plain Go forwarder in both modes as the control, in
 // a table of its own.
 //
-//	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy] [-measure throughput,handshakes,rtt,idle,pair,transparent] [-baseline BIN] [-keep]
+//	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy,go-plain] [-measure throughput,handshakes,rtt,idle,pair,transparent] [-baseline BIN] [-keep]
 package main
 
 import (
@@ -28,7 +28,7 @@ func main() {
 	}
 	quick := flag.Bool("quick", false, "smaller transfers and counts (idle counts stay 2,000 and 8,000)")
 	runs := flag.Int("runs", 3, "runs per proxy; the table shows medians")
-	only := flag.String("only", "passtunnel,stunnel,haproxy", "comma-separated proxies to measure")
+	only := flag.String("only", "passtunnel,stunnel,haproxy,go-plain", "comma-separated proxies to measure")
 	keep := flag.Bool("keep", false, "keep the work directory (configs and proxy logs)")
 	measure := flag.String("measure", strings.Join(measurements, ","), "comma-separated measurements to take; "+
 		"\""+measureTransparent+"\" (needs root, ip and nft) is one more, not taken by default")
@@ -96,6 +96,8 @@ func runHelper() bool {
 		runProbe(os.Args[2:])
 	case forwardFlag:
 		runForward(os.Args[2:])
+	case goPlainFlag:
+		runGoPlain(os.Args[2:])
 	default:
 		return false
 	}

@@ -82,6 +82,8 @@ func (h *harness) startProxy(kind string, nports int, render func([]string) stri
 			args = []string{cfgPath}
 		case kindHAProxy:
 			args = []string{"-db", "-f", cfgPath} // foreground, one process: its pid is the worker
+		case kindGoPlain:
+			args = []string{goPlainFlag, cfgPath}
 		}
 		// Logs go to a directory of their own: passtunnel watches its
 		// config's directory, and its own log lines would wake the watcher.
@@ -112,6 +114,8 @@ func (h *harness) render(kind string, ts []tunnel, variant string) string {
 	var b strings.Builder
 	c := h.certs
 	switch family(kind) {
+	case kindGoPlain:
+		h.renderGoPlain(&b, ts, variant)
 	case kindPasstunnel:
 		for i, t := range ts {
 			mode, cert, key, side := "client", c.cliCert, c.cliKey, "    server_name = \"localhost\"\n"

@@ -106,6 +106,8 @@ var variantDesc = map[string]string{
 	kindStunnel + "/" + variantNoResume:    "sessionResume = no and options = NO_TICKET on both services",
 	kindHAProxy + "/" + variantDefault:     "haproxy's defaults",
 	kindHAProxy + "/" + variantNoResume:    "no-ssl-reuse on the client side's server line",
+	kindGoPlain + "/" + variantDefault:     "an LRU client session cache, tickets on",
+	kindGoPlain + "/" + variantNoResume:    "no client session cache, tickets off",
 }
 
 func (r *results) print(w io.Writer, runs int, s sizes, versions []string) {

@@ -96,8 +96,12 @@ func (h *harness) findBins(kinds []string) (missing map[string]string, err error
 			} else {
 				missing[k] = "haproxy not installed"
 			}
+		case kindGoPlain:
+			if h.bins[k], err = os.Executable(); err != nil {
+				return nil, fmt.Errorf("go-plain is this program: %w", err)
+			}
 		default:
-			return nil, fmt.Errorf("unknown proxy %q (want passtunnel, stunnel, haproxy)", k)
+			return nil, fmt.Errorf("unknown proxy %q (want passtunnel, stunnel, haproxy, go-plain)", k)
 		}
 	}
 	return missing, nil
@@ -112,6 +116,9 @@ func (h *harness) versions(kinds []string, missing map[string]string) []string {
 		}
 		var args []string
 		switch family(k) {
+		case kindGoPlain:
+			out = append(out, k+" "+runtime.Version())
+			continue
 		case kindPasstunnel:
 			args = []string{"version"}
 		case kindStunnel:
