@@ -28,6 +28,9 @@ type Fleet struct {
 	notify notifier // systemd's Type=notify; no-ops without it
 	// sockets are the listeners systemd passed, by name (activation.go).
 	sockets inheritedSockets
+	// descriptors is the process's descriptor budget, which every tunnel
+	// built gets (see build); nil: none.
+	descriptors *proxy.DescriptorBudget
 
 	// Reload state. cfg is the config last applied (nil when the caller
 	// starts tunnels by hand, as demo does); format is the log format in
@@ -64,7 +67,7 @@ func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*Fleet, 
 		return nil, err
 	}
 	f := &Fleet{log: log, level: level, pki: m, sigs: make(chan os.Signal, 2), groups: map[string]*proxy.Group{},
-		notify: newNotifier(log)}
+		notify: newNotifier(log), descriptors: descriptorBudget(log)}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	// Subscribed before any tunnel listens, so a signal that arrives while
 	// tunnels start is not lost (or fatal by default).
@@ -78,7 +81,7 @@ func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*Fleet, 
 func (f *Fleet) start(cfg *config.Config) error {
 	builds := make([]builtTunnel, len(cfg.Tunnels))
 	for i := range cfg.Tunnels {
-		b, err := buildTunnel(f.pki, &cfg.Tunnels[i], f.log)
+		b, err := f.build(&cfg.Tunnels[i])
 		if err != nil {
 			return err
 		}
@@ -101,6 +104,14 @@ func (f *Fleet) start(cfg *config.Config) error {
 	f.tunnels = append(f.tunnels, started...)
 	f.publish()
 	return nil
+}
+
+// build is buildTunnel for this process: with the descriptor budget its
+// tunnels share, the same across reloads.
+func (f *Fleet) build(t *config.Tunnel) (builtTunnel, error) {
+	b, err := buildTunnel(f.pki, t, f.log)
+	b.opts.Descriptors = f.descriptors
+	return b, err
 }
 
 // serveTunnel runs t's accept loop in the background; nothing waits for it.

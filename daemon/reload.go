@@ -114,7 +114,7 @@ func (f *Fleet) buildAll(ts []*config.Tunnel) (map[string]builtTunnel, error) {
 	built := make(map[string]builtTunnel, len(ts))
 	var errs []error
 	for _, t := range ts {
-		b, err := buildTunnel(f.pki, t, f.log)
+		b, err := f.build(t)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -6,8 +6,8 @@ import (
 
 // admit starts handling raw, or closes it at once when a rate limit, the
 // PROXY protocol's trusted list or per_source_handshakes refuses it, or the
-// tunnel is full or stopping: a refused peer must not sit in the kernel
-// backlog.
+// tunnel is full, the process's descriptor budget spent or the tunnel
+// stopping: a refused peer must not sit in the kernel backlog.
 func (t *Tunnel) admit(raw net.Conn) {
 	o := t.opts.Load()
 	hold, reason := t.admission(o, raw.RemoteAddr())
@@ -21,6 +21,7 @@ func (t *Tunnel) admit(raw net.Conn) {
 	if t.stopping {
 		t.mu.Unlock()
 		hold.release()
+		o.Descriptors.give(connDescriptors)
 		t.refuse(raw, reasonShutdown)
 		return
 	}
@@ -34,7 +35,9 @@ func (t *Tunnel) admit(raw net.Conn) {
 
 // admission makes the accept loop's checks in order and names the first
 // that refuses the peer, or returns the connection's count of
-// per_source_handshakes, which the connection then owns.
+// per_source_handshakes and has taken its descriptors, both of which the
+// connection then owns (t.release gives the descriptors back). The
+// descriptors come last: a connection another check refuses takes none.
 func (t *Tunnel) admission(o *Options, peer net.Addr) (handshakeHold, string) {
 	if reason := t.screen(o, peer); reason != "" {
 		return handshakeHold{}, reason
@@ -50,6 +53,10 @@ func (t *Tunnel) admission(o *Options, peer net.Addr) (handshakeHold, string) {
 	if limit > 0 && t.stats.active.Load() >= int64(limit) {
 		hold.release()
 		return handshakeHold{}, reasonMaxConns
+	}
+	if !o.Descriptors.take(connDescriptors) {
+		hold.release()
+		return handshakeHold{}, reasonFDBudget
 	}
 	return hold, ""
 }

@@ -110,6 +110,10 @@ type Options struct {
 	// reached through (connect_proxy.go); the zero value dials directly.
 	ConnectProxy ConnectProxy
 	Limits       Limits
+	// Descriptors is the process's descriptor budget, which every
+	// connection takes from before it is handled (see DescriptorBudget);
+	// nil: none. The tunnels of a process share one.
+	Descriptors *DescriptorBudget
 	// ProxyProtocol is read from trusted peers before anything else
 	// (Accept) and written to the target before any other byte (Send).
 	ProxyProtocol ProxyProtocol

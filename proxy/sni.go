@@ -30,6 +30,10 @@ type routeTable struct {
 	// total bounds the ClientHellos read at once: the sum of the tunnels'
 	// max_connections, 0 (no limit) if one of them is unlimited.
 	total int
+	// descriptors is the tunnels' descriptor budget (a process's tunnels
+	// share one; nil: none): a ClientHello being read holds a descriptor
+	// of it, and the tunnel the connection goes to takes its own.
+	descriptors *DescriptorBudget
 }
 
 // buildRoutes makes the table of members as their settings are now. A name
@@ -51,6 +55,9 @@ func buildRoutes(members []*Tunnel) *routeTable {
 		}
 		if o.SNIDefault && r.def == nil {
 			r.def = t
+		}
+		if r.descriptors == nil {
+			r.descriptors = o.Descriptors
 		}
 		l := o.Limits
 		if l.HandshakeTimeout > 0 && (r.timeout == 0 || l.HandshakeTimeout < r.timeout) {

@@ -7,7 +7,7 @@ import (
 )
 
 // Refusals of a Group, before any tunnel has the connection (besides
-// per_source_handshakes, max_connections and shutdown, and the
+// per_source_handshakes, max_connections, fd_budget and shutdown, and the
 // client_hello_* reasons of helloReason).
 const reasonUnknownSNI = "unknown_sni"
 
@@ -36,6 +36,8 @@ func (g *Group) accept(raw net.Conn) {
 		reason = reasonShutdown
 	case r.total > 0 && len(g.pending) >= r.total:
 		reason = reasonMaxConns
+	case !r.descriptors.take(1):
+		reason = reasonFDBudget
 	default:
 		g.pending[raw] = struct{}{}
 	}
@@ -45,12 +47,15 @@ func (g *Group) accept(raw net.Conn) {
 		g.refuse(raw, reason)
 		return
 	}
-	go g.route(raw, hold, start.Add(r.timeout), start)
+	go g.route(raw, hold, r.descriptors, start.Add(r.timeout), start)
 }
 
 // route reads the ClientHello until deadline and hands the connection to
-// the tunnel its SNI picks.
-func (g *Group) route(raw net.Conn, hold handshakeHold, deadline, start time.Time) {
+// the tunnel its SNI picks. The descriptor the read held from fds goes
+// back once the tunnel took the connection, with descriptors of its own,
+// or it was refused.
+func (g *Group) route(raw net.Conn, hold handshakeHold, fds *DescriptorBudget, deadline, start time.Time) {
+	defer fds.give(1)
 	name, hello, err := readClientHello(raw, deadline)
 	hold.release()
 	g.mu.Lock()

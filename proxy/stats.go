@@ -16,11 +16,11 @@ type Stats struct {
 	Active uint64
 	// Refused counts connections closed right after accept, by reason:
 	// "accept_rate", "per_source_rate", "proxy_untrusted",
-	// "per_source_handshakes", "max_connections", "shutdown". Some come
-	// later, once the connection was admitted (so it is in Accepted too):
-	// "proxy_header" (no valid PROXY header within handshake_timeout), and
-	// "per_source_rate" and "per_source_handshakes" for a client whose
-	// address only the PROXY header gave.
+	// "per_source_handshakes", "max_connections", "fd_budget", "shutdown".
+	// Some come later, once the connection was admitted (so it is in
+	// Accepted too): "proxy_header" (no valid PROXY header within
+	// handshake_timeout), and "per_source_rate" and "per_source_handshakes"
+	// for a client whose address only the PROXY header gave.
 	Refused map[string]uint64
 	// HandshakeFailures counts failed TLS handshakes, by reason (see
 	// classifyHandshake).

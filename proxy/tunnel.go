@@ -103,5 +103,6 @@ func (t *Tunnel) release(c *conn) {
 	delete(t.conns, c)
 	t.mu.Unlock()
 	t.stats.active.Add(-1)
+	c.opts.Descriptors.give(connDescriptors) // taken by admission, from the budget of the same options
 	t.wg.Done()
 }
