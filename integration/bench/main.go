@@ -7,7 +7,7 @@
 // namespaces, beside a plain Go forwarder in both modes as the control, in
 // a table of its own.
 //
-//	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy,go-plain] [-measure throughput,handshakes,rtt,idle,pair,transparent] [-baseline BIN] [-keep]
+//	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy,go-plain] [-measure throughput,handshakes,rtt,idle,pair,redis,transparent] [-baseline BIN] [-keep]
 package main
 
 import (
@@ -145,6 +145,11 @@ func (h *harness) compareProxies(kinds []string, runs int) error {
 	}
 	h.logf("open-files limit %d; sizes %+v", h.nofile, h.size)
 	res := newResults(kinds)
+	if h.measure[measureRedis] {
+		if err := h.setUpRedis(res); err != nil {
+			return err
+		}
+	}
 	for k, why := range missing {
 		res.note(k, why)
 	}
@@ -169,6 +174,9 @@ func (h *harness) compareProxies(kinds []string, runs int) error {
 		if h.measure["rtt"] {
 			h.logf("run %d/%d: echo round trips, interleaved", run, runs)
 			h.rttRound(present, run == 1, res)
+		}
+		if h.redis != nil {
+			h.redisFloor(res)
 		}
 	}
 	h.logf("done in %v", time.Since(start).Round(time.Second))

@@ -17,6 +17,8 @@ const (
 	// the same configs, in the same runs, taking turns with the others:
 	// the way to compare a change with the code before it on a noisy machine.
 	kindBaseline = "baseline"
+	// kindNone is the row of figures taken without any proxy: the floor.
+	kindNone = "no proxy"
 )
 
 // family is the proxy whose configs and command line kind uses.

@@ -28,6 +28,11 @@ var columns = []column{
 	{"mem8000", "KB/idle conn @8k", true},
 	{"pairWith", "pair conn/s, resumed", false},
 	{"pairWithout", "pair conn/s, full handshakes", false},
+	{"redis", "redis req/s", false},
+	{"redisP50", "redis p50 ms", true},
+	{"redisP99", "redis p99 ms", true},
+	{"redis16", "redis -P16 req/s", false},
+	{"redis16P99", "redis -P16 p99 ms", true},
 }
 
 // results gathers every run's figures and the reasons for missing ones.
@@ -54,6 +59,14 @@ func (r *results) add(kind, key string, v float64, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.vals[kind][key] = append(r.vals[kind][key], v)
+}
+
+// addKind adds a row after the proxies' (the floor).
+func (r *results) addKind(kind string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.kinds = append(r.kinds, kind)
+	r.vals[kind] = map[string][]float64{}
 }
 
 func (r *results) note(kind, msg string) {
@@ -119,8 +132,10 @@ func (r *results) print(w io.Writer, runs int, s sizes, versions []string) {
 		"handshakes: %d full mTLS handshakes (no resumption, X25519, each with a 1-byte echo), %d dialers; "+
 		"RTT: %d x 64-byte echoes after %d warm-up, one connection per proxy, all proxies running and taking turns echo by echo; idle: (RSS_N - RSS_0) / N; "+
 		"pair: %d x (connect, 16-byte echo, close), %d dialers, both sides in one process, resumption observed in each ServerHello. "+
+		"redis: redis-benchmark -q -c 50 -n %d -t set,get --csv (then -P 16) through a client -> server pair of each proxy to one redis-server "+
+		"(\"no proxy\": straight to it), req/s the mean of SET and GET, latencies the worse of the two. "+
 		"CPU = utime+stime of the proxy process; MB and GB are 10^6 and 10^9 bytes.\n",
-		runs, s.single>>20, s.multi, s.multiEach>>20, s.hsCount, s.hsCon, s.rttN, s.rttWarm, s.pairN, s.pairCon)
+		runs, s.single>>20, s.multi, s.multiEach>>20, s.hsCount, s.hsCon, s.rttN, s.rttWarm, s.pairN, s.pairCon, s.redisN)
 	r.printRatios(w)
 	r.printBaseline(w)
 	fmt.Fprintf(w, "\nNotes:\n")
@@ -159,11 +174,15 @@ func (r *results) printRatios(w io.Writer) {
 	if !slices.Contains(r.kinds, pt) {
 		return
 	}
-	fmt.Fprintf(w, "\npasstunnel / best of the others (lower is better, < 1 means passtunnel is ahead):\n")
-	for _, key := range []string{"cpu1", "cpu8", "hscpu", "p99", "mem2000", "mem8000"} {
+	fmt.Fprintf(w, "\npasstunnel / best of the others (for times, CPU and memory < 1 means passtunnel is ahead; for rates > 1):\n")
+	for _, key := range []string{"cpu1", "cpu8", "hscpu", "p50", "p99", "mem2000", "mem8000", "redis", "redisP99", "redis16", "redis16P99"} {
 		c := columns[slices.IndexFunc(columns, func(c column) bool { return c.key == key })]
 		mine := r.median(pt, key)
-		best, bestKind := r.bestOther(key, func(a, b float64) bool { return a < b })
+		better := func(a, b float64) bool { return a < b }
+		if !c.lower {
+			better = func(a, b float64) bool { return a > b }
+		}
+		best, bestKind := r.bestOther(key, better)
 		switch {
 		case math.IsNaN(mine): // not measured this time (-measure)
 		case bestKind == "":
@@ -213,7 +232,7 @@ func (r *results) printBaseline(w io.Writer) {
 func (r *results) bestOther(key string, better func(a, b float64) bool) (float64, string) {
 	best, bestKind := math.NaN(), ""
 	for _, k := range r.kinds {
-		if v := r.median(k, key); family(k) != kindPasstunnel && !math.IsNaN(v) && (bestKind == "" || better(v, best)) {
+		if v := r.median(k, key); family(k) != kindPasstunnel && k != kindNone && !math.IsNaN(v) && (bestKind == "" || better(v, best)) {
 			best, bestKind = v, k
 		}
 	}

@@ -27,11 +27,12 @@ type sizes struct {
 	pairN, pairCon int
 	settle         time.Duration // before reading RSS
 	echo           int64         // bytes echoed through a client tunnel (-measure transparent)
+	redisN         int           // requests per redis-benchmark test
 }
 
 var (
-	fullSizes  = sizes{256 << 20, 8, 64 << 20, 2000, 4, 500, 5000, []int{2000, 8000}, 2000, 4, 3 * time.Second, 1 << 30}
-	quickSizes = sizes{64 << 20, 8, 16 << 20, 500, 4, 200, 2000, []int{2000, 8000}, 500, 4, 1 * time.Second, 256 << 20}
+	fullSizes  = sizes{256 << 20, 8, 64 << 20, 2000, 4, 500, 5000, []int{2000, 8000}, 2000, 4, 3 * time.Second, 1 << 30, 200000}
+	quickSizes = sizes{64 << 20, 8, 16 << 20, 500, 4, 200, 2000, []int{2000, 8000}, 500, 4, 1 * time.Second, 256 << 20, 50000}
 )
 
 type certFiles struct {
@@ -54,6 +55,10 @@ type harness struct {
 	// baseline is the -baseline passtunnel binary, "" for none.
 	baseline string
 	netns    namespaces // made for -measure transparent
+	// redis is the redis-server of -measure redis, redisBench the
+	// redis-benchmark that loads it.
+	redis      *redisServer
+	redisBench string
 }
 
 func (h *harness) logf(format string, args ...any) {

@@ -8,7 +8,7 @@ import (
 
 // measurements are -measure's default, the proxies' figures, in the order
 // a run takes them.
-var measurements = []string{"throughput", "handshakes", "rtt", "idle", "pair"}
+var measurements = []string{"throughput", "handshakes", "rtt", "idle", "pair", measureRedis}
 
 // measureTransparent is a measurement -measure takes that its default
 // leaves out: it needs root, ip and nft (see transparent.go).
@@ -53,6 +53,9 @@ func (h *harness) suite(kind string, res *results) {
 	}
 	if h.measure["pair"] {
 		h.measurePairs(kind, res)
+	}
+	if h.measure[measureRedis] && h.redis != nil {
+		h.measureRedisPair(kind, res)
 	}
 }
 
