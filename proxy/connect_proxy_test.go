@@ -133,7 +133,7 @@ func TestConnectProxyRefused(t *testing.T) {
 	tun, logs := startTunnel(t, Options{Mode: ModeClient, Targets: []Address{a.addr(), b.addr()},
 		ConnectProxy: ConnectProxy{Addr: cp.Addr(), Authorization: basicAuth("alice", "wrong-pw")},
 		Limits:       testLimits(), TLS: p.ClientTLS(t)})
-	expectClosed(t, dialPlain(t, tun.Addr()))
+	expectReset(t, tun.Addr(), nil)
 	line := logs.waitLine(t, "connection closed", "reason=proxy_refused")
 	if !strings.Contains(line, "407 Proxy Authentication Required") || strings.Contains(logs.String(), "wrong-pw") {
 		t.Errorf("line %q: want the status, never the password; log:\n%s", line, logs)
