@@ -39,6 +39,7 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"integration":             nil,
 		"integration/bench":       {"internal/pkitest", "pki"},
 		"integration/clusternode": nil,
+		"integration/soak":        {"internal/pkitest", "pki"},
 	}
 	for _, p := range pkgs {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
