@@ -42,6 +42,10 @@ func pathsOf(cfg *config.Config, stateDir string) sandboxPaths {
 			p.read = append(p.read, filepath.Dir(real))
 		}
 	}
+	// The process collector of /metrics reads its own stat, status,
+	// limits and fd (RSS, CPU, descriptors); denied, it drops those
+	// metrics without a word.
+	p.read = append(p.read, "/proc/self")
 	p.write = append(p.write, stateDirs(stateDir)...)
 	p.write = append(p.write, unixDirs(cfg)...)
 	p.read = append(p.read, dirsOf(namedFiles(cfg))...)

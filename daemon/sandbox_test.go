@@ -28,8 +28,8 @@ func TestSandboxPaths(t *testing.T) {
 	cfg := &config.Config{File: filepath.Join(root, "etc/p.hcl"),
 		Tunnels: []config.Tunnel{{Name: "a", TLS: &config.TLS{Cert: cert}}}}
 	p := pathsOf(cfg, filepath.Join(root, "state"))
-	if want := filepath.Join(root, "etc"); !slices.Equal(p.read, []string{want}) {
-		t.Errorf("read = %v, want [%s]", p.read, want)
+	if want := []string{"/proc/self", filepath.Join(root, "etc")}; !slices.Equal(p.read, want) {
+		t.Errorf("read = %v, want %v", p.read, want)
 	}
 	s := &sandbox{paths: p}
 	if err := s.admit(cfg); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -83,4 +84,40 @@ func TestSandboxConfinesReload(t *testing.T) {
 
 func clientLeafSpec() pkitest.LeafSpec {
 	return pkitest.LeafSpec{CommonName: "sandbox-client", Client: true}
+}
+
+// TestSandboxKeepsProcessMetrics: the process collector reads /proc/self
+// (stat, status, limits, fd); the sandbox once denied it, and client_golang
+// drops those errors, so RSS, CPU and the descriptor limit silently left
+// /metrics whenever the sandbox was on.
+func TestSandboxKeepsProcessMetrics(t *testing.T) {
+	needLandlock(t)
+	t.Parallel()
+	f := newFixture(t)
+	pt := runText(t, "admin = \"127.0.0.1:0\"\n"+configText(f.serverTun("m", "127.0.0.1:0", startEcho(t).addr)), nil)
+	admin := newAdminClient(t, pt.adminAddr(t, 0))
+	pt.mustLog(t, startTimeout, "the sandbox applied", func(e logEntry) bool {
+		return strings.HasPrefix(e.str("msg"), "sandbox: landlock ABI")
+	})
+	_, body := admin.get(t, "/metrics") // metrics() keeps passtunnel_ series only
+	for _, name := range []string{"process_resident_memory_bytes", "process_cpu_seconds_total", "process_max_fds", "process_open_fds"} {
+		var v float64
+		found := false
+		for _, line := range strings.Split(body, "\n") {
+			if rest, ok := strings.CutPrefix(line, name+" "); ok {
+				v, found = parseFloat(rest), true
+			}
+		}
+		if !found || v <= 0 {
+			t.Errorf("%s = %v (present %v) under the sandbox", name, v, found)
+		}
+	}
+}
+
+func parseFloat(s string) float64 {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }
