@@ -26,6 +26,14 @@ func holdBackend(t *testing.T, drain bool) *backend {
 	return b
 }
 
+// heldTunnel runs a server tunnel with limits in front of a holdBackend.
+func heldTunnel(t *testing.T, name string, drain bool, limits string) (*fixture, *proc) {
+	f := newFixture(t)
+	tn := f.serverTun(name, "127.0.0.1:0", holdBackend(t, drain).addr)
+	tn.limits = limits
+	return f, startRun(t, tn)
+}
+
 // closedWith waits for the tunnel's closing line with reason and returns
 // how long the connection lasted.
 func closedWith(t *testing.T, pt *proc, tunnel, reason string) time.Duration {
@@ -45,11 +53,7 @@ func closedWith(t *testing.T, pt *proc, tunnel, reason string) time.Duration {
 // died; with it, it ends close_timeout after the client's close.
 func TestCloseTimeoutEndsHalfClosed(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	be := holdBackend(t, true)
-	half := f.serverTun("half", "127.0.0.1:0", be.addr)
-	half.limits = `    close_timeout = "1s"`
-	pt := startRun(t, half)
+	f, pt := heldTunnel(t, "half", true, `    close_timeout = "1s"`)
 
 	c := dialTLS(t, pt.listenAddr(t, "half"), f.clientTLS(f.client))
 	if _, err := io.WriteString(c, "request\n"); err != nil {
@@ -67,11 +71,7 @@ func TestCloseTimeoutEndsHalfClosed(t *testing.T) {
 // (reason write_stalled) instead of holding it for ever.
 func TestWriteTimeoutEndsStalledTarget(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	be := holdBackend(t, false)
-	stalled := f.serverTun("stalled", "127.0.0.1:0", be.addr)
-	stalled.limits = `    write_timeout = "1s"`
-	pt := startRun(t, stalled)
+	f, pt := heldTunnel(t, "stalled", false, `    write_timeout = "1s"`)
 
 	c := dialTLS(t, pt.listenAddr(t, "stalled"), f.clientTLS(f.client))
 	sent := make(chan error, 1)
