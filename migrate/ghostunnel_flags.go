@@ -120,7 +120,7 @@ func init() { // a table whose handlers refer to the table: set at init
 		"pkcs11-pin":             {secret: true, text: "no PKCS#11 keys; the value is not copied"},
 		"cipher-suites":          {text: "passtunnel's default is AES-GCM and ChaCha20-Poly1305, ghostunnel's two families; narrow with tls.cipher_suites"},
 		"skip-resolve":           {boolean: true, only: "client", text: "target names resolve at each dial"},
-		"landlock":               {boolean: true, text: "no Landlock sandbox: use the systemd unit's sandboxing"},
+		"landlock":               {boolean: true, text: "passtunnel sandboxes itself with Landlock by default (--no-sandbox turns it off)"},
 	}
 }
 
