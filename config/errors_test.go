@@ -89,12 +89,14 @@ loglevel = "info"`, []string{
     accept_rate     = -1
     per_source_rate = "fast"
     per_source_handshakes = -1
+    max_handshakes = -2
   }
   tls {`, 1), []string{
 		`bad.hcl:6:5: tunnel "redis": limits.max_connections: must be at least 1, not 0`,
 		`bad.hcl:7:5: tunnel "redis": limits.accept_rate: must not be negative (0 means unlimited)`,
 		`bad.hcl:8:5: tunnel "redis": limits.per_source_rate: must be a number`,
 		`bad.hcl:9:5: tunnel "redis": limits.per_source_handshakes: must not be negative (0 means no limit)`,
+		`bad.hcl:10:5: tunnel "redis": limits.max_handshakes: must not be negative (0 means sized to the CPUs)`,
 	}},
 	{"fractional max_connections", strings.Replace(okServer, "  tls {", "  limits { max_connections = 1.5 }\n  tls {", 1), []string{
 		`bad.hcl:5:12: tunnel "redis": limits.max_connections: must be a whole number`,

@@ -22,6 +22,9 @@ type Limits struct {
 	// (half-close); WriteTimeout a write that makes no progress. 0 = none.
 	CloseTimeout time.Duration
 	WriteTimeout time.Duration
+	// MaxHandshakes bounds the handshakes computing at once; the others
+	// wait in accept order. 0 = sized to the CPUs.
+	MaxHandshakes int
 }
 
 // limitsFields is the table of the limits block.
@@ -66,6 +69,10 @@ var limitsFields = block[Limits]{
 		{name: "write_timeout", at: func(l *Limits) any { return &l.WriteTimeout }, def: 5 * time.Minute, check: notNegative,
 			flag: "--write-timeout D", usage: "end a connection whose write makes no progress this long, 0 = never (`DURATION`)",
 			doc: row{text: "a write without progress this long ends the connection; 0 = none"}},
+		{name: "max_handshakes", at: func(l *Limits) any { return &l.MaxHandshakes }, check: zeroAuto,
+			flag: "--max-handshakes N", usage: "TLS handshakes computing at once, the others wait in accept order; " +
+				"0 = twice the CPUs, at least 4 (`N`)",
+			doc: row{text: "computing at once, others queue; 0 = 2 per CPU ([more](docs/behaviour.md#handshake-storms))"}},
 	},
 }
 
@@ -85,6 +92,9 @@ func zeroUnlimited(p any) string { return negative(p, "must not be negative (0 m
 
 // zeroNoLimit is for a count where 0 turns the limit off.
 func zeroNoLimit(p any) string { return negative(p, "must not be negative (0 means no limit)") }
+
+// zeroAuto is for a count where 0 lets passtunnel size it.
+func zeroAuto(p any) string { return negative(p, "must not be negative (0 means sized to the CPUs)") }
 
 // notNegative is for a duration where 0 means none.
 func notNegative(p any) string { return negative(p, "must not be negative") }

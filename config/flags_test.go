@@ -28,7 +28,7 @@ func TestFlagsServer(t *testing.T) {
 		"--cert", "tls.crt", "--key", "tls.key", "--ca", "ca.crt", "--client-auth", "request",
 		"--min-version", "1.3", "--cipher-suites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
 		"--curves", "X25519,P-256", "--alpn", "h2", "--alpn", "http/1.1", "--max-connections", "5", "--per-source-handshakes", "0",
-		"--handshake-timeout", "3s", "--idle-timeout", "1m", "--drain-timeout", "0s", "--log-level", "debug",
+		"--max-handshakes", "12", "--handshake-timeout", "3s", "--idle-timeout", "1m", "--drain-timeout", "0s", "--log-level", "debug",
 		"--log-format", "json", "--min-version", "1.2")
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +42,7 @@ func TestFlagsServer(t *testing.T) {
 		Curves:       []string{"X25519", "P-256"}, ALPN: []string{"h2", "http/1.1"}}
 	want.Limits.MaxConnections = 5
 	want.Limits.PerSourceHandshakes = 0
+	want.Limits.MaxHandshakes = 12
 	want.Limits.HandshakeTimeout = 3 * time.Second
 	want.Limits.IdleTimeout = time.Minute
 	want.Limits.DrainTimeout = 0
@@ -98,11 +99,12 @@ func TestFlagErrors(t *testing.T) {
 			`flag --ca: a client tunnel that verifies nothing is refused: set --ca, --system-roots or --passphrase-file (or --insecure-skip-verify to encrypt without verifying, for debugging only)`,
 		}},
 		{ModeClient, append(client, "--system-roots", "--insecure-skip-verify", "--client-auth", "none", "--max-connections", "x",
-			"--accept-rate", "-1", "--connect-timeout", "-2s", "--per-source-handshakes", "-1"), []string{
+			"--accept-rate", "-1", "--connect-timeout", "-2s", "--per-source-handshakes", "-1", "--max-handshakes", "-1"), []string{
 			`flag --max-connections: invalid number "x"`,
 			`flag --accept-rate: must not be negative (0 means unlimited)`,
 			`flag --per-source-handshakes: must not be negative (0 means no limit)`,
 			`flag --connect-timeout: must not be negative`,
+			`flag --max-handshakes: must not be negative (0 means sized to the CPUs)`,
 			`flag --client-auth: only meaningful in server mode`,
 			`flag --insecure-skip-verify: conflicts with --system-roots: it would turn that verification off`,
 		}},

@@ -32,7 +32,7 @@ type collector struct {
 	configReloads func() map[string]uint64 // by result
 	groups        func() []groupSample     // nil: none (see listeners.go)
 
-	buildInfo, accepted, refused, active, closed, durations, handshakes, hsFailures, bytes, acceptErrors,
+	buildInfo, accepted, refused, active, closed, durations, handshakes, hsFailures, hsWaiting, bytes, acceptErrors,
 	certExpiry, certReloadsD, configReloadsD, targetDials, dialFailures, targetUp, peerResets *prometheus.Desc
 }
 
@@ -62,6 +62,8 @@ func newCollectorOf(version string, tunnels func() []tunnelSample, certReloads f
 		handshakes: d("handshake_duration_seconds",
 			"Duration of TLS handshakes that succeeded or failed (ones passtunnel cut short are left out).", "tunnel"),
 		hsFailures: d("handshake_failures_total", "Failed TLS handshakes, by reason.", "tunnel", "reason"),
+		hsWaiting: d("handshakes_waiting",
+			"Handshakes waiting now for a slot to compute in (max_handshakes), in accept order.", "tunnel"),
 		bytes: d("bytes_total",
 			`Bytes carried: direction "in" from the accepted peer to the target, "out" back.`, "tunnel", "direction"),
 		acceptErrors: d("accept_errors_total",
@@ -95,7 +97,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 // descs is every metric the collector sends.
 func (c *collector) descs() []*prometheus.Desc {
 	return []*prometheus.Desc{c.buildInfo, c.accepted, c.refused, c.active, c.closed, c.durations, c.handshakes,
-		c.hsFailures, c.bytes, c.acceptErrors, c.certExpiry, c.certReloadsD, c.configReloadsD, c.targetDials,
+		c.hsFailures, c.hsWaiting, c.bytes, c.acceptErrors, c.certExpiry, c.certReloadsD, c.configReloadsD, c.targetDials,
 		c.dialFailures, c.targetUp, c.peerResets, sniRefusedDesc}
 }
 
@@ -107,6 +109,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		s := t.stats
 		ch <- prometheus.MustNewConstMetric(c.accepted, counter, float64(s.Accepted), t.name)
 		ch <- prometheus.MustNewConstMetric(c.active, gauge, float64(s.Active), t.name)
+		ch <- prometheus.MustNewConstMetric(c.hsWaiting, gauge, float64(s.HandshakesWaiting), t.name)
 		// Reasons are read as they come: proxy adds new ones (rate
 		// limits, PROXY headers) without this file knowing.
 		sendByKey(ch, c.refused, s.Refused, t.name)

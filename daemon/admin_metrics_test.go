@@ -17,7 +17,7 @@ import (
 func TestCollectorExposesStats(t *testing.T) {
 	expiry := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 	redis := tunnelSample{name: "redis", certExpiry: expiry, stats: proxy.Stats{
-		Accepted: 7, Active: 2, BytesIn: 100, BytesOut: 2500, AcceptErrors: 4,
+		Accepted: 7, Active: 2, BytesIn: 100, BytesOut: 2500, AcceptErrors: 4, HandshakesWaiting: 3,
 		// A reason this file has never heard of is exposed as it comes.
 		Refused:           map[string]uint64{"max_connections": 3, "per_source_rate": 1},
 		HandshakeFailures: map[string]uint64{"no_client_cert": 1, "not_tls": 2},
@@ -113,6 +113,10 @@ passtunnel_handshake_duration_seconds_count{tunnel="redis"} 7
 # TYPE passtunnel_handshake_failures_total counter
 passtunnel_handshake_failures_total{reason="no_client_cert",tunnel="redis"} 1
 passtunnel_handshake_failures_total{reason="not_tls",tunnel="redis"} 2
+# HELP passtunnel_handshakes_waiting Handshakes waiting now for a slot to compute in (max_handshakes), in accept order.
+# TYPE passtunnel_handshakes_waiting gauge
+passtunnel_handshakes_waiting{tunnel="plain"} 0
+passtunnel_handshakes_waiting{tunnel="redis"} 3
 # HELP passtunnel_target_dial_failures_total Failed dials of each target, by reason (refused, timeout, unreachable, dns, proxy_refused, proxy_timeout, error).
 # TYPE passtunnel_target_dial_failures_total counter
 passtunnel_target_dial_failures_total{reason="refused",target="10.0.0.1:6379",tunnel="redis"} 1

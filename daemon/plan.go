@@ -48,8 +48,12 @@ func PlanChecked(t *config.Tunnel, f FileFacts) string {
 			perSource = fmt.Sprintf(", %d handshakes per source", l.PerSourceHandshakes)
 		}
 	}
-	fmt.Fprintf(&b, "  %-9s max_connections %d%s, handshake %s, connect %s, idle %s, lifetime %s, drain %s\n",
-		"limits", l.MaxConnections, perSource, l.HandshakeTimeout, l.ConnectTimeout,
+	atOnce := "2 handshakes per CPU at once" // max_handshakes = 0, sized where it runs
+	if l.MaxHandshakes > 0 {
+		atOnce = fmt.Sprintf("%d handshakes at once", l.MaxHandshakes)
+	}
+	fmt.Fprintf(&b, "  %-9s max_connections %d%s, %s, handshake %s, connect %s, idle %s, lifetime %s, drain %s\n",
+		"limits", l.MaxConnections, perSource, atOnce, l.HandshakeTimeout, l.ConnectTimeout,
 		orNone(l.IdleTimeout), orNone(l.MaxLifetime), l.DrainTimeout)
 	writeAdmissionPlan(&b, t)
 	writeTransparentPlan(&b, t)

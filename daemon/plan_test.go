@@ -53,7 +53,7 @@ tunnel "pass" {
 
 // TestPlanShowsPerSourceHandshakes: a server tunnel's limits line names
 // per_source_handshakes, the default and 0 alike; a client tunnel, which
-// counts no handshake, does not.
+// counts no handshake, does not. Every tunnel shows max_handshakes.
 func TestPlanShowsPerSourceHandshakes(t *testing.T) {
 	src := `tunnel "default" {
   mode   = "server"
@@ -72,7 +72,10 @@ tunnel "off" {
     cert = "c.pem"
     ca   = "ca.pem"
   }
-  limits { per_source_handshakes = 0 }
+  limits {
+    per_source_handshakes = 0
+    max_handshakes        = 16
+  }
 }
 tunnel "client" {
   mode   = "client"
@@ -84,11 +87,15 @@ tunnel "client" {
 	if err != nil {
 		t.Fatal(err)
 	}
+	atOnce := []string{", 2 handshakes per CPU at once,", ", 16 handshakes at once,", ", 2 handshakes per CPU at once,"}
 	for i, want := range []string{", 64 handshakes per source,", ", unlimited handshakes per source,", ""} {
 		p := Plan(&c.Tunnels[i])
 		limits := planLine(p, "limits")
 		if got := strings.Contains(limits, "handshakes per source"); want == "" && got || want != "" && !strings.Contains(limits, want) {
 			t.Errorf("tunnel %q: limits line %q, want %q in it\n%s", c.Tunnels[i].Name, limits, want, p)
+		}
+		if !strings.Contains(limits, atOnce[i]) {
+			t.Errorf("tunnel %q: limits line %q, want %q in it (max_handshakes)", c.Tunnels[i].Name, limits, atOnce[i])
 		}
 	}
 }

@@ -72,6 +72,7 @@ func TestAdminMetrics(t *testing.T) {
 	want := map[string]float64{
 		`passtunnel_connections_accepted_total{tunnel="metered"}`:                         5,
 		`passtunnel_connections_active{tunnel="metered"}`:                                 0,
+		`passtunnel_handshakes_waiting{tunnel="metered"}`:                                 0,
 		`passtunnel_connections_refused_total{reason="max_connections",tunnel="metered"}`: 1,
 		`passtunnel_handshake_failures_total{reason="no_client_cert",tunnel="metered"}`:   1,
 		`passtunnel_handshake_failures_total{reason="not_tls",tunnel="metered"}`:          1,

@@ -61,6 +61,8 @@ func TestCheckRejects(t *testing.T) {
 			[]string{`tunnel "b":`, "listen:"}, false},
 		{"bad duration", head + tlsBlock + "  limits {\n    handshake_timeout = \"ten seconds\" " + marker + "\n  }\n}\n",
 			[]string{`tunnel "a":`, "limits.handshake_timeout:"}, false},
+		{"negative max_handshakes", head + tlsBlock + "  limits {\n    max_handshakes = -1 " + marker + "\n  }\n}\n",
+			[]string{`tunnel "a":`, "limits.max_handshakes:", "must not be negative (0 means sized to the CPUs)"}, false},
 		{"bad address", "tunnel \"a\" {\n  mode   = \"server\"\n  listen = \"not-an-address\" " + marker + "\n  target = \"127.0.0.1:7002\"\n" + tlsBlock + "}\n",
 			[]string{`tunnel "a":`, "listen:"}, false},
 		{"bad tls version", head + "  tls {\n    cert = \"c.pem\"\n    key  = \"k.pem\"\n    ca   = \"ca.pem\"\n    min_version = \"1.1\" " + marker + "\n  }\n}\n",
@@ -129,15 +131,23 @@ func containsAll(s string, subs []string) bool {
 func TestCheckAccepts(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	cfg := configText(f.serverTun("good", "127.0.0.1:7001", "127.0.0.1:7002"),
-		f.clientTun("good-client", "127.0.0.1:7003", "localhost:7001"))
+	good := f.serverTun("good", "127.0.0.1:7001", "127.0.0.1:7002")
+	good.limits = "    max_handshakes = 16"
+	cfg := configText(good, f.clientTun("good-client", "127.0.0.1:7003", "localhost:7001"))
 	path := writeFile(t, t.TempDir(), "good.hcl", []byte(cfg))
 	p, code := runCheck(t, nil, "-config", path)
 	if code != 0 {
 		t.Fatalf("check exit code %d, want 0; stderr:\n%s", code, p.stderr.String())
 	}
-	if out := p.stdout.String(); !strings.Contains(out, "good") || !strings.Contains(out, "good-client") {
+	out := p.stdout.String()
+	if !strings.Contains(out, "good") || !strings.Contains(out, "good-client") {
 		t.Errorf("plan does not name both tunnels:\n%s", out)
+	}
+	// max_handshakes as set, and its default sized where the tunnel runs.
+	for _, want := range []string{", 16 handshakes at once,", ", 2 handshakes per CPU at once,"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
 	}
 }
 

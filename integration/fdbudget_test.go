@@ -86,7 +86,7 @@ func TestDescriptorBudgetKeepsAdminAnswering(t *testing.T) {
 		h.c.Close()
 	}
 	testwait.Poll(t, ioTimeout, func() error {
-		if probeCarried(t, addr) != carried {
+		if budgetCarried(t, addr) != carried {
 			return errors.New("a new connection is still not carried after the others closed")
 		}
 		return nil
@@ -120,25 +120,25 @@ func expectRaisedLimit(t *testing.T, pt *proc) {
 	}
 }
 
-// heldConn is a connection carried to the echo backend, kept open.
-type heldConn struct {
+// carriedConn is a connection carried to the echo backend, kept open.
+type carriedConn struct {
 	c net.Conn
 	r *bufio.Reader
 }
 
-// probeResult is what became of a new connection.
-type probeResult int
+// budgetOutcome is what became of a new connection.
+type budgetOutcome int
 
 const (
-	carried probeResult = iota // the echo came back
-	closed                     // closed at once: refused
-	stalled                    // neither: left in the listen backlog
+	carried budgetOutcome = iota // the echo came back
+	closed                       // closed at once: refused
+	stalled                      // neither: left in the listen backlog
 )
 
 // fillDescriptors opens connections to addr one at a time until three in
 // a row are refused, one stalls, or max were carried; it returns those
 // carried, still open, and the count refused.
-func fillDescriptors(t *testing.T, addr string, max int) (held []heldConn, refused int) {
+func fillDescriptors(t *testing.T, addr string, max int) (held []carriedConn, refused int) {
 	t.Helper()
 	t.Cleanup(func() {
 		for _, h := range held {
@@ -146,10 +146,10 @@ func fillDescriptors(t *testing.T, addr string, max int) (held []heldConn, refus
 		}
 	})
 	for run := 0; run < 3 && len(held) < max; {
-		c, r, res := probe(t, addr)
+		c, r, res := budgetProbe(t, addr)
 		switch res {
 		case carried:
-			held, run = append(held, heldConn{c, r}), 0
+			held, run = append(held, carriedConn{c, r}), 0
 		case closed:
 			refused++
 			run++
@@ -162,9 +162,9 @@ func fillDescriptors(t *testing.T, addr string, max int) (held []heldConn, refus
 	return held, refused
 }
 
-// probeCarried opens a connection, tells what became of it and closes it.
-func probeCarried(t *testing.T, addr string) probeResult {
-	c, _, res := probe(t, addr)
+// budgetCarried opens a connection, tells what became of it and closes it.
+func budgetCarried(t *testing.T, addr string) budgetOutcome {
+	c, _, res := budgetProbe(t, addr)
 	if c != nil {
 		c.Close()
 	}
@@ -172,7 +172,7 @@ func probeCarried(t *testing.T, addr string) probeResult {
 }
 
 // probe dials addr and sends a line through; c is nil unless carried.
-func probe(t *testing.T, addr string) (net.Conn, *bufio.Reader, probeResult) {
+func budgetProbe(t *testing.T, addr string) (net.Conn, *bufio.Reader, budgetOutcome) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, ioTimeout)
 	if err != nil {

@@ -59,6 +59,10 @@ func answered(err error) string {
 // it runs before the target is dialed, so a peer that fails it never
 // reaches the target. It returns the verified peer.
 //
+// The handshake computes only while it holds a slot of the tunnel's
+// handshakeGate (max_handshakes): it takes one when it starts, gives it
+// back whenever it waits for the peer, and at its end.
+//
 // Its duration goes to the tunnel's handshake histogram whether it
 // succeeded or failed. Handshakes that passtunnel itself cut short (drain,
 // max_lifetime) are not observed: their duration says nothing about peers,
@@ -66,15 +70,20 @@ func answered(err error) string {
 // histogram's count stays equal to successes plus failures.
 func (c *conn) handshake(raw net.Conn, early []byte, timeout time.Duration) (*tls.Conn, *x509.Certificate, error) {
 	start := time.Now()
-	tc := c.tlsOn(raw, early)
+	slot := &handshakeSlot{c: c, gate: &c.t.gate}
+	tc := c.tlsOn(raw, early, slot)
 	c.tls = tc
 	var peer *x509.Certificate
 	var err error
 	if timeout > 0 {
-		err = raw.SetDeadline(time.Now().Add(timeout))
+		slot.deadline = start.Add(timeout)
+		err = raw.SetDeadline(slot.deadline)
 	}
 	if err == nil {
-		peer, err = c.verify(tc)
+		if err = slot.Resume(); err == nil {
+			peer, err = c.verify(tc)
+		}
+		slot.end()
 		pump.EndBudget(tc.NetConn())
 		if cerr := raw.SetDeadline(time.Time{}); err == nil {
 			err = cerr
@@ -88,8 +97,9 @@ func (c *conn) handshake(raw net.Conn, early []byte, timeout time.Duration) (*tl
 
 // tlsOn makes the tls.Conn of the side that carries TLS on raw: over the
 // pump's record reader where it can (see pump.Records), bounded by the
-// handshake byte budget, with the config Options.HandshakeConfig makes.
-func (c *conn) tlsOn(raw net.Conn, early []byte) *tls.Conn {
+// handshake byte budget, its waits for the peer told to slot, with the
+// config Options.HandshakeConfig makes.
+func (c *conn) tlsOn(raw net.Conn, early []byte, slot pump.Waiter) *tls.Conn {
 	o := c.opts
 	nc := pump.Records(raw, early)
 	if nc == nil {
@@ -102,7 +112,7 @@ func (c *conn) tlsOn(raw net.Conn, early []byte) *tls.Conn {
 	if limit <= 0 {
 		limit = DefaultMaxHandshakeBytes
 	}
-	nc = pump.WithBudget(nc, limit, handshakeTooLarge{limit: limit})
+	nc = pump.WithBudget(nc, limit, handshakeTooLarge{limit: limit}, slot)
 	cfg := o.TLS
 	if o.HandshakeConfig != nil {
 		cfg = o.HandshakeConfig(cfg)

@@ -71,6 +71,9 @@ type Limits struct {
 	// (half-close); WriteTimeout a write that makes no progress. 0 = none.
 	CloseTimeout time.Duration
 	WriteTimeout time.Duration
+	// MaxHandshakes bounds the handshakes computing at once; the others
+	// wait in accept order (handshake_gate.go). 0 = twice the CPUs.
+	MaxHandshakes int
 }
 
 // ProxyProtocol are the PROXY protocol settings, field for field those of
@@ -164,6 +167,7 @@ type Options struct {
 	SNIDefault  bool
 
 	trusted []netip.Prefix // ProxyProtocol.Trusted, parsed by validate
+	hsSlots int            // Limits.MaxHandshakes resolved by validate (see handshakeSlots)
 	// targets are the targets bound to the tunnel's state of them (see
 	// targetTable.use); resolver resolves their names (nil: the default).
 	targets  *targetList
@@ -184,6 +188,7 @@ func validate(o *Options) error {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	o.hsSlots = handshakeSlots(o.Limits.MaxHandshakes)
 	return validateProxyProtocol(o)
 }
 

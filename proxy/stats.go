@@ -47,6 +47,9 @@ type Stats struct {
 	// Targets are the dial counts and state of each target, in the order
 	// configured.
 	Targets []TargetStats
+	// HandshakesWaiting is the number of handshakes waiting now for a
+	// slot to compute in (max_handshakes, see handshakeGate).
+	HandshakesWaiting uint64
 }
 
 // counters is every number a tunnel records. It is deliberately one small

@@ -32,6 +32,9 @@ type Tunnel struct {
 	// swapped, so that connections in flight across a reload give back
 	// exactly what they took.
 	handshakes *handshakeTable
+	// gate bounds the handshakes computing at once (max_handshakes);
+	// never swapped either.
+	gate handshakeGate
 	// targets keeps each target's backoff and counts across reloads.
 	targets *targetTable
 	// markDenied is set once the kernel refused Transparent.Mark.
@@ -83,6 +86,7 @@ func newTunnel(opts Options, ln net.Listener) *Tunnel {
 	opts.targets = t.targets.use(&opts)
 	t.opts.Store(&opts)
 	t.lim.Store(newLimiters(nil, opts.Limits))
+	t.gate.setLimit(opts.hsSlots)
 	t.startTargetChecks(&opts)
 	return t
 }
@@ -94,6 +98,7 @@ func (t *Tunnel) Addr() net.Addr { return t.ln.Addr() }
 func (t *Tunnel) Stats() Stats {
 	s := t.stats.snapshot()
 	s.Targets = t.opts.Load().targets.stats(time.Now())
+	s.HandshakesWaiting = uint64(max(t.gate.waiting.Load(), 0))
 	return s
 }
 

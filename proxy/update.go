@@ -39,6 +39,7 @@ func (t *Tunnel) Update(opts Options) error {
 	opts.targets = t.targets.use(&opts)
 	t.opts.Store(&opts)
 	t.lim.Store(newLimiters(t.lim.Load(), opts.Limits))
+	t.gate.setLimit(opts.hsSlots)
 	t.memberUpdated()
 	t.startTargetChecks(&opts)
 	t.log.Info("tunnel updated", append([]any{"mode", opts.Mode, "listen", addrString(t.ln.Addr())},

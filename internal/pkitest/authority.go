@@ -8,6 +8,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -44,6 +45,10 @@ type LeafSpec struct {
 	URIs               []*url.URL
 	Validity           time.Duration // default 24h
 	Server, Client     bool
+	// RSABits, when set, makes the leaf's key RSA of that size instead of
+	// P-256: a key whose signature costs milliseconds (RSA 4096), for tests
+	// that need handshakes to be expensive.
+	RSABits int
 }
 
 // NewAuthority makes a fresh CA key and its self-signed certificate.
@@ -78,10 +83,11 @@ func NewAuthority(commonName string) (*Authority, error) {
 	return &Authority{Cert: cert, Key: key}, nil
 }
 
-// Issue makes a fresh P-256 key and a leaf certificate for it. The chain
-// holds the leaf only: peers are expected to trust the authority itself.
+// Issue makes a fresh key (P-256 unless spec.RSABits) and a leaf
+// certificate for it. The chain holds the leaf only: peers are expected to
+// trust the authority itself.
 func (a *Authority) Issue(spec LeafSpec) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := leafKey(spec.RSABits)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("generate key for %q: %w", spec.CommonName, err)
 	}
@@ -115,6 +121,14 @@ func (a *Authority) Issue(spec LeafSpec) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("parse issued %q: %w", spec.CommonName, err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// leafKey is a fresh RSA key of rsaBits, or P-256 for 0.
+func leafKey(rsaBits int) (crypto.Signer, error) {
+	if rsaBits > 0 {
+		return rsa.GenerateKey(rand.Reader, rsaBits)
+	}
+	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 }
 
 func extKeyUsage(spec LeafSpec) []x509.ExtKeyUsage {

@@ -1,6 +1,7 @@
 package pkitest
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"net"
 	"net/url"
@@ -41,5 +42,25 @@ func TestAuthorityIssue(t *testing.T) {
 	opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	if _, err := leaf.Verify(opts); err == nil {
 		t.Error("client-only leaf verifies as a server")
+	}
+}
+
+func TestAuthorityIssueRSA(t *testing.T) {
+	a, err := NewAuthority("demo CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := a.Issue(LeafSpec{CommonName: "big", DNSNames: []string{"localhost"}, Server: true, RSABits: 2048})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, ok := kp.PrivateKey.(*rsa.PrivateKey)
+	if !ok || key.N.BitLen() != 2048 {
+		t.Fatalf("key %T, want RSA 2048", kp.PrivateKey)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(a.Cert)
+	if _, err := kp.Leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: "localhost"}); err != nil {
+		t.Errorf("RSA leaf does not verify: %v", err)
 	}
 }

@@ -98,6 +98,10 @@ func (r *recordConn) Read(p []byte) (int, error) {
 			return 0, errWouldBlock
 		}
 		r.err = r.s.fill() // an error comes with no bytes: it ends the stream
+		if err := r.s.resumed(r.err == nil); err != nil {
+			r.err = err // the handshake is over: nothing more goes to crypto/tls
+			return 0, err
+		}
 	}
 }
 

@@ -32,6 +32,10 @@ type sockReader struct {
 	// went idle (see ParkAfter); mark is the direction's byte count then.
 	armed bool
 	mark  int64
+	// wait, during a handshake, hears when fill parks for the peer (see
+	// Waiter); parked says it was told, and Resume is due.
+	wait   Waiter
+	parked bool
 }
 
 // newSockReader returns nil when c is not a socket it can read directly.
@@ -59,6 +63,21 @@ func (s *sockReader) fill() error {
 	return s.err
 }
 
+// resumed tells the Waiter that a fill which parked is over, with bytes
+// for crypto/tls to work on (got), or with an error that ends the
+// handshake, which then has nothing to resume; Resume's error fails the
+// read.
+func (s *sockReader) resumed(got bool) error {
+	if !s.parked {
+		return nil
+	}
+	s.parked = false
+	if !got {
+		return nil
+	}
+	return s.wait.Resume()
+}
+
 func (s *sockReader) attempt(fd uintptr) bool {
 	k := 0
 	switch {
@@ -75,6 +94,10 @@ func (s *sockReader) attempt(fd uintptr) bool {
 	n, err := rawRead(fd, (*s.buf)[k:])
 	if errAgain(err) {
 		s.stash() // nothing queued: park without a buffer
+		if s.wait != nil && !s.parked {
+			s.parked = true
+			s.wait.Wait()
+		}
 		return false
 	}
 	s.end += max(n, 0)
