@@ -71,8 +71,8 @@ var limitsFields = block[Limits]{
 			doc: row{text: "a write without progress this long ends the connection; 0 = none"}},
 		{name: "max_handshakes", at: func(l *Limits) any { return &l.MaxHandshakes }, check: zeroAuto,
 			flag: "--max-handshakes N", usage: "TLS handshakes computing at once, the others wait in accept order; " +
-				"0 = twice the CPUs, at least 4 (`N`)",
-			doc: row{text: "computing at once, others queue; 0 = 2 per CPU ([more](docs/behaviour.md#handshake-storms))"}},
+				"0 = 32 per CPU, at least 64 (`N`)",
+			doc: row{text: "computing at once, others queue; 0 = 32 per CPU, at least 64 ([more](docs/behaviour.md#handshake-storms))"}},
 	},
 }
 

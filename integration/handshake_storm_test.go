@@ -143,6 +143,7 @@ func startStorm(t *testing.T) *stormSetup {
   limits {
     handshake_timeout     = "15s"
     per_source_handshakes = 0
+    max_handshakes        = 4   # the mechanism, at a bound this storm is far past
   }
 }
 `, be.addr, server.cert, server.key, ca)), twoCPUs)

@@ -72,7 +72,7 @@ type Limits struct {
 	CloseTimeout time.Duration
 	WriteTimeout time.Duration
 	// MaxHandshakes bounds the handshakes computing at once; the others
-	// wait in accept order (handshake_gate.go). 0 = twice the CPUs.
+	// wait in accept order (handshake_gate.go). 0 = 32 per CPU, at least 64.
 	MaxHandshakes int
 }
 
