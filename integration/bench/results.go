@@ -201,6 +201,9 @@ func (r *results) printRatios(w io.Writer) {
 func (r *results) printPairRatios(w io.Writer) {
 	var rates, cpus []string
 	for _, k := range r.kinds {
+		if k == kindNone {
+			continue
+		}
 		rates = append(rates, fmt.Sprintf("%s %s", k, num(r.median(k, "pairWith")/r.median(k, "pairWithout"))))
 		full, resumed := r.median(k, "pairWithoutCPU"), r.median(k, "pairWithCPU")
 		cpus = append(cpus, fmt.Sprintf("%s %s / %s = %s", k, num(full), num(resumed), num(full/resumed)))
