@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
+	"github.com/passtunnel/passtunnel/proxy"
 )
 
 // Plan renders one tunnel's resolved settings, defaults included, so an
@@ -48,7 +49,8 @@ func PlanChecked(t *config.Tunnel, f FileFacts) string {
 			perSource = fmt.Sprintf(", %d handshakes per source", l.PerSourceHandshakes)
 		}
 	}
-	atOnce := "2 handshakes per CPU at once" // max_handshakes = 0, sized where it runs
+	// max_handshakes = 0 is sized where the tunnel runs, not where check does.
+	atOnce := fmt.Sprintf("%d handshakes per CPU at once (at least %d)", proxy.AutoHandshakesPerCPU, proxy.MinAutoHandshakes)
 	if l.MaxHandshakes > 0 {
 		atOnce = fmt.Sprintf("%d handshakes at once", l.MaxHandshakes)
 	}

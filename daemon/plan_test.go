@@ -87,7 +87,7 @@ tunnel "client" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	atOnce := []string{", 2 handshakes per CPU at once,", ", 16 handshakes at once,", ", 2 handshakes per CPU at once,"}
+	atOnce := []string{", 32 handshakes per CPU at once (at least 64),", ", 16 handshakes at once,", ", 32 handshakes per CPU at once (at least 64),"}
 	for i, want := range []string{", 64 handshakes per source,", ", unlimited handshakes per source,", ""} {
 		p := Plan(&c.Tunnels[i])
 		limits := planLine(p, "limits")

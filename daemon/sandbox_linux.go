@@ -62,15 +62,11 @@ func restrictRetrying(p sandboxPaths) (sandboxPaths, error) {
 }
 
 func restrict(p sandboxPaths) (sandboxPaths, error) {
-	var err error
-	if p.read, err = openable(p.read); err != nil {
-		return p, err
-	}
-	if p.files, err = openable(p.files); err != nil {
-		return p, err
-	}
-	if p.write, err = openable(p.write); err != nil {
-		return p, err
+	for _, paths := range []*[]string{&p.read, &p.files, &p.write} {
+		var err error
+		if *paths, err = openable(*paths); err != nil {
+			return p, err
+		}
 	}
 	return p, sandboxABI.BestEffort().RestrictPaths(
 		landlock.RODirs(p.read...).IgnoreIfMissing(),

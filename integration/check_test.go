@@ -144,7 +144,7 @@ func TestCheckAccepts(t *testing.T) {
 		t.Errorf("plan does not name both tunnels:\n%s", out)
 	}
 	// max_handshakes as set, and its default sized where the tunnel runs.
-	for _, want := range []string{", 16 handshakes at once,", ", 2 handshakes per CPU at once,"} {
+	for _, want := range []string{", 16 handshakes at once,", ", 32 handshakes per CPU at once (at least 64),"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
 		}

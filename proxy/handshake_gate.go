@@ -12,7 +12,7 @@ import (
 
 // handshakeSlots is the number of a tunnel's handshakes that may compute
 // at once for max_handshakes n: n itself, or for 0 (or less)
-// autoHandshakesPerCPU per CPU Go runs on, and at least minAutoHandshakes.
+// AutoHandshakesPerCPU per CPU Go runs on, and at least MinAutoHandshakes.
 //
 // One per CPU would keep the CPUs busy if handshakes had them to
 // themselves; they do not. The goroutines carrying bulk traffic share the
@@ -27,13 +27,14 @@ func handshakeSlots(n int) int {
 	if n > 0 {
 		return n
 	}
-	return max(autoHandshakesPerCPU*runtime.GOMAXPROCS(0), minAutoHandshakes)
+	return max(AutoHandshakesPerCPU*runtime.GOMAXPROCS(0), MinAutoHandshakes)
 }
 
-// The default bound: per CPU, and the least on any machine.
+// The bound max_handshakes = 0 gives: per CPU, and the least on any
+// machine (check prints them; the CPUs are counted where the tunnel runs).
 const (
-	autoHandshakesPerCPU = 32
-	minAutoHandshakes    = 64
+	AutoHandshakesPerCPU = 32
+	MinAutoHandshakes    = 64
 )
 
 // handshakeGate bounds how many of a tunnel's handshakes compute at once

@@ -13,7 +13,7 @@ import (
 )
 
 func TestHandshakeSlots(t *testing.T) {
-	auto := max(autoHandshakesPerCPU*runtime.GOMAXPROCS(0), minAutoHandshakes)
+	auto := max(AutoHandshakesPerCPU*runtime.GOMAXPROCS(0), MinAutoHandshakes)
 	for _, c := range []struct{ in, want int }{{0, auto}, {-1, auto}, {1, 1}, {100000, 100000}} {
 		if got := handshakeSlots(c.in); got != c.want {
 			t.Errorf("handshakeSlots(%d) = %d, want %d", c.in, got, c.want)
