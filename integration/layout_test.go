@@ -32,7 +32,7 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"config":                  nil,
 		"filewatch":               nil,
 		"netrules":                {"config"},
-		"pki":                     {"config", "filewatch"},
+		"pki":                     {"config", "filewatch", "internal/zxcvbn"},
 		"proxy":                   {"proxy/internal/"},
 		"proxy/internal/":         {"proxy/internal/"},
 		"internal/":               {"internal/"},

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/trustelem/zxcvbn"
+	"github.com/passtunnel/passtunnel/internal/zxcvbn"
 )
 
 // MinPassphraseBits is the policy's floor on the entropy estimate: log2 of
