@@ -2,12 +2,16 @@
 // plain Go TLS proxy, the control) side by side as the same TLS termination (ECDSA P-256, mTLS required, TLS 1.3) in front of
 // in-harness backends, and prints one Markdown table of medians.
 //
+// -measure sidecar (in the default set) measures an idle passtunnel
+// sidecar's memory for each identity source, after start and after a
+// reload, in a table of its own.
+//
 // -measure transparent (root, ip and nft; not in the default set) measures
 // a transparent client tunnel against an explicit one between two network
 // namespaces, beside a plain Go forwarder in both modes as the control, in
 // a table of its own.
 //
-//	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy,go-plain] [-measure throughput,handshakes,rtt,idle,pair,redis,transparent] [-baseline BIN] [-keep]
+//	go run ./integration/bench [-quick] [-runs N] [-only passtunnel,stunnel,haproxy,go-plain] [-measure throughput,handshakes,rtt,idle,pair,redis,sidecar,transparent] [-baseline BIN] [-keep]
 package main
 
 import (
@@ -30,7 +34,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per proxy; the table shows medians")
 	only := flag.String("only", "passtunnel,stunnel,haproxy,go-plain", "comma-separated proxies to measure")
 	keep := flag.Bool("keep", false, "keep the work directory (configs and proxy logs)")
-	measure := flag.String("measure", strings.Join(measurements, ","), "comma-separated measurements to take; "+
+	measure := flag.String("measure", strings.Join(append(measurements, measureSidecar), ","), "comma-separated measurements to take; "+
 		"\""+measureTransparent+"\" (needs root, ip and nft) is one more, not taken by default")
 	baseline := flag.String("baseline", "", "another passtunnel `BIN`ary to measure as \"baseline\" beside this module's, "+
 		"run for run (for before/after comparisons of a change)")
@@ -120,7 +124,12 @@ func (h *harness) main(kinds []string, runs int) error {
 		}
 	}
 	if h.measure[measureTransparent] {
-		return h.compareTransparent(runs)
+		if err := h.compareTransparent(runs); err != nil {
+			return err
+		}
+	}
+	if h.measure[measureSidecar] {
+		return h.compareSidecar(runs)
 	}
 	return nil
 }

@@ -40,19 +40,34 @@ func cpuSeconds(pid int) (float64, error) {
 
 // rssKB is VmRSS of process pid, in KiB.
 func rssKB(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	st, err := procStatusKB(pid)
 	if err != nil {
 		return 0, err
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			f := strings.Fields(rest) // "1234 kB"
-			if len(f) >= 1 {
-				return strconv.ParseFloat(f[0], 64)
-			}
-		}
+	if v, ok := st["VmRSS"]; ok {
+		return v, nil
 	}
 	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+}
+
+// procStatusKB is the fields of /proc/PID/status given in kB, in KiB.
+func procStatusKB(pid int) (map[string]float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]float64{}
+	for _, l := range strings.Split(string(b), "\n") {
+		name, rest, ok := strings.Cut(l, ":")
+		f := strings.Fields(rest) // "1234 kB"
+		if !ok || len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+			fields[name] = v
+		}
+	}
+	return fields, nil
 }
 
 // fdCount is the number of open file descriptors of pid (0 if unreadable).

@@ -17,7 +17,7 @@ const measureTransparent = "transparent"
 // pick sets h.measure from -measure's comma-separated list.
 func (h *harness) pick(list string) error {
 	h.measure = map[string]bool{}
-	known := append(slices.Clone(measurements), measureTransparent)
+	known := append(slices.Clone(measurements), measureSidecar, measureTransparent)
 	for _, m := range strings.Split(list, ",") {
 		m = strings.TrimSpace(m)
 		if !slices.Contains(known, m) {
