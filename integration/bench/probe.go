@@ -106,7 +106,7 @@ func probeRTT(addrs []string, warm, n int) ([]probeFigures, error) {
 		}
 		conns[a] = c
 	}
-	lat, errs := roundTrips(addrs, conns, warm, n)
+	lat, errs := roundTrips(addrs, conns, warm, n, 0)
 	var out []probeFigures
 	for _, a := range addrs {
 		if errs[a] != nil {

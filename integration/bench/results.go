@@ -24,6 +24,7 @@ var columns = []column{
 	{"hscpu", "CPU ms/handshake", true},
 	{"p50", "RTT p50 µs", true},
 	{"p99", "RTT p99 µs", true},
+	{"wake", "RTT after 1 s idle, p50 µs", true},
 	{"mem2000", "KB/idle conn @2k", true},
 	{"mem8000", "KB/idle conn @8k", true},
 	{"pairWith", "pair conn/s, resumed", false},
@@ -130,12 +131,12 @@ func (r *results) print(w io.Writer, runs int, s sizes, versions []string) {
 	r.table(w, "proxy", columns)
 	fmt.Fprintf(w, "\nMedian of %d run(s). Throughput: 1 x %d MiB and %d x %d MiB into a discard sink; "+
 		"handshakes: %d full mTLS handshakes (no resumption, X25519, each with a 1-byte echo), %d dialers; "+
-		"RTT: %d x 64-byte echoes after %d warm-up, one connection per proxy, all proxies running and taking turns echo by echo; idle: (RSS_N - RSS_0) / N; "+
+		"RTT: %d x 64-byte echoes after %d warm-up, one connection per proxy, all proxies running and taking turns echo by echo, then %d more on the same connections, each round after a %v pause; idle: (RSS_N - RSS_0) / N; "+
 		"pair: %d x (connect, 16-byte echo, close), %d dialers, both sides in one process, resumption observed in each ServerHello. "+
 		"redis: redis-benchmark -q -c 50 -n %d -t set,get --csv (then -P 16) through a client -> server pair of each proxy to one redis-server "+
 		"(\"no proxy\": straight to it), req/s the mean of SET and GET, latencies the worse of the two. "+
 		"CPU = utime+stime of the proxy process; MB and GB are 10^6 and 10^9 bytes.\n",
-		runs, s.single>>20, s.multi, s.multiEach>>20, s.hsCount, s.hsCon, s.rttN, s.rttWarm, s.pairN, s.pairCon, s.redisN)
+		runs, s.single>>20, s.multi, s.multiEach>>20, s.hsCount, s.hsCon, s.rttN, s.rttWarm, s.wakeN, wakeGap, s.pairN, s.pairCon, s.redisN)
 	r.printRatios(w)
 	r.printBaseline(w)
 	fmt.Fprintf(w, "\nNotes:\n")

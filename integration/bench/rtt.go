@@ -42,26 +42,40 @@ func (h *harness) rttRound(kinds []string, first bool, res *results) {
 		conns[k] = c
 		live = append(live, k)
 	}
-	lat, err := roundTrips(live, conns, h.size.rttWarm, h.size.rttN)
+	lat, err := roundTrips(live, conns, h.size.rttWarm, h.size.rttN, 0)
 	for _, k := range live {
 		xs := lat[k]
 		slices.Sort(xs)
 		res.add(k, "p50", percentile(xs, 0.50), err[k])
 		res.add(k, "p99", percentile(xs, 0.99), err[k])
 	}
+	h.logf("  echo round trips after %v idle", wakeGap)
+	lat, err = roundTrips(live, conns, 0, h.size.wakeN, wakeGap)
+	for _, k := range live {
+		xs := lat[k]
+		slices.Sort(xs)
+		res.add(k, "wake", percentile(xs, 0.50), err[k])
+	}
 }
 
-// roundTrips does warm+n rounds; a round is one echo on each connection,
-// the first kind of round i being kinds[i % len(kinds)]. A kind whose echo
+// wakeGap is the pause before each round of the round trips after idle:
+// long enough for every proxy's threads to sleep, and for passtunnel's
+// directions to give up their goroutines (pump.ParkAfter, 500 ms).
+const wakeGap = time.Second
+
+// roundTrips does warm+n rounds, each after a pause of gap; a round is one
+// echo on each connection, the first kind of round i being
+// kinds[i % len(kinds)]. A kind whose echo
 // fails drops out with its error. Latencies are in microseconds, warm
 // rounds not counted.
-func roundTrips(kinds []string, conns map[string]net.Conn, warm, n int) (map[string][]float64, map[string]error) {
+func roundTrips(kinds []string, conns map[string]net.Conn, warm, n int, gap time.Duration) (map[string][]float64, map[string]error) {
 	lat, errs := map[string][]float64{}, map[string]error{}
 	msg, buf := make([]byte, 64), make([]byte, 64)
 	for i := range msg {
 		msg[i] = byte('a' + i%26)
 	}
 	for i := range warm + n {
+		time.Sleep(gap)
 		for j := range kinds {
 			k := kinds[(i+j)%len(kinds)]
 			if errs[k] != nil {

@@ -28,11 +28,12 @@ type sizes struct {
 	settle         time.Duration // before reading RSS
 	echo           int64         // bytes echoed through a client tunnel (-measure transparent)
 	redisN         int           // requests per redis-benchmark test
+	wakeN          int           // echoes after an idle pause, per connection
 }
 
 var (
-	fullSizes  = sizes{256 << 20, 8, 64 << 20, 2000, 4, 500, 5000, []int{2000, 8000}, 2000, 4, 3 * time.Second, 1 << 30, 200000}
-	quickSizes = sizes{64 << 20, 8, 16 << 20, 500, 4, 200, 2000, []int{2000, 8000}, 500, 4, 1 * time.Second, 256 << 20, 50000}
+	fullSizes  = sizes{256 << 20, 8, 64 << 20, 2000, 4, 500, 5000, []int{2000, 8000}, 2000, 4, 3 * time.Second, 1 << 30, 200000, 20}
+	quickSizes = sizes{64 << 20, 8, 16 << 20, 500, 4, 200, 2000, []int{2000, 8000}, 500, 4, 1 * time.Second, 256 << 20, 50000, 10}
 )
 
 type certFiles struct {

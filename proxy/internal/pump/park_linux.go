@@ -178,6 +178,7 @@ func idleLoop() {
 			if e, ok := idle.entries[tok]; ok {
 				removeIdle(tok, e)
 				resume = append(resume, e)
+				resume = append(resume, takeSibling(e)...)
 			}
 		}
 		idle.mu.Unlock()
@@ -185,4 +186,21 @@ func idleLoop() {
 			go e.p.run(e.i)
 		}
 	}
+}
+
+// takeSibling takes the other direction of e's connection out of the set,
+// if it is there, for resuming with e; the caller holds idle.mu. Bytes
+// that wake one direction of an idle connection are most often a request,
+// and the answer comes back the other way within a round trip: waiting in
+// the runtime's poller, that direction gets it without a hop through this
+// set (an epoll_wait, a goroutine start and a thread wake-up more). The
+// pair parks again together after ParkAfter without traffic.
+func takeSibling(e idleEntry) []idleEntry {
+	tok := e.p.parked[1-e.i]
+	o, ok := idle.entries[tok]
+	if !ok || o.p != e.p {
+		return nil
+	}
+	removeIdle(tok, o)
+	return []idleEntry{o}
 }
