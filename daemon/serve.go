@@ -56,6 +56,7 @@ func Serve(cfg *config.Config, p Process) error {
 		}
 	}
 	f.notify.Ready(fmt.Sprintf("%d tunnels listening", len(f.tunnels)))
+	go trimMemory(f.ctx, log)
 	f.wait()
 	return nil
 }
