@@ -110,7 +110,7 @@ func writeManTail(b *strings.Builder) {
 the config file of run, check and rules when none is named (else ./passtunnel.hcl)
 .TP
 .B GOGC
-the garbage collector's target; passtunnel uses 50 unless it is set
+the garbage collector's target (Go's default, 100, unless it is set)
 .SH FILES
 .TP
 .I ./passtunnel.hcl

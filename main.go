@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 
 	"github.com/passtunnel/passtunnel/config"
 	"github.com/passtunnel/passtunnel/daemon"
@@ -48,14 +47,6 @@ Relative paths in a config file are relative to the file's directory.
 func main() {
 	// First: nothing secret has been read yet.
 	scrub := daemon.HardenProcess()
-	// Connections are long-lived and allocate almost nothing once they
-	// pump, so the heap is mostly live connection state; the default GC
-	// headroom (GOGC=100) would double the memory of an idle fleet. 50
-	// keeps RSS near the live heap at no measurable handshake cost. An
-	// operator's own $GOGC wins.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
 	// One Environ for the life of the process: a secret variable it takes
 	// is gone from the environment, and a config reload finds it here.
 	loader := config.Loader{Env: config.NewEnviron(scrub)}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
@@ -56,6 +57,7 @@ func Serve(cfg *config.Config, p Process) error {
 		}
 	}
 	f.notify.Ready(fmt.Sprintf("%d tunnels listening", len(f.tunnels)))
+	debug.FreeOSMemory() // what loading the config and certificates left behind
 	go trimMemory(f.ctx, log)
 	f.wait()
 	return nil
