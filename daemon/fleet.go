@@ -31,6 +31,8 @@ type Fleet struct {
 	// descriptors is the process's descriptor budget, which every tunnel
 	// built gets (see build); nil: none.
 	descriptors *proxy.DescriptorBudget
+	// trim returns memory to the system (memory_trim.go); Serve runs it.
+	trim *memoryTrimmer
 
 	// Reload state. cfg is the config last applied (nil when the caller
 	// starts tunnels by hand, as demo does); format is the log format in
@@ -67,7 +69,7 @@ func newFleet(log *slog.Logger, level *slog.LevelVar, stateDir string) (*Fleet, 
 		return nil, err
 	}
 	f := &Fleet{log: log, level: level, pki: m, sigs: make(chan os.Signal, 2), groups: map[string]*proxy.Group{},
-		notify: newNotifier(log), descriptors: descriptorBudget(log)}
+		notify: newNotifier(log), descriptors: descriptorBudget(log), trim: newMemoryTrimmer()}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	// Subscribed before any tunnel listens, so a signal that arrives while
 	// tunnels start is not lost (or fatal by default).

@@ -31,29 +31,52 @@ const (
 	trimEvery = 5 * time.Second
 )
 
-// trimMemory runs until ctx ends, returning memory to the system after
-// each burst (see trimFall).
-func trimMemory(ctx context.Context, log *slog.Logger) {
+// memoryTrimmer is the one place the daemon returns memory to the
+// system: after each burst (see trimFall), and when asked to (request),
+// after start and after each reload, whose loads leave garbage. It runs
+// the collection on its own goroutine, off the fleet's signal loop.
+type memoryTrimmer struct {
+	asked chan struct{}
+}
+
+func newMemoryTrimmer() *memoryTrimmer {
+	return &memoryTrimmer{asked: make(chan struct{}, 1)}
+}
+
+// request asks for a trim as soon as the trimmer runs; requests made
+// before it gets to them count as one. It never blocks.
+func (m *memoryTrimmer) request() {
+	select {
+	case m.asked <- struct{}{}:
+	default:
+	}
+}
+
+// run trims until ctx ends.
+func (m *memoryTrimmer) run(ctx context.Context, log *slog.Logger) {
 	tick := time.NewTicker(trimTick)
 	defer tick.Stop()
 	prev := runtime.NumGoroutine()
 	peak, last := prev, time.Time{}
 	for {
+		why := "burst"
 		select {
 		case <-ctx.Done():
 			return
+		case <-m.asked:
+			why = "load"
 		case <-tick.C:
 		}
 		n := runtime.NumGoroutine()
 		peak = max(peak, n)
 		still := max(n-prev, prev-n) < trimStill
 		prev = n
-		if peak-n < trimFall || !still || time.Since(last) < trimEvery {
+		if why == "burst" && (peak-n < trimFall || !still || time.Since(last) < trimEvery) {
 			continue
 		}
 		start := time.Now()
 		debug.FreeOSMemory()
-		log.Debug("memory returned to the system after a burst of connections",
+		log.Debug("memory returned to the system", "after", why,
 			"goroutines_peak", peak, "goroutines", n, "took_ms", time.Since(start).Milliseconds())
 		last, peak = time.Now(), n
 	}

@@ -3,7 +3,6 @@ package daemon
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -63,7 +62,7 @@ func (f *Fleet) reload(trigger string) {
 	// The load's garbage and what the replaced tunnels held go back to
 	// the system now rather than whenever the heap next grows: an idle
 	// sidecar keeps its footprint across reloads.
-	debug.FreeOSMemory()
+	f.trim.request()
 }
 
 // reported counts a reload that was applied and logs its result.

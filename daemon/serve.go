@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/passtunnel/passtunnel/config"
@@ -57,8 +56,8 @@ func Serve(cfg *config.Config, p Process) error {
 		}
 	}
 	f.notify.Ready(fmt.Sprintf("%d tunnels listening", len(f.tunnels)))
-	debug.FreeOSMemory() // what loading the config and certificates left behind
-	go trimMemory(f.ctx, log)
+	go f.trim.run(f.ctx, log)
+	f.trim.request() // what loading the config and certificates left behind
 	f.wait()
 	return nil
 }
