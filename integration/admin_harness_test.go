@@ -78,11 +78,19 @@ func (a adminClient) expect(t testing.TB, path string, code int, want string) st
 // waitStatus polls GET path until it answers code, within limit.
 func (a adminClient) waitStatus(t testing.TB, path string, code int, limit time.Duration) string {
 	t.Helper()
+	return a.waitBody(t, path, code, "", limit)
+}
+
+// waitBody polls GET path until it answers code with a body containing
+// want, within limit: a readiness answer can change its reason while its
+// code stays (503 "starting" before 503 naming a dead target).
+func (a adminClient) waitBody(t testing.TB, path string, code int, want string, limit time.Duration) string {
+	t.Helper()
 	var body string
 	testwait.Poll(t, limit, func() error {
 		var got int
-		if got, body = a.get(t, path); got != code {
-			return fmt.Errorf("GET %s still %d %q, want %d", path, got, body, code)
+		if got, body = a.get(t, path); got != code || !strings.Contains(body, want) {
+			return fmt.Errorf("GET %s still %d %q, want %d with %q", path, got, body, code, want)
 		}
 		return nil
 	})
